@@ -1,0 +1,153 @@
+"""Reverse-mode automatic differentiation: the op base class and the backward engine.
+
+Every differentiable primitive is a :class:`Function` subclass whose ``forward`` works on plain
+ndarrays and whose ``backward``, written right under it, maps the gradient of the output to one
+gradient per input (``None`` where an input needs none). ``apply`` runs the forward and, when
+gradients are being recorded, remembers the inputs so :func:`backward` can walk the graph later.
+
+>>> x = dn.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward(); x.grad          # tensor([2., 4.])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+from deepnum.tensor import Tensor
+
+_grad_mode = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_grad_mode, "enabled", True)
+
+
+def set_grad_enabled(mode: bool) -> None:
+    _grad_mode.enabled = bool(mode)
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Run the block without recording the graph (evaluation, weight updates)."""
+    previous = is_grad_enabled()
+    set_grad_enabled(False)
+    try:
+        yield
+    finally:
+        set_grad_enabled(previous)
+
+
+@contextlib.contextmanager
+def enable_grad():
+    previous = is_grad_enabled()
+    set_grad_enabled(True)
+    try:
+        yield
+    finally:
+        set_grad_enabled(previous)
+
+
+class Function:
+    """A differentiable primitive: ``forward`` on ndarrays, ``backward`` right below it.
+
+    Subclasses keep what backward needs as attributes of ``self``. ``self.needs_input_grad`` tells
+    backward which inputs want a gradient, so it can skip work (e.g. the input image's gradient).
+    """
+
+    __slots__ = ("parents", "needs_input_grad", "__dict__")
+
+    def forward(self, *arrays, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **kwargs) -> Tensor:
+        fn = cls()
+        record = is_grad_enabled() and any(t.requires_grad for t in inputs)
+        fn.needs_input_grad = tuple(t.requires_grad for t in inputs) if record else ()
+        out = Tensor._wrap(fn.forward(*[t.data for t in inputs], **kwargs))
+        if record:
+            fn.parents = inputs
+            out.requires_grad = True
+            out._ctx = fn
+        return out
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Nodes that lead to ``root`` and need a gradient, inputs before outputs (no recursion)."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            for parent in node._ctx.parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward(): this tensor does not require grad and has no graph "
+            "(create inputs with requires_grad=True, and do not call it inside no_grad())"
+        )
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward(): grad can be implicitly created only for a scalar output, but the "
+                f"output has shape {root.shape}; pass gradient= of that shape or reduce it first "
+                f"(e.g. loss.sum() or loss.mean())"
+            )
+        gradient = np.ones_like(root.data)
+    else:
+        gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
+                            dtype=root.dtype)
+        if gradient.shape != root.shape:
+            raise ValueError(f"backward(): gradient has shape {gradient.shape}, "
+                             f"but the output has shape {root.shape}")
+
+    grads = {id(root): gradient}
+    handed_out = set()  # arrays already stored in a .grad: never store the same one twice
+    for node in reversed(_topological_order(root)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        fn = node._ctx
+        if fn is None and node._graph_freed:
+            raise RuntimeError(
+                "backward(): trying to backward through the graph a second time; its saved "
+                "values were freed after the first backward (use backward(retain_graph=True))"
+            )
+        if fn is None or node._retain_grad:
+            if id(g) in handed_out or g.base is not None:
+                g = g.copy()
+            handed_out.add(id(g))
+            node._accumulate_grad(g)
+        if fn is None:
+            continue
+        input_grads = fn.backward(g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for parent, pg in zip(fn.parents, input_grads):
+            if pg is None or not parent.requires_grad:
+                continue
+            previous = grads.get(id(parent))
+            # out of place: pg may alias a gradient that another branch also holds
+            grads[id(parent)] = pg if previous is None else previous + pg
+        if not retain_graph:
+            node._ctx = None
+            node._graph_freed = True

@@ -1,0 +1,64 @@
+"""Fully connected layers: Linear (y = x W^T + b), Identity, and Flatten."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.nn import functional as F
+from deepnum.nn import init
+from deepnum.nn._validate import positive_int
+from deepnum.nn.module import Module, Parameter
+from deepnum.tensor import DEFAULT_DTYPE, Tensor
+
+
+class Linear(Module):
+    """A layer of neurons: z = W x + b for each input row, the lecture's single neuron times
+    ``out_features``. ``weight`` is (out_features, in_features) as in PyTorch.
+
+    >>> fc = nn.Linear(784, 10)          # the lecture's 784 -> 10 softmax classifier
+    >>> fc(dn.randn(32, 784)).shape      # (32, 10)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 dtype=DEFAULT_DTYPE):
+        super().__init__()
+        self.in_features = positive_int("Linear", "in_features", in_features)
+        self.out_features = positive_int("Linear", "out_features", out_features)
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.default_weight_and_bias_(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise F.shape_error(self, f"input of shape (*, {self.in_features})", x.shape)
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """y = x (a placeholder layer, the lecture's linear activation without weights)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class Flatten(Module):
+    """Collapse dims start_dim..end_dim into one: (N, 1, 28, 28) -> (N, 784)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,0 +1,41 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule)."""
+
+from __future__ import annotations
+
+from deepnum.autograd import no_grad
+from deepnum.optim.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """w <- w - lr * v, where v accumulates gradients (momentum) or is the gradient itself.
+
+    >>> opt = dn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> opt.zero_grad(); loss.backward(); opt.step()
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    @no_grad()
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+            for p, g, state in self._params_with_grad(group):
+                if group["maximize"]:
+                    g = -g
+                if wd:
+                    g = g + wd * p.data                      # L2 penalty's gradient
+                if mu:
+                    v = state.get("momentum_buffer")
+                    if v is None:
+                        v = state["momentum_buffer"] = g.copy()  # first step: v = g
+                    else:
+                        v *= mu
+                        v += (1 - group["dampening"]) * g        # v = mu v + (1 - d) g
+                    g = g + mu * v if group["nesterov"] else v
+                p.data -= lr * g
