@@ -34,7 +34,7 @@ def make_circle(n: int = 500, noise: float = 0.0, seed: int = 0, num_classes: in
     >>> np.hypot(*x[y == 1].T).max() <= 2.5   # True when noise=0
     """
     rng = _start("circle", n, noise, seed, num_classes, max_classes=2)
-    inside, outside = _class_sizes(n, 2)[::-1]
+    inside, outside = _class_sizes(n, 2)
     r = np.concatenate([rng.uniform(0, 2.5, inside), rng.uniform(3.5, 5, outside)])
     angle = rng.uniform(0, 2 * np.pi, n)
     x = np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)

@@ -38,6 +38,13 @@ class Module:
 
     training: bool
 
+    def __new__(cls, *args, **kwargs):
+        # Remember the constructor's arguments so a model's architecture can be written as JSON and
+        # rebuilt from it (deepnum.serialization) without pickle and without the user's code.
+        module = super().__new__(cls)
+        object.__setattr__(module, "_init_args", (args, kwargs))
+        return module
+
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
