@@ -5,7 +5,7 @@ ship inside scikit-learn, so this works offline with no download. scikit-learn i
 deepnum and is imported only when the digits are asked for.
 
 >>> x_train, y_train, x_test, y_test = load_digits()
->>> x_train.shape, x_test.shape   # ((1437, 8, 8), (360, 8, 8))
+>>> x_train.shape, x_test.shape   # ((1438, 8, 8), (359, 8, 8))
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0):
     """``(x_train, y_train, x_test, y_test)``: float32 (N, 8, 8) images in [0, 1], int64 labels.
 
     The split is stratified and seeded with its own generator, so the defaults always give the same
-    1,437 / 360 split, whatever else used deepnum's random stream.
+    1,438 / 359 split, whatever else used deepnum's random stream.
 
     >>> x_train, y_train, x_test, y_test = load_digits()
-    >>> np.bincount(y_test)   # 36 or 37 of each digit
+    >>> np.bincount(y_test)   # 35 to 37 of each digit
     """
     try:
         from sklearn.datasets import load_digits as sklearn_digits

@@ -8,8 +8,10 @@ A split is looked for, in order, in
 3. the user cache ``~/.cache/deepnum/<name>`` (``$XDG_CACHE_HOME`` is honoured),
 4. for Fashion-MNIST, the Debian package ``dataset-fashion-mnist`` (``/usr/share/datasets``).
 
-A directory holds a split when it has both its images and labels file, gzipped or not. When nothing
-is found, the error lists every place searched and the one command that fixes it.
+A directory holds a split when it has both its images and labels file, gzipped or not. Both data
+sets use the same file names, so a file with the exact size of the *other* data set's official
+download is skipped (MNIST files are never read as Fashion-MNIST). When nothing is found, the error
+lists every place searched and the one command that fixes it.
 
 >>> images, labels = load_mnist("test", normalize=True)
 >>> images.shape, images.dtype, labels[:3]   # ((10000, 28, 28), float32, [7 2 1])
@@ -126,7 +128,11 @@ def load_fashion_mnist(split="train", data_dir=None, download=False, normalize=F
 
 
 def load_idx_images(dataset: IdxImageSet, split, data_dir=None, download=False, normalize=False):
-    """Find (or download) one split of ``dataset``, read it and check that it is consistent."""
+    """Find (or download) one split of ``dataset``, read it and check that it is consistent.
+
+    >>> images, labels = load_idx_images(FASHION_MNIST, "test", normalize=True)
+    >>> images.dtype, labels.dtype   # (float32, int64)
+    """
     if split not in SPLITS:
         raise DataError(f"{dataset.title}: unknown split {split!r}; use 'train' or 'test'")
     found = find_split(dataset, split, data_dir)
@@ -168,11 +174,15 @@ def search_dirs(dataset: IdxImageSet, data_dir=None) -> list[tuple[Path, str]]:
 
 
 def find_split(dataset: IdxImageSet, split, data_dir=None) -> tuple[Path, Path] | None:
-    """The (images, labels) paths of the first directory holding both, or None."""
+    """The (images, labels) paths of the first directory holding both, or None.
+
+    >>> find_split(MNIST, "test", data_dir="/work/shared/data/mnist")
+    >>> # (.../t10k-images-idx3-ubyte.gz, .../t10k-labels-idx1-ubyte.gz)
+    """
     images, labels = dataset.files[split]
     for directory, _ in search_dirs(dataset, data_dir):
         pair = _find_file(directory, images.name), _find_file(directory, labels.name)
-        if pair[0] and pair[1]:
+        if pair[0] and pair[1] and not any(_foreign(dataset, path) for path in pair):
             return pair
     return None
 
@@ -190,6 +200,16 @@ def _find_file(directory: Path, name: str) -> Path | None:
         path = directory / candidate
         if path.is_file():
             return path
+    return None
+
+
+def _foreign(dataset: IdxImageSet, path: Path) -> str | None:
+    """The title of the other data set whose official download has exactly this file's size."""
+    size = path.stat().st_size
+    for other in (MNIST, FASHION_MNIST):
+        sizes = {file.size for pair in other.files.values() for file in pair}
+        if other is not dataset and size in sizes:
+            return other.title
     return None
 
 
@@ -224,8 +244,11 @@ def _not_found_message(dataset: IdxImageSet, split, data_dir) -> str:
     for directory, _ in search_dirs(dataset, data_dir):
         halves = [_find_file(directory, f.name) for f in (images, labels)]
         if any(halves) and not all(halves):
-            have, lack = (images, labels) if halves[0] else (labels, images)
-            lines.append(f"  note: {directory} has {have.name} but not {lack.name}")
+            have, lack = (halves[0], labels) if halves[0] else (halves[1], images)
+            lines.append(f"  note: {directory} has {have.name} but not {lack.name}[.gz]")
+        for path in filter(None, halves):
+            if other_title := _foreign(dataset, path):
+                lines.append(f"  note: skipped {path}: it is {other_title}'s file (by its size)")
     call = f"deepnum.data.{dataset.function}(split={split!r}, download=True)"
     lines.append(f"Fix: {call}  (or add --download to the deepnum command)")
     if dataset.install_hint:

@@ -7,12 +7,12 @@ the origin); ``circle`` and ``xor`` are two-class by nature. ``plane`` and ``mul
 regression sets with float targets in about [-1, 1].
 
 ``noise`` is a fraction: the Playground's noise slider divided by 100, so its range 0..50 is
-0.0..0.5 here (values up to 1 are accepted). As in the Playground, ``circle``, ``xor``, ``plane`` and
-``multi-gauss`` add the noise to the point used to compute the label (so labels near the boundary
-flip), while ``gauss`` and ``spiral`` move the points themselves.
+0.0..0.5 here (values up to 1 are accepted). As in the Playground, ``circle``, ``xor``, ``plane``
+and ``multi-gauss`` add the noise to the point used to compute the label (so labels near the
+boundary flip), while ``gauss`` and ``spiral`` move the points themselves.
 
-Points lie in the Playground's square [-6, 6]^2 (the rare ``gauss`` point beyond it is clipped to the
-edge), come out shuffled, and depend only on ``seed``, never on deepnum's global random stream.
+Points lie in the Playground's square [-6, 6]^2 (the rare ``gauss`` point beyond it is clipped to
+the edge), come out shuffled, and depend only on ``seed``, never on deepnum's global random stream.
 
 >>> x, y = make_spiral(n=300, noise=0.1, seed=0, num_classes=3)
 >>> x.shape, x.dtype, np.bincount(y)   # ((300, 2), float32, [100 100 100])
@@ -108,7 +108,9 @@ def make_plane(n: int = 1200, noise: float = 0.0, seed: int = 0):
 
 
 # (centre x, centre y, sign) of the six bumps of the Playground's "multi-gauss" regression set.
-_BUMPS = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
+_BUMPS = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]]
+)
 
 
 def make_multi_gauss(n: int = 1200, noise: float = 0.0, seed: int = 0):
@@ -151,7 +153,7 @@ def _start(name, n, noise, seed, num_classes, max_classes=None) -> np.random.Gen
         if max_classes is not None and num_classes != max_classes:
             raise DataError(f"{name}: has exactly {max_classes} classes, got {num_classes}")
         if not isinstance(num_classes, (int, np.integer)) or not 2 <= num_classes <= n:
-            raise DataError(f"{name}: num_classes must be an integer in [2, n], got {num_classes!r}")
+            raise DataError(f"{name}: num_classes must be an integer in [2, n], got {num_classes}")
     return np.random.Generator(np.random.PCG64(seed))
 
 

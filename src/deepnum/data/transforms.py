@@ -88,7 +88,7 @@ class MinMaxScale(_Scaler):
         super().__init__(axis)
         low, high = feature_range
         if not low < high:
-            raise DataError(f"MinMaxScale: feature_range must be (low, high), low < high, got {feature_range}")
+            raise DataError(f"MinMaxScale: feature_range needs low < high, got {feature_range}")
         self.feature_range = (low, high)
 
     def fit(self, x):
