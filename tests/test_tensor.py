@@ -57,3 +57,69 @@ def test_no_grad_records_nothing():
         y = x * 2
     assert not y.requires_grad
     assert dn.is_grad_enabled()
+
+
+def test_properties_and_conversions():
+    x = dn.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert x.shape == (2, 3) and x.dtype == np.float64 and x.ndim == 2 and x.numel() == 6
+    assert x.T.shape == (3, 2) and x.T.numpy().tolist() == np.arange(6.0).reshape(2, 3).T.tolist()
+    assert isinstance(x.numpy(), np.ndarray) and x.sum().item() == 15.0
+    with pytest.raises(ValueError, match="one-element"):
+        x.item()
+    d = x.detach()
+    assert not d.requires_grad and d.numpy() is x.numpy() and d.is_leaf
+    with pytest.raises(TypeError, match="floating-point"):
+        dn.tensor([1, 2], requires_grad=True)
+
+
+def test_deep_chain_needs_no_recursion():
+    x = dn.tensor([1.0], dtype=np.float64, requires_grad=True)
+    y = x
+    for _ in range(5000):  # far deeper than Python's recursion limit
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001**5000], rtol=1e-9)
+
+
+def test_backward_with_explicit_gradient_and_errors():
+    x = dn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.backward(dn.tensor([1.0, -1.0]), retain_graph=True)
+    assert x.grad.tolist() == [3.0, -3.0]
+    y.backward(np.array([1.0, 1.0]))  # the graph was retained once
+    assert x.grad.tolist() == [6.0, 0.0]
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward(np.array([1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        (x * 2).backward(np.ones(3))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        dn.tensor([1.0]).sum().backward()
+
+
+def test_retain_grad_and_leaf_grads_are_not_aliased():
+    x = dn.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).retain_grad()
+    z = y + x
+    z.sum().backward()
+    assert y.grad.tolist() == [1.0, 1.0] and x.grad.tolist() == [3.0, 3.0]
+    y.grad.data[0] = 100.0
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_detach_and_no_grad_cut_the_graph():
+    x = dn.tensor([2.0], requires_grad=True)
+    y = x * x.detach()  # only the first factor carries the gradient
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0]
+    with dn.no_grad():
+        assert not (x * 3).requires_grad
+        with dn.enable_grad():
+            assert (x * 3).requires_grad
+    assert dn.is_grad_enabled()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_unary_minus_and_operator_mix(dtype, rng):
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
+    check_against_torch(lambda x, y: -(x @ y) ** 2 / 3 - 1 + (x.T * y).sum(),
+                        lambda x, y: -(x @ y) ** 2 / 3 - 1 + (x.T * y).sum(), [a, b], dtype)

@@ -37,6 +37,8 @@ from deepnum.functions import (
     where,
 )
 from deepnum.random import get_rng, manual_seed
+# Bound eagerly: a lazy __getattr__ would be shadowed by the submodule of the same name once imported.
+from deepnum.gradcheck import GradcheckError, gradcheck
 
 float32 = "float32"
 float64 = "float64"
@@ -53,6 +55,4 @@ def __getattr__(name):
         return importlib.import_module(f"deepnum.{name}")
     if name in ("save", "load"):
         return getattr(importlib.import_module("deepnum.serialization"), name)
-    if name == "gradcheck":
-        return importlib.import_module("deepnum.gradcheck").gradcheck
     raise AttributeError(f"module 'deepnum' has no attribute {name!r}")

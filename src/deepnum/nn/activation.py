@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from deepnum.nn import functional as F
-from deepnum.nn.module import Module
-from deepnum.tensor import Tensor
+from deepnum.nn import init
+from deepnum.nn._validate import non_negative, positive_int
+from deepnum.nn.module import Module, Parameter
+from deepnum.tensor import DEFAULT_DTYPE, Tensor
 
 
 class ReLU(Module):
@@ -47,3 +51,125 @@ class LogSoftmax(Softmax):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.log_softmax(x, self.dim)
+
+
+class Step(Module):
+    """Unit step: sigma(z) = 1 if z > 0, 0.5 if z = 0, 0 if z < 0 (the perceptron's activation).
+
+    Its gradient is 0 almost everywhere (taken as 0 at z = 0 too), so gradient descent cannot train
+    the layers below it.
+
+    >>> nn.Step()(dn.tensor([-2.0, 0.0, 3.0]))      # tensor([0. , 0.5, 1. ])
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.step(x)
+
+
+class Sign(Module):
+    """Sign: sigma(z) = 1 if z > 0, 0 if z = 0, -1 if z < 0. Its gradient is 0 almost everywhere
+    (taken as 0 everywhere, as ``torch.sign``).
+
+    >>> nn.Sign()(dn.tensor([-2.0, 0.0, 3.0]))      # tensor([-1., 0., 1.])
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.sign(x)
+
+
+class LeakyReLU(Module):
+    """LeakyReLU(z) = z if z > 0 else negative_slope * z.
+
+    >>> nn.LeakyReLU(0.1)(dn.tensor([-2.0, 3.0]))   # tensor([-0.2, 3. ])
+    """
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = non_negative("LeakyReLU", "negative_slope", negative_slope)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """ELU(z) = z if z > 0 else alpha (e^z - 1).
+
+    >>> nn.ELU()(dn.tensor([-1.0, 2.0]))           # tensor([-0.6321, 2.])
+    """
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = non_negative("ELU", "alpha", alpha)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class SELU(Module):
+    """SELU(z) = scale * (z if z > 0 else alpha (e^z - 1)), alpha = 1.6733, scale = 1.0507.
+
+    >>> nn.SELU()(dn.tensor([-1.0, 2.0]))          # tensor([-1.1113, 2.1014])
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.selu(x)
+
+
+class Softplus(Module):
+    """softplus(z) = (1/beta) log(1 + e^(beta z)); z itself where beta z > threshold.
+
+    >>> nn.Softplus()(dn.tensor([0.0]))             # tensor([0.6931])
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        if not beta > 0:
+            raise ValueError(f"Softplus: beta must be > 0, got {beta!r}")
+        self.beta, self.threshold = float(beta), float(threshold)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Maxout(Module):
+    """Maxout unit (Goodfellow et al. 2013): h_j(x) = max_{k < pieces} (W_{jk} x + b_{jk}).
+
+    One linear map to ``out_features * pieces`` values, then the max over each group of ``pieces``
+    consecutive ones. ``weight`` is (out_features * pieces, in_features); row j*pieces + k is
+    piece k of unit j. Initialised as a Linear layer of that size.
+
+    >>> layer = nn.Maxout(2, 8, pieces=3)
+    >>> layer(dn.randn(5, 2)).shape                # (5, 8)
+    """
+
+    def __init__(self, in_features: int, out_features: int, pieces: int = 2, bias: bool = True,
+                 dtype=DEFAULT_DTYPE):
+        super().__init__()
+        self.in_features = positive_int("Maxout", "in_features", in_features)
+        self.out_features = positive_int("Maxout", "out_features", out_features)
+        self.pieces = positive_int("Maxout", "pieces", pieces)
+        rows = out_features * pieces
+        self.weight = Parameter(np.empty((rows, in_features), dtype=dtype))
+        self.register_parameter("bias", Parameter(np.empty(rows, dtype=dtype)) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.default_weight_and_bias_(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise F.shape_error(self, f"input of shape (*, {self.in_features})", x.shape)
+        return F.maxout(F.linear(x, self.weight, self.bias), self.pieces, dim=-1)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"pieces={self.pieces}, bias={self.bias is not None}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.errors import ShapeError
+from deepnum.functions import where
 from deepnum.ops import elementwise, linalg, reduce
 from deepnum.ops import loss as loss_ops
 from deepnum.random import get_rng
@@ -68,6 +69,69 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """log p_i = z_i - log sum_j e^{z_j}, stable (never log 0)."""
     return reduce.LogSoftmax.apply(x, axis=dim)
+
+
+def step(x: Tensor) -> Tensor:
+    """Unit step: sigma(z) = 1 if z > 0, 0.5 if z = 0, 0 if z < 0 (the perceptron's activation).
+
+    Its gradient is 0 almost everywhere (and taken as 0 at z = 0), so nothing below it learns by
+    gradient descent: that is why the lecture moves on to sigmoid. ``step(dn.tensor([-1., 0., 2.]))``
+    gives ``[0, 0.5, 1]``.
+    """
+    return elementwise.Step.apply(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    """Sign: sigma(z) = 1 if z > 0, 0 if z = 0, -1 if z < 0.
+
+    Its gradient is 0 almost everywhere (taken as 0 everywhere, as ``torch.sign``).
+    """
+    return elementwise.Sign.apply(x)
+
+
+def identity(x: Tensor) -> Tensor:
+    """Linear (identity) activation: sigma(z) = z; gradient 1."""
+    return x
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """LeakyReLU(z) = z if z > 0 else negative_slope * z (a small gradient where ReLU has none)."""
+    return where(x.data > 0, x, x * negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """ELU(z) = z if z > 0 else alpha * (e^z - 1): smooth, saturating at -alpha for z -> -inf."""
+    negative = (x.clip(max=0).exp() - 1) * alpha  # clip: e^z of a large positive z would overflow
+    return where(x.data > 0, x, negative)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Tensor) -> Tensor:
+    """SELU(z) = scale * ELU(z, alpha), alpha = 1.6733, scale = 1.0507: self-normalising (Klambauer
+    et al. 2017), activations keep mean 0 and variance 1 through many layers."""
+    return elu(x, SELU_ALPHA) * SELU_SCALE
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """softplus(z) = (1/beta) log(1 + e^(beta z)), a smooth ReLU; z itself where beta z > threshold
+    (PyTorch's semantics). Stable: never overflows, never rounds small values to 0."""
+    return elementwise.Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def maxout(x: Tensor, pieces: int, dim: int = 1) -> Tensor:
+    """Maxout: h_j = max_k z_{j,k}, the max over ``pieces`` consecutive features of axis ``dim``.
+
+    (N, out * pieces) -> (N, out): unit j takes features j*pieces ... j*pieces + pieces - 1.
+    ``maxout(dn.randn(8, 12), pieces=3).shape`` is ``(8, 4)``.
+    """
+    dim = dim % max(x.ndim, 1)
+    if x.ndim == 0 or x.shape[dim] % pieces:
+        raise shape_error("maxout", f"axis {dim} divisible by pieces={pieces}", x.shape)
+    grouped = x.reshape(x.shape[:dim] + (x.shape[dim] // pieces, pieces) + x.shape[dim + 1:])
+    return grouped.max(dim + 1)
 
 
 # ---------------------------------------------------------------------------- dropout
@@ -140,3 +204,129 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     if reduction == "none" and input.ndim > 2:
         out = out.reshape(t.shape)
     return out
+
+
+def _target_array(target, like: Tensor) -> np.ndarray:
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    return t.astype(like.dtype, copy=False) if t.dtype.kind in "fb" else t
+
+
+def _same_shape(name: str, input: Tensor, target) -> None:
+    if input.shape != tuple(target.shape):
+        raise ShapeError(f"{name}: input shape {input.shape} and target shape "
+                         f"{tuple(target.shape)} differ (broadcasting a loss is almost always a bug)")
+
+
+def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities: L_i = -w[y_i] * input[i, y_i].
+
+    ``input`` is (N, C) or (N, C, d1, ...) log-probabilities (e.g. from log_softmax), ``target``
+    class indices (N, d1, ...). 'mean' divides by the summed weight of non-ignored targets.
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if input.ndim == 1:
+        out = nll_loss(input.unsqueeze(0), t.reshape(1), weight, ignore_index, reduction)
+        return out.squeeze(0) if reduction == "none" else out
+    c = input.shape[1]
+    if t.dtype.kind not in "iu" or t.shape != (input.shape[0],) + input.shape[2:]:
+        raise ShapeError(f"nll_loss: targets must be integer class indices of shape "
+                         f"{(input.shape[0],) + input.shape[2:]} for input {input.shape}, got "
+                         f"{t.dtype} {t.shape}")
+    logp = input.permute(0, *range(2, input.ndim), 1).reshape(-1, c) if input.ndim > 2 else input
+    flat = t.reshape(-1)
+    valid = flat != ignore_index
+    safe = np.where(valid, flat, 0)
+    if np.any(safe < 0) or np.any(safe >= c):
+        raise IndexError(f"nll_loss: target {flat[valid & ((flat < 0) | (flat >= c))][0]} is out "
+                         f"of bounds for {c} classes")
+    w = np.ones(c, dtype=input.dtype) if weight is None else np.asarray(
+        getattr(weight, "data", weight), dtype=input.dtype)
+    w_y = (w[safe] * valid).astype(input.dtype)
+    loss = -logp[np.arange(len(flat)), safe] * Tensor._wrap(w_y)
+    if reduction == "none":
+        return loss.reshape(t.shape)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / Tensor._wrap(np.asarray(w_y.sum(), dtype=input.dtype))
+
+
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities: L = -w (t log y + (1 - t) log(1 - y)), each log
+    clamped at -100 as in PyTorch. ``input`` holds probabilities (after a sigmoid)."""
+    t = _target_array(target, input)
+    _same_shape("binary_cross_entropy", input, t)
+    loss = loss_ops.BinaryCrossEntropy.apply(input, Tensor._wrap(t))
+    if weight is not None:
+        loss = loss * Tensor._wrap(_target_array(weight, input))
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """The logistic loss on logits z: L = -w [p t log sigma(z) + (1 - t) log(1 - sigma(z))],
+    with p = ``pos_weight`` (per class, weighting the positives).
+
+    Computed as (1 - t) z + (1 + (p - 1) t) softplus(-z), which never forms sigma(z) and so stays
+    finite and exact for |z| = 1000; its gradient is sigma(z) - t when p = 1.
+    """
+    t = _target_array(target, input)
+    _same_shape("binary_cross_entropy_with_logits", input, t)
+    t_ = Tensor._wrap(t)
+    log_weight = 1.0
+    if pos_weight is not None:
+        p = Tensor._wrap(_target_array(pos_weight, input))
+        log_weight = (p - 1) * t_ + 1
+    loss = (1 - t_) * input + softplus(-input, threshold=float("inf")) * log_weight
+    if weight is not None:
+        loss = loss * Tensor._wrap(_target_array(weight, input))
+    return _reduce(loss, reduction)
+
+
+def hinge_loss(input: Tensor, target, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """Binary hinge loss of scores y against labels t in {-1, +1}: L = max(0, margin - t y).
+
+    The lecture's loss with margin 1: zero once a sample is on the right side by the margin.
+    (PyTorch has no direct equivalent; ``HingeEmbeddingLoss`` is a different loss.)
+    """
+    t = _target_array(target, input)
+    _same_shape("hinge_loss", input, t)
+    if t.size and not np.all((t == 1) | (t == -1)):
+        raise ValueError("hinge_loss: targets must be -1 or +1")
+    return _reduce(relu(margin - input * Tensor._wrap(t.astype(input.dtype))), reduction)
+
+
+def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None,
+                      reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss (Crammer-Singer style, as torch.nn.MultiMarginLoss):
+    L_n = sum_{i != y} w[y] max(0, margin - z_y + z_i)^p / C."""
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
+    if input.ndim == 1:
+        out = multi_margin_loss(input.unsqueeze(0), np.asarray(getattr(target, "data", target))
+                                .reshape(1), p, margin, weight, reduction)
+        return out.squeeze(0) if reduction == "none" else out
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    n, c = input.shape
+    if input.ndim != 2 or t.shape != (n,):
+        raise ShapeError(f"multi_margin_loss: expected input (N, C) and target (N,), got "
+                         f"{input.shape} and {t.shape}")
+    rows = np.arange(n)
+    z_y = input[rows, t].reshape(n, 1)
+    others = Tensor._wrap((np.arange(c) != t[:, None]).astype(input.dtype))
+    hinge = relu(margin - z_y + input) * others
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        w = np.asarray(getattr(weight, "data", weight), dtype=input.dtype)
+        hinge = hinge * Tensor._wrap(w[t].reshape(n, 1))
+    return _reduce(hinge.sum(1) / c, reduction)
+
+
+# Functional forms written beside their layers, re-exported here so F.<name> finds them.
+from deepnum.nn.embedding import embedding  # noqa: E402, F401
+from deepnum.nn.loss_robust import huber_loss, smooth_l1_loss  # noqa: E402, F401
+
+from deepnum.nn.functional_conv import *  # noqa: E402, F403 - conv, pooling and batch norm

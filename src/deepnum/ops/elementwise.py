@@ -206,3 +206,46 @@ class Tanh(Function):
 
     def backward(self, g):
         return g * (1 - self.out * self.out)
+
+
+def _stable_sigmoid(a: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+class Softplus(Function):
+    """(1/beta) log(1 + e^(beta z)), linear where beta z > threshold (PyTorch's rule).
+
+    Computed as logaddexp(0, beta z) / beta, which neither overflows for large z nor rounds to 0
+    for very negative z; the derivative is sigmoid(beta z) (1 past the threshold).
+    """
+
+    def forward(self, a, beta=1.0, threshold=20.0):
+        self.bz = a * np.asarray(beta, dtype=a.dtype)
+        self.linear = self.bz > threshold
+        return np.where(self.linear, a, np.logaddexp(0, self.bz) / beta).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        return g * np.where(self.linear, 1, _stable_sigmoid(self.bz)).astype(g.dtype, copy=False)
+
+
+class Step(Function):
+    """Unit step: 1 for z > 0, 0.5 at z = 0, 0 for z < 0. Its gradient is 0 (almost everywhere)."""
+
+    def forward(self, a):
+        self.shape = a.shape
+        return np.heaviside(a, np.asarray(0.5, dtype=a.dtype)).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        return np.zeros(self.shape, dtype=g.dtype)
+
+
+class Sign(Function):
+    """sign(z) in {-1, 0, 1}. Its gradient is 0 (almost everywhere), as torch.sign's."""
+
+    def forward(self, a):
+        self.shape = a.shape
+        return np.sign(a)
+
+    def backward(self, g):
+        return np.zeros(self.shape, dtype=g.dtype)

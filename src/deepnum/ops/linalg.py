@@ -26,10 +26,10 @@ class MatMul(Function):
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a  # promote vectors as matmul does
         b2 = b[:, None] if b.ndim == 1 else b
+        if b.ndim == 1:  # first: for vector @ vector g is 0-d and needs this axis before -2
+            g = np.expand_dims(g, -1)
         if a.ndim == 1:
             g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)

@@ -58,3 +58,26 @@ class CrossEntropy(Function):
         if self.reduction == "mean":
             g = g / self.denominator
         return grad * g
+
+
+class BinaryCrossEntropy(Function):
+    """Elementwise -(t log y + (1 - t) log(1 - y)) of probabilities y, with each log clamped at
+    -100 as PyTorch does, so y = 0 or 1 gives a large finite loss instead of inf.
+
+    The gradient is (y - t) / (y (1 - y)), its denominator kept >= 1e-12 (PyTorch's EPSILON).
+    """
+
+    def forward(self, y, t):
+        if y.size and (y.min() < 0 or y.max() > 1):
+            raise ValueError("binary_cross_entropy: every input must be a probability in [0, 1] "
+                             "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
+        with np.errstate(divide="ignore"):
+            log_y = np.maximum(np.log(y), -100)
+            log_1my = np.maximum(np.log1p(-y), -100)
+        self.y, self.t = y, t
+        return -(t * log_y + (1 - t) * log_1my)
+
+    def backward(self, g):
+        y = self.y
+        denominator = np.maximum((1 - y) * y, np.asarray(1e-12, dtype=y.dtype))
+        return g * (y - self.t) / denominator, None

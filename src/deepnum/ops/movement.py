@@ -26,8 +26,8 @@ class Permute(Function):
         if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
             raise ValueError(f"permute: {tuple(dims)} is not a permutation of the "
                              f"{a.ndim} dimensions of a tensor of shape {a.shape}")
-        self.dims = dims
-        return a.transpose(dims)
+        self.dims = tuple(d % max(a.ndim, 1) for d in dims)  # argsort needs them non-negative
+        return a.transpose(self.dims)
 
     def backward(self, g):
         return g.transpose(np.argsort(self.dims))

@@ -1,0 +1,129 @@
+"""LeNet-5 (conv 6@5x5 pad 2, max-pool, conv 16@5x5, max-pool, 120, 84, 10; ReLU) in deepnum and
+PyTorch from the same weights: a training epoch and inference, like :mod:`benchmarks.mlp`.
+
+If the conv/pooling owner's ``benchmarks/bench_lenet.py`` defines ``deepnum_lenet()`` and
+``torch_lenet()``, its models are used instead, so the suite and their script measure one network.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.mlp import LR, MOMENTUM, batches
+
+
+def available() -> str | None:
+    """None when deepnum has the layers LeNet-5 needs, else the reason it cannot run."""
+    from deepnum import nn
+
+    missing = [n for n in ("Conv2d", "MaxPool2d", "Flatten") if not hasattr(nn, n)]
+    return f"deepnum.nn lacks {', '.join(missing)}" if missing else None
+
+
+def _shared():
+    try:
+        from benchmarks import bench_lenet
+    except ImportError:
+        return None
+    if hasattr(bench_lenet, "deepnum_lenet") and hasattr(bench_lenet, "torch_lenet"):
+        return bench_lenet
+    return None
+
+
+def deepnum_model():
+    import deepnum as dn
+    from deepnum import nn
+
+    dn.manual_seed(0)
+    shared = _shared()
+    if shared is not None:
+        return shared.deepnum_lenet()
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def torch_model(dn_model):
+    import torch
+
+    shared = _shared()
+    if shared is not None:
+        model = shared.torch_lenet()
+    else:
+        tnn = torch.nn
+        model = tnn.Sequential(
+            tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
+            tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
+            tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10))
+    with torch.no_grad():
+        for p, q in zip(model.parameters(), dn_model.parameters()):
+            p.copy_(torch.from_numpy(q.data.copy()))
+    return model
+
+
+def deepnum_epoch(x, y, batch_size, steps=None):
+    import deepnum as dn
+    from deepnum import nn
+
+    model = deepnum_model()
+    opt = dn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    loss_fn = nn.CrossEntropyLoss()
+    starts = batches(len(x), batch_size, steps)
+    wrap = dn.Tensor._wrap
+
+    def run() -> None:
+        for i in starts:
+            opt.zero_grad()
+            loss = loss_fn(model(wrap(x[i:i + batch_size])), y[i:i + batch_size])
+            loss.backward()
+            opt.step()
+
+    return run
+
+
+def torch_epoch(x, y, batch_size, steps=None):
+    import torch
+
+    model = torch_model(deepnum_model())
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    starts = batches(len(x), batch_size, steps)
+
+    def run() -> None:
+        for i in starts:
+            opt.zero_grad()
+            loss = loss_fn(model(xt[i:i + batch_size]), yt[i:i + batch_size])
+            loss.backward()
+            opt.step()
+
+    return run
+
+
+def deepnum_predict(x_batch: np.ndarray):
+    import deepnum as dn
+
+    model = deepnum_model()
+    model.eval()
+    xb = dn.Tensor._wrap(x_batch)
+
+    def predict():
+        with dn.no_grad():
+            return model(xb)
+
+    return predict
+
+
+def torch_predict(x_batch: np.ndarray):
+    import torch
+
+    model = torch_model(deepnum_model())
+    model.eval()
+    xb = torch.from_numpy(x_batch)
+
+    def predict():
+        with torch.inference_mode():
+            return model(xb)
+
+    return predict

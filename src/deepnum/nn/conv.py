@@ -1,0 +1,144 @@
+"""Convolution layers: Conv2d and Conv1d, PyTorch's arguments and weight layout.
+
+A convolutional layer holds ``out_channels`` filters, each of shape (in_channels/groups) x kh x kw;
+sliding filter o over the input and summing over all input channels gives output channel o:
+
+    out[n, o, y, x] = b[o] + sum_{c, i, j} W[o, c, i, j] * x[n, c, s*y + d*i - p, s*x + d*j - p]
+
+with output size floor((n + 2p - d(k-1) - 1) / s) + 1 per axis. The lecture's example, a 6x6x3 input
+and two 3x3x3 filters, gives 4x4x2:
+
+>>> conv = nn.Conv2d(3, 2, kernel_size=3)
+>>> conv(dn.randn(1, 3, 6, 6)).shape         # (1, 2, 4, 4)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.nn import functional as F
+from deepnum.nn import init
+from deepnum.nn._validate import positive_int
+from deepnum.nn.functional_conv import conv_padding, pair
+from deepnum.nn.module import Module, Parameter
+from deepnum.tensor import DEFAULT_DTYPE, Tensor
+
+
+def _positive_pair(layer: str, name: str, value, allow_zero: bool = False) -> tuple[int, int]:
+    a, b = pair(value, name, layer)
+    if min(a, b) < 0 or (min(a, b) == 0 and not allow_zero):
+        need = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{layer}: {name} must be {need}, got {value!r}")
+    return a, b
+
+
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: argument checks, parameters, initialisation, repr."""
+
+    dims = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                 bias, padding_mode, dtype):
+        super().__init__()
+        name = type(self).__name__
+        self.in_channels = positive_int(name, "in_channels", in_channels)
+        self.out_channels = positive_int(name, "out_channels", out_channels)
+        self.groups = positive_int(name, "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must both be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: padding_mode must be 'zeros' (the only one supported), "
+                             f"got {padding_mode!r}")
+        expand = (lambda v: (1, v[0] if isinstance(v, (tuple, list)) else v)) \
+            if self.dims == 1 else (lambda v: v)
+        self.kernel_size = _positive_pair(name, "kernel_size", expand(kernel_size))
+        self.stride = _positive_pair(name, "stride", expand(stride))
+        self.dilation = _positive_pair(name, "dilation", expand(dilation))
+        if isinstance(padding, str):
+            conv_padding(padding, self.kernel_size, self.dilation, self.stride, name)  # validates
+            self.padding = padding
+        else:
+            pad = _positive_pair(name, "padding", expand(padding), allow_zero=True)
+            self.padding = pad
+        if self.dims == 1:  # store 1-D values as PyTorch does: (k,)
+            self.kernel_size, self.stride, self.dilation = \
+                self.kernel_size[1:], self.stride[1:], self.dilation[1:]
+            if not isinstance(self.padding, str):
+                self.padding = self.padding[1:]
+        self.padding_mode = padding_mode
+        shape = (out_channels, in_channels // groups) + self.kernel_size
+        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+        fan_in = in_channels/groups * kh * kw."""
+        init.default_weight_and_bias_(self.weight, self.bias)
+
+    def _check(self, x: Tensor) -> None:
+        spatial = "H, W" if self.dims == 2 else "L"
+        if x.ndim not in (self.dims + 1, self.dims + 2) or x.shape[-self.dims - 1] != self.in_channels:
+            raise F.shape_error(self, f"input of shape (N, {self.in_channels}, {spatial}) "
+                                      f"(in_channels={self.in_channels})", x.shape)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        zero = (0,) * self.dims
+        if self.padding != zero:
+            s += f", padding={self.padding!r}"
+        if self.dilation != (1,) * self.dims:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C, H, W). ``padding`` is an int, a pair, ``'same'`` (stride 1) or
+    ``'valid'``; ``weight`` is (out_channels, in_channels/groups, kH, kW), ``bias`` (out_channels,).
+
+    >>> conv = nn.Conv2d(1, 6, kernel_size=5, padding=2)     # LeNet-5's first layer on 28x28
+    >>> conv(dn.randn(8, 1, 28, 28)).shape                   # (8, 6, 28, 28)
+    """
+
+    dims = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=DEFAULT_DTYPE):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L); ``weight`` is (out_channels, in_channels/groups, k).
+
+    >>> conv = nn.Conv1d(4, 8, kernel_size=3, padding="same")
+    >>> conv(dn.randn(2, 4, 50)).shape                       # (2, 8, 50)
+    """
+
+    dims = 1
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=DEFAULT_DTYPE):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
+        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)

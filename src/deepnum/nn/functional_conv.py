@@ -1,0 +1,209 @@
+"""Functional convolution, pooling and batch normalisation (re-exported by deepnum.nn.functional).
+
+Arguments and defaults are PyTorch's: ``conv2d(input, weight, bias, stride, padding, dilation,
+groups)`` with ``padding`` an int, a pair, ``'same'`` or ``'valid'``; pools take ``kernel_size,
+stride=None (= kernel_size), padding``. Inputs are NCHW, or CHW for a single unbatched image.
+
+>>> import deepnum.nn.functional as F
+>>> F.max_pool2d(F.relu(F.conv2d(x, w, b, padding=2)), 2)      # LeNet's first stage
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from deepnum.errors import ShapeError
+from deepnum.ops import conv as conv_ops
+from deepnum.ops import norm as norm_ops
+from deepnum.ops import pool as pool_ops
+from deepnum.tensor import Tensor
+
+__all__ = ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "conv1d", "conv2d",
+           "max_pool1d", "max_pool2d"]
+
+
+def pair(value, name: str = "argument", layer: str = "conv2d") -> tuple[int, int]:
+    """5 -> (5, 5); (3, 2) stays; anything else is a ValueError naming the argument."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value), int(value)
+    if (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)):
+        return int(value[0]), int(value[1])
+    raise ValueError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
+
+
+def conv_padding(padding, kernel, dilation, stride, layer: str = "conv2d"):
+    """((top, bottom), (left, right)) from an int, a pair, 'valid' or 'same'.
+
+    'same' keeps the size at stride 1: total d*(k-1) per axis, the odd one on the bottom/right,
+    as PyTorch does.
+    """
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"{layer}: padding='same' needs stride 1, got stride {stride}")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    if isinstance(padding, str):
+        raise ValueError(f"{layer}: padding must be an int, a pair, 'same' or 'valid', "
+                         f"got {padding!r}")
+    ph, pw = pair(padding, "padding", layer)
+    if ph < 0 or pw < 0:
+        raise ValueError(f"{layer}: padding must be non-negative, got {padding!r}")
+    return (ph, ph), (pw, pw)
+
+
+def _batched(x: Tensor, spatial: int, layer: str) -> tuple[Tensor, bool]:
+    """Accept (N, C, *spatial) or one unbatched (C, *spatial) sample, like PyTorch."""
+    if x.ndim == spatial + 1:
+        return x.unsqueeze(0), True
+    if x.ndim != spatial + 2:
+        dims = "N, C, H, W" if spatial == 2 else "N, C, L"
+        raise ShapeError(f"{layer}: expected a {spatial + 2}-D input ({dims}), got input of shape "
+                         f"{tuple(x.shape)}")
+    return x, False
+
+
+# ---------------------------------------------------------------------------- convolution
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """out[n, o] = b[o] + sum_c W[o, c] (*) x[n, c]: each of O filters (C/groups x kh x kw) slides
+    over the input; one im2col matrix product does every position at once."""
+    x, unbatched = _batched(input, 2, "conv2d")
+    o, cg, kh, kw = weight.shape
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    pads = conv_padding(padding, (kh, kw), dilation, stride)
+    if x.shape[1] != cg * groups:
+        raise ShapeError(f"conv2d: weight {tuple(weight.shape)} with groups={groups} expects "
+                         f"{cg * groups} input channels, got input of shape {tuple(input.shape)}")
+    for axis, size, k, p, d in ((2, "height", kh, pads[0], dilation[0]),
+                                (3, "width", kw, pads[1], dilation[1])):
+        if x.shape[axis] + sum(p) < d * (k - 1) + 1:
+            raise ShapeError(f"conv2d: input {size} {x.shape[axis]} (padded {x.shape[axis] + sum(p)}"
+                             f") is smaller than the kernel's reach {d * (k - 1) + 1}, "
+                             f"got input of shape {tuple(input.shape)}")
+    args = (x, weight) if bias is None else (x, weight, bias)
+    out = conv_ops.Conv2d.apply(*args, stride=stride, padding=pads, dilation=dilation,
+                                groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """1-D convolution over (N, C, L): a conv2d on a height-1 image (the gradient comes free)."""
+    x, unbatched = _batched(input, 1, "conv1d")
+    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, _height_one(stride, "stride", 1),
+                 _height_one(padding, "padding", 0), _height_one(dilation, "dilation", 1), groups)
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _height_one(value, name: str, height_value: int):
+    """A 1-D argument (k or (k,)) as the 2-D one of a height-1 image: (height_value, k)."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise ValueError(f"conv1d: {name} must be an int, got {value!r}")
+    return height_value, int(value)
+
+
+# ---------------------------------------------------------------------------- pooling
+def _pool_args(kernel_size, stride, padding, layer):
+    kernel = pair(kernel_size, "kernel_size", layer)
+    stride = kernel if stride is None or stride == () else pair(stride, "stride", layer)
+    return kernel, stride, pair(padding, "padding", layer)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
+    """Keep the largest value of each f x f window (stride s; default s = f)."""
+    x, unbatched = _batched(input, 2, "max_pool2d")
+    kernel, stride, padding = _pool_args(kernel_size, stride, padding, "max_pool2d")
+    out = pool_ops.MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                                   dilation=pair(dilation, "dilation", "max_pool2d"))
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """Mean of each f x f window (stride s; default s = f)."""
+    if ceil_mode:
+        raise ValueError("avg_pool2d: ceil_mode=True is not supported")
+    x, unbatched = _batched(input, 2, "avg_pool2d")
+    kernel, stride, padding = _pool_args(kernel_size, stride, padding, "avg_pool2d")
+    out = pool_ops.AvgPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                                   count_include_pad=count_include_pad,
+                                   divisor_override=divisor_override)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average into an output_size grid whatever the input's size (PyTorch's bins)."""
+    x, unbatched = _batched(input, 2, "adaptive_avg_pool2d")
+    if isinstance(output_size, (tuple, list)):
+        output_size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(output_size))
+    oh, ow = pair(output_size, "output_size", "adaptive_avg_pool2d")
+    out = pool_ops.AdaptiveAvgPool2d.apply(x, output_size=(oh, ow))
+    return out.squeeze(0) if unbatched else out
+
+
+def _pool1d(op, input, kernel_size, stride, padding, name, **kw):
+    x, unbatched = _batched(input, 1, name)
+    k = pair(kernel_size, "kernel_size", name)[0]
+    s = k if stride is None else pair(stride, "stride", name)[0]
+    p = pair(padding, "padding", name)[0]
+    out = op(x.unsqueeze(2), (1, k), (1, s), (0, p), **kw).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    return _pool1d(max_pool2d, input, kernel_size, stride, padding, "max_pool1d")
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0,
+               count_include_pad: bool = True) -> Tensor:
+    return _pool1d(avg_pool2d, input, kernel_size, stride, padding, "avg_pool1d",
+                   count_include_pad=count_include_pad)
+
+
+# ---------------------------------------------------------------------------- batch norm
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float | None = 0.1, eps: float = 1e-5,
+               num_batches_tracked: Tensor | None = None) -> Tensor:
+    """y = gamma (x - mu) / sqrt(var + eps) + beta over (N, C, *), per channel.
+
+    In training, mu and var are the batch's (biased var) and the running statistics move towards
+    them by ``momentum`` (unbiased var; ``momentum=None`` gives a cumulative average, as PyTorch). In
+    evaluation the running statistics are used.
+    """
+    c = input.shape[1] if input.ndim > 1 else -1
+    if input.ndim < 2:
+        raise ShapeError(f"batch_norm: expected input of shape (N, C, *), got input of shape "
+                         f"{tuple(input.shape)}")
+    if training or running_mean is None:
+        if input.numel() // c <= 1:
+            raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input of shape {tuple(input.shape)}")
+        if training and num_batches_tracked is not None:
+            num_batches_tracked.data += 1
+        if momentum is None and num_batches_tracked is not None:
+            momentum = 1.0 / max(int(num_batches_tracked.data), 1)
+        update = training and running_mean is not None
+        args = (input,) if weight is None else (input, weight, bias)
+        return norm_ops.BatchNorm.apply(
+            *args, eps=eps, momentum=0.1 if momentum is None else momentum,
+            running_mean=running_mean.data if update else None,
+            running_var=running_var.data if update and running_var is not None else None)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    dtype = input.dtype
+    invstd = (1.0 / np.sqrt(running_var.data + eps)).astype(dtype).reshape(shape)
+    out = (input - Tensor._wrap(running_mean.data.astype(dtype).reshape(shape))) \
+        * Tensor._wrap(invstd)
+    if weight is not None:
+        out = out * weight.reshape(shape) + bias.reshape(shape)
+    return out

@@ -1,0 +1,138 @@
+"""Pooling: max, average and adaptive average over 2-D windows, each backward right below.
+
+The lecture's pooling slides an f x f window with stride s and keeps the window's maximum (or mean):
+a 4x4 input, max pool 2x2 stride 2 -> 2x2. Instead of copying every window, the loops here run over
+the f*f *kernel taps*: tap (i, j) of every window is one strided view of the input, so the max is
+f*f vectorised ``np.maximum`` calls and the backward f*f strided adds (no loop over pixels).
+
+Arrays are NCHW; outputs are allocated in the input's memory order (``order="K"``), so a
+channels-last convolution output stays channels-last through ReLU and pooling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.autograd import Function
+from deepnum.ops.conv import offset_slices, out_size
+
+
+def _padded(x: np.ndarray, ph: int, pw: int, fill: float) -> np.ndarray:
+    """x with ph rows and pw columns of ``fill`` on each side, in x's memory order."""
+    if not (ph or pw):
+        return x
+    n, c, h, w = x.shape
+    xp = np.full_like(x, fill, shape=(n, c, h + 2 * ph, w + 2 * pw)) if fill else \
+        np.zeros_like(x, shape=(n, c, h + 2 * ph, w + 2 * pw))
+    xp[:, :, ph:ph + h, pw:pw + w] = x
+    return xp
+
+
+def _geometry(x, kernel, stride, padding, dilation):
+    (kh, kw), (ph, pw) = kernel, padding
+    oh = out_size(x.shape[2], kh, stride[0], 2 * ph, dilation[0])
+    ow = out_size(x.shape[3], kw, stride[1], 2 * pw, dilation[1])
+    if oh < 1 or ow < 1:
+        raise ValueError(f"pool: a {kh}x{kw} window (padding {padding}, dilation {dilation}) does "
+                         f"not fit an input of spatial size {x.shape[2]}x{x.shape[3]}")
+    return oh, ow
+
+
+def _taps(kh: int, kw: int, oh: int, ow: int, stride, dilation):
+    """(tap index, (row slice, column slice)) for every kernel tap, row-major like the window."""
+    for i in range(kh):
+        for j in range(kw):
+            yield i * kw + j, (slice(None), slice(None)) + offset_slices(i, j, oh, ow, stride,
+                                                                         dilation)
+
+
+class MaxPool2d(Function):
+    """Max over each window; padding counts as -inf. The gradient goes to the first maximum in the
+    window (row-major), as in PyTorch; a NaN in a window wins, as in PyTorch."""
+
+    def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1)):
+        oh, ow = _geometry(x, kernel_size, stride, padding, dilation)
+        xp = _padded(x, *padding, fill=-np.inf)
+        taps = list(_taps(*kernel_size, oh, ow, stride, dilation))
+        best = xp[taps[0][1]].copy(order="K")
+        track = bool(self.needs_input_grad)
+        # the index of the winning tap per output pixel: 1 byte for windows up to 11x11
+        arg = np.zeros_like(best, dtype=np.uint8 if len(taps) < 256 else np.int32) if track else None
+        for t, where in taps[1:]:
+            v = xp[where]
+            if track:
+                win = v > best
+                win |= np.isnan(v)  # torch: (val > max) || isnan(val)
+                np.copyto(best, v, where=win)
+                np.copyto(arg, t, where=win, casting="unsafe")
+            else:
+                np.maximum(best, v, out=best)
+        if track:
+            self.arg, self.taps, self.xshape = arg, taps, (x.shape, xp.shape, padding)
+        return best
+
+    def backward(self, g):
+        (n, c, h, w), shape_p, (ph, pw) = self.xshape
+        gx = np.zeros_like(g, shape=shape_p)
+        for t, where in self.taps:
+            view = gx[where]
+            np.add(view, g, out=view, where=self.arg == t)  # add: overlapping windows share pixels
+        self.arg = None
+        return gx[:, :, ph:ph + h, pw:pw + w]
+
+
+class AvgPool2d(Function):
+    """Mean over each window. With ``count_include_pad`` (PyTorch's default) the divisor is always
+    kh*kw; without it, only the real (unpadded) pixels of the window are counted."""
+
+    def forward(self, x, kernel_size, stride, padding=(0, 0), count_include_pad=True,
+                divisor_override=None):
+        dilation = (1, 1)
+        oh, ow = _geometry(x, kernel_size, stride, padding, dilation)
+        xp = _padded(x, *padding, fill=0.0)
+        taps = list(_taps(*kernel_size, oh, ow, stride, dilation))
+        total = xp[taps[0][1]].copy(order="K")
+        for _, where in taps[1:]:
+            total += xp[where]
+        kh, kw = kernel_size
+        if divisor_override:
+            scale = np.asarray(1.0 / divisor_override, dtype=x.dtype)
+        elif count_include_pad or not any(padding):
+            scale = np.asarray(1.0 / (kh * kw), dtype=x.dtype)
+        else:  # count the real pixels under each window: pool a map of ones the same way
+            ones = _padded(np.ones((1, 1) + x.shape[2:], dtype=x.dtype), *padding, fill=0.0)
+            count = sum(ones[where] for _, where in taps)
+            scale = (1.0 / count).astype(x.dtype)
+        total *= scale
+        self.scale, self.taps, self.xshape = scale, taps, (x.shape, xp.shape, padding)
+        return total
+
+    def backward(self, g):
+        (n, c, h, w), shape_p, (ph, pw) = self.xshape
+        gs = g * self.scale
+        gx = np.zeros_like(g, shape=shape_p)
+        for _, where in self.taps:
+            gx[where] += gs
+        return gx[:, :, ph:ph + h, pw:pw + w]
+
+
+def adaptive_bins(size: int, out: int, dtype) -> np.ndarray:
+    """(out, size) averaging matrix: row i averages [floor(i*size/out), ceil((i+1)*size/out))."""
+    a = np.zeros((out, size), dtype=dtype)
+    for i in range(out):  # out is the small output size, not a pixel loop over the data
+        start, end = (i * size) // out, -((-(i + 1) * size) // out)
+        a[i, start:end] = 1.0 / (end - start)
+    return a
+
+
+class AdaptiveAvgPool2d(Function):
+    """Average into a fixed output grid whatever the input size, PyTorch's bins. A mean over a
+    rectangle is separable, so it is two small matrix products: out = A_h x A_w^T."""
+
+    def forward(self, x, output_size):
+        (oh, ow), (h, w) = output_size, x.shape[2:]
+        self.ah, self.aw = adaptive_bins(h, oh, x.dtype), adaptive_bins(w, ow, x.dtype)
+        return np.einsum("ph,nchw,qw->ncpq", self.ah, x, self.aw, optimize=True)
+
+    def backward(self, g):
+        return np.einsum("ph,ncpq,qw->nchw", self.ah, g, self.aw, optimize=True)

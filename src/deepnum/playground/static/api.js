@@ -1,0 +1,47 @@
+// Talking to the server: JSON requests whose errors become exceptions with the server's message,
+// file uploads, and the session's WebSocket.
+
+export async function request(method, path, body) {
+  const options = { method, headers: {} };
+  if (body instanceof FormData) {
+    options.body = body;
+  } else if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  if (response.status === 204) return null;
+  let payload = null;
+  try {
+    payload = await response.json();
+  } catch (error) {
+    throw new Error(`the server answered ${response.status} without JSON`);
+  }
+  if (!response.ok) throw new Error(payload.error || `request failed (${response.status})`);
+  return payload;
+}
+
+export function upload(path, file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  return request("POST", path, form);
+}
+
+// Open the session's push channel. onMessage gets every parsed message; onClose is called once.
+export function connect(sessionId, onMessage, onClose) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/api/sessions/${sessionId}/socket`);
+  socket.addEventListener("message", (event) => onMessage(JSON.parse(event.data)));
+  socket.addEventListener("close", () => onClose());
+  return {
+    send(type) {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type }));
+    },
+    get open() {
+      return socket.readyState === WebSocket.OPEN;
+    },
+    close() {
+      socket.close();
+    },
+  };
+}

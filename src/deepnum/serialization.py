@@ -1,0 +1,312 @@
+"""Model files: weights in safetensors, the architecture as JSON in the same file. No pickle.
+
+A model file is one ``.safetensors`` file. Its arrays are the model's ``state_dict()``; its
+``__metadata__`` holds the architecture, written from the constructor arguments that
+``Module.__new__`` records (``module._init_args``): class name, arguments, nested modules. Loading
+rebuilds the model from that JSON, instantiating only classes from deepnum's own whitelist (layers
+in ``deepnum.nn`` and models in ``deepnum.models``); it never unpickles, evaluates or imports a name
+taken from the file. A SHA-256 of the array bytes is kept too, so a truncated, tampered or
+wrong-kind file raises :class:`~deepnum.errors.ModelFileError` and nothing in it is executed.
+
+>>> dn.save(model, "digits.safetensors")
+>>> model = dn.load("digits.safetensors")     # rebuilt without your code
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+import weakref
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from deepnum.errors import ModelFileError
+
+FORMAT_VERSION = 1
+MODEL_KIND = "deepnum.model"
+_MAX_HEADER = 100 * 1024 * 1024  # a header beyond 100 MB is not one we wrote
+
+
+# ----------------------------------------------------------------------------- public API
+def save(model, path, metadata: dict | None = None) -> Path:
+    """Write ``model`` (weights + architecture) to ``path`` atomically; returns the path.
+
+    ``metadata`` is any JSON-friendly dict kept alongside (class names, training config...).
+
+    >>> dn.save(model, "runs/digits/model.safetensors", metadata={"dataset": "digits"})
+    """
+    architecture = architecture_of(model)
+    _check_rebuildable(model, architecture)
+    meta = {"architecture": architecture, "user": metadata or {}}
+    return write_file(path, dict(model.state_dict()), meta, MODEL_KIND)
+
+
+def load(path, model=None, return_metadata: bool = False):
+    """Rebuild the model saved in ``path`` (or load its weights into ``model`` if given).
+
+    >>> model = dn.load("model.safetensors")
+    >>> model, info = dn.load("model.safetensors", return_metadata=True)   # info: save()'s metadata
+    """
+    arrays, meta = read_file(path, MODEL_KIND)
+    if model is None:
+        model = rebuild(meta.get("architecture"), path)
+    load_weights(model, arrays, path)
+    return (model, meta.get("user", {})) if return_metadata else model
+
+
+def load_weights(model, arrays: dict, path) -> None:
+    """Copy ``arrays`` into ``model``'s parameters and buffers, keeping the saved dtypes."""
+    own = {}
+    for module_name, module in model.named_modules():
+        for registry in (module._parameters, module._buffers):
+            for name, t in registry.items():
+                if t is not None:
+                    own[f"{module_name}.{name}" if module_name else name] = t
+    missing = sorted(set(own) - set(arrays))
+    unexpected = sorted(set(arrays) - set(own))
+    if missing or unexpected:
+        raise ModelFileError(f"{path}: the weights do not fit the model (missing {missing[:5]}, "
+                             f"unexpected {unexpected[:5]})")
+    for key, t in own.items():
+        value = arrays[key]
+        if value.shape != t.data.shape:
+            raise ModelFileError(f"{path}: weight '{key}' has shape {value.shape} in the file but "
+                                 f"{t.data.shape} in the model")
+        if value.dtype == t.data.dtype:
+            t.data[...] = value
+        else:  # keep the saved precision (a float64 model stays float64)
+            t.data = np.array(value, copy=True)
+
+
+# ----------------------------------------------------------------------------- architecture
+def architecture_of(module) -> dict:
+    """The JSON description of ``module``: its class and constructor arguments, recursively."""
+    cls = type(module)
+    if _whitelist().get(cls.__name__) is not cls:
+        raise ModelFileError(
+            f"cannot save the architecture of {cls.__module__}.{cls.__qualname__}: only deepnum's "
+            f"own layers and registered models can be rebuilt from a file. Build the model from "
+            f"them (e.g. nn.Sequential), or save weights only: "
+            f"deepnum.serialization.save_state_dict(model.state_dict(), path)")
+    args, kwargs = getattr(module, "_init_args", ((), {}))
+    return {"class": cls.__name__, "args": [_encode(a) for a in args],
+            "kwargs": {k: _encode(v) for k, v in kwargs.items()}}
+
+
+def rebuild(spec, path="<architecture>"):
+    """Instantiate the model described by :func:`architecture_of`'s JSON, whitelisted classes only."""
+    from deepnum.random import get_state, set_state
+
+    state = get_state()  # building initialises weights: leave the user's random stream untouched
+    try:
+        return _decode({"module": spec}, path)
+    except ModelFileError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as error:
+        raise ModelFileError(f"{path}: the architecture cannot be rebuilt: {error}") from None
+    finally:
+        set_state(state)
+
+
+def _whitelist() -> dict:
+    """Class name -> class for every Module subclass defined inside deepnum (layers and models)."""
+    import deepnum.models  # noqa: F401 - registers the models, so their classes exist
+    import deepnum.nn
+    from deepnum.nn.module import Module
+
+    found, stack = {}, [Module]
+    while stack:
+        cls = stack.pop()
+        if cls.__module__.startswith("deepnum.") and not cls.__name__.startswith("_"):
+            found.setdefault(cls.__name__, cls)
+        stack.extend(cls.__subclasses__())
+    return found
+
+
+def _encode(value):
+    from deepnum.nn.module import Module
+
+    if isinstance(value, Module):
+        return {"module": architecture_of(value)}
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return {"tuple" if isinstance(value, tuple) else "list": [_encode(v) for v in value]}
+    if isinstance(value, dict):  # Sequential(OrderedDict(name=module, ...))
+        return {"dict": [[str(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, (np.dtype, type)) and np.dtype(value).kind in "fiub":
+        return {"dtype": np.dtype(value).name}
+    raise ModelFileError(f"cannot write constructor argument {value!r} "
+                         f"({type(value).__name__}) as JSON")
+
+
+def _decode(value, path):
+    if isinstance(value, list) or (isinstance(value, float) and not np.isfinite(value)):
+        raise ModelFileError(f"{path}: malformed architecture value {value!r}")
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1:
+        raise ModelFileError(f"{path}: malformed architecture entry {str(value)[:80]}")
+    (tag, body), = value.items()
+    if tag == "module":
+        if not isinstance(body, dict) or not isinstance(body.get("class"), str):
+            raise ModelFileError(f"{path}: malformed module entry {str(body)[:80]}")
+        cls = _whitelist().get(body["class"])
+        if cls is None:
+            raise ModelFileError(f"{path}: the architecture names class {body['class']!r}, which "
+                                 f"is not one of deepnum's layers or models; refusing to build it")
+        args = [_decode(a, path) for a in body.get("args", [])]
+        kwargs = {str(k): _decode(v, path) for k, v in body.get("kwargs", {}).items()}
+        return cls(*args, **kwargs)
+    if tag in ("tuple", "list") and isinstance(body, list):
+        items = [_decode(v, path) for v in body]
+        return tuple(items) if tag == "tuple" else items
+    if tag == "dict" and isinstance(body, list):
+        return OrderedDict((str(k), _decode(v, path)) for k, v in body)
+    if tag == "dtype" and body in ("float16", "float32", "float64", "int32", "int64", "bool"):
+        return np.dtype(body).type
+    raise ModelFileError(f"{path}: unknown architecture entry {tag!r}")
+
+
+_checked = weakref.WeakKeyDictionary()  # model -> architecture JSON already verified
+
+
+def _check_rebuildable(model, architecture: dict) -> None:
+    """Catch, at save time, a model changed after construction (e.g. Sequential.append)."""
+    key = json.dumps(architecture, sort_keys=True)
+    if _checked.get(model) == key:
+        return
+    twin = rebuild(architecture)
+    mine = {k: v.shape for k, v in model.state_dict().items()}
+    theirs = {k: v.shape for k, v in twin.state_dict().items()}
+    if mine != theirs:
+        raise ModelFileError(
+            f"cannot save {type(model).__name__}: rebuilding it from its constructor arguments "
+            f"gives different weights ({sorted(set(mine) ^ set(theirs))[:3] or 'shapes differ'}); "
+            f"was it changed after construction?")
+    _checked[model] = key
+
+
+# ----------------------------------------------------------------------------- the file format
+def save_state_dict(state: dict, path, metadata: dict | None = None) -> Path:
+    """Weights only (for models deepnum cannot rebuild): arrays + optional JSON metadata."""
+    return write_file(path, dict(state), {"user": metadata or {}}, "deepnum.weights")
+
+
+def load_state_dict(path) -> dict:
+    """The arrays written by :func:`save_state_dict` (or a model file's weights)."""
+    arrays, _ = read_file(path, ("deepnum.weights", MODEL_KIND))
+    return arrays
+
+
+def write_file(path, arrays: dict, meta: dict, kind: str) -> Path:
+    """Write a safetensors file whose metadata holds ``meta`` as JSON, atomically.
+
+    The file is written to a temporary name in the same directory, flushed to disk, renamed over
+    ``path`` and the directory synced, so a crash leaves either the old file or the new one.
+    """
+    from safetensors.numpy import save as to_bytes
+
+    path = Path(path)
+    arrays = {k: np.ascontiguousarray(v.data if hasattr(v, "_ctx") else v)
+              for k, v in arrays.items()}
+    header = {"format": kind, "version": str(FORMAT_VERSION), "sha256": _digest(arrays),
+              "json": json.dumps(meta, allow_nan=False)}
+    atomic_write(path, to_bytes(arrays, metadata=header))
+    return path
+
+
+def read_file(path, kind) -> tuple[dict, dict]:
+    """``(arrays, meta)`` from a file written by :func:`write_file`, checking everything first."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as from_bytes
+
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path}: is a directory, not a model file") from None
+    header = _parse_header(raw, path)
+    found = header.get("format")
+    if found not in kinds:
+        what = f"a {found} file" if found else "not a deepnum file"
+        raise ModelFileError(f"{path}: {what}; expected a {' or '.join(kinds)} file")
+    if header.get("version") != str(FORMAT_VERSION):
+        raise ModelFileError(f"{path}: file format version {header.get('version')!r} is not "
+                             f"supported (this deepnum reads version {FORMAT_VERSION})")
+    try:
+        arrays = from_bytes(raw)
+    except (SafetensorError, ValueError, OSError) as error:
+        raise ModelFileError(f"{path}: corrupt safetensors data ({error})") from None
+    if _digest(arrays) != header.get("sha256"):
+        raise ModelFileError(f"{path}: the weights do not match the file's checksum "
+                             f"(the file is corrupt or was modified)")
+    try:
+        meta = json.loads(header.get("json", "{}"))
+    except ValueError as error:
+        raise ModelFileError(f"{path}: corrupt metadata JSON ({error})") from None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{path}: corrupt metadata (not a JSON object)")
+    return arrays, meta
+
+
+def _parse_header(raw: bytes, path) -> dict:
+    """The safetensors ``__metadata__`` dict, with a clear error for anything that is not one."""
+    if len(raw) < 8:
+        raise ModelFileError(f"{path}: truncated or empty file ({len(raw)} bytes)")
+    (size,) = struct.unpack("<Q", raw[:8])
+    if size > _MAX_HEADER or 8 + size > len(raw):
+        raise ModelFileError(f"{path}: not a safetensors file, or truncated "
+                             f"(header claims {size} bytes, file has {len(raw)})")
+    try:
+        header = json.loads(raw[8:8 + size])
+    except (ValueError, UnicodeDecodeError):
+        raise ModelFileError(f"{path}: not a safetensors file (unreadable header)") from None
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{path}: a safetensors file without deepnum metadata; "
+                             f"not written by deepnum")
+    return meta
+
+
+def _digest(arrays: dict) -> str:
+    sha = hashlib.sha256()
+    for key in sorted(arrays):
+        a = np.ascontiguousarray(arrays[key])
+        sha.update(f"{key}:{a.dtype.str}:{a.shape};".encode())
+        sha.update(a.tobytes())
+    return sha.hexdigest()
+
+
+def atomic_write(path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash at any moment leaves old or new, never half."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows cannot open directories
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

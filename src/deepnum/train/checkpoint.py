@@ -1,0 +1,77 @@
+"""Training checkpoints: everything needed to resume a run bit-for-bit, in one safetensors file.
+
+A checkpoint holds the weights, the optimizer's state, deepnum's random-generator state, the
+DataLoader's state, the epoch and step counters, the history and the callbacks' state. Arrays go in
+the safetensors body; everything else is JSON in its ``__metadata__`` (no pickle). The file is
+replaced atomically (temporary file, fsync, rename, fsync of the directory), so a crash never leaves
+a corrupt checkpoint where a good one was, and a damaged file raises ModelFileError.
+
+>>> save_checkpoint("runs/a/checkpoint.safetensors", {"epoch": 3, "model": model.state_dict()})
+>>> state = load_checkpoint("runs/a/checkpoint.safetensors")    # the same nested dict back
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deepnum.errors import ModelFileError
+from deepnum.serialization import read_file, write_file
+
+CHECKPOINT_KIND = "deepnum.checkpoint"
+
+
+def save_checkpoint(path, state: dict):
+    """Write a nested dict of JSON values and ndarrays (any depth) atomically to ``path``."""
+    arrays: dict[str, np.ndarray] = {}
+    tree = _pack(state, "", arrays)
+    return write_file(path, arrays, {"state": tree}, CHECKPOINT_KIND)
+
+
+def load_checkpoint(path) -> dict:
+    """The dict given to :func:`save_checkpoint`, with tuples as lists. Raises ModelFileError."""
+    arrays, meta = read_file(path, CHECKPOINT_KIND)
+    try:
+        return _unpack(meta["state"], arrays)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: corrupt checkpoint state ({error})") from None
+
+
+def _pack(value, key: str, arrays: dict):
+    """Replace arrays by references ``{"__array__": key}`` and make the rest JSON-safe."""
+    if hasattr(value, "_ctx") and hasattr(value, "data"):  # a Tensor
+        value = value.data
+    if isinstance(value, np.ndarray):
+        name = f"{len(arrays)}:{key}"  # numbered, so no two paths can collide
+        arrays[name] = value
+        return {"__array__": name}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": repr(value)}  # nan, inf, -inf: JSON has no literal for them
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("__") for k in value):
+            return {k: _pack(v, f"{key}/{k}", arrays) for k, v in value.items()}
+        # Non-string keys (the optimizer's parameter indices) are kept with their type.
+        return {"__items__": [[_pack(k, f"{key}/k{i}", arrays), _pack(v, f"{key}/{i}", arrays)]
+                              for i, (k, v) in enumerate(value.items())]}
+    if isinstance(value, (list, tuple)):
+        return [_pack(v, f"{key}/{i}", arrays) for i, v in enumerate(value)]
+    raise TypeError(f"checkpoint: cannot store {type(value).__name__} at {key or 'top level'}")
+
+
+def _unpack(value, arrays: dict):
+    if isinstance(value, list):
+        return [_unpack(v, arrays) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__array__" in value:
+        return arrays[value["__array__"]]
+    if "__float__" in value:
+        return float(value["__float__"])
+    if "__items__" in value:
+        return {_unpack(k, arrays): _unpack(v, arrays) for k, v in value["__items__"]}
+    return {k: _unpack(v, arrays) for k, v in value.items()}
