@@ -30,8 +30,7 @@ def parser(description: str, default_out: str) -> argparse.ArgumentParser:
 
 def setup(args) -> Path:
     """Seed every generator the example uses and create the output folder."""
-    dn.manual_seed(args.seed)
-    np.random.seed(args.seed)
+    dn.manual_seed(args.seed)   # the examples draw everything else from their own Generator
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     return out
@@ -58,40 +57,9 @@ def split_80_20(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return order[:cut], order[cut:]
 
 
-def adam(params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
-    """deepnum's Adam (``dn.optim.Adam``); until that exists, the same rule written out here."""
-    if hasattr(dn.optim, "Adam"):
-        return dn.optim.Adam(params, lr=lr, betas=betas, eps=eps)
-    return _Adam(params, lr, betas, eps)
-
-
-class _Adam:
-    """Adam (Kingma & Ba 2015) with PyTorch's update, for when dn.optim.Adam is not there yet."""
-
-    def __init__(self, params, lr, betas, eps):
-        self.params, self.lr, self.betas, self.eps = list(params), lr, betas, eps
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
-        self.t = 0
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        self.t += 1
-        b1, b2 = self.betas
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            m *= b1
-            m += (1 - b1) * g                              # first moment
-            v *= b2
-            v += (1 - b2) * g * g                          # second moment
-            m_hat = m / (1 - b1 ** self.t)                 # bias corrections
-            v_hat = v / (1 - b2 ** self.t)
-            p.data -= (self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.dtype)
+def adam(params, lr: float, betas=(0.9, 0.999)):
+    """deepnum's Adam with the given step size."""
+    return dn.optim.Adam(params, lr=lr, betas=betas)
 
 
 def save_model(model, path: Path, metadata: dict | None = None) -> Path:

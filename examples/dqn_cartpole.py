@@ -218,7 +218,8 @@ def main(argv=None) -> dict:
                "cpu_seconds": timer.cpu_seconds}
     print(f"greedy policy: mean return {results['eval_mean_return']:.1f} "
           f"(min {results['eval_min_return']:.0f}) over {final_eval} evaluation episodes; "
-          f"{args.steps} training steps in {timer.seconds}s ({timer.cpu_seconds} CPU s); results in {out}")
+          f"{args.steps} training steps in {timer.seconds}s ({timer.cpu_seconds} CPU s); "
+          f"results in {out}")
     return _common.write_results(out, results)
 
 

@@ -97,6 +97,17 @@ def main(argv=None) -> dict:
     fixed_noise = dn.tensor(rng.standard_normal((64, args.latent)).astype(np.float32))
     ones, zeros = np.ones((64, 1), np.float32), np.zeros((64, 1), np.float32)
     history = {"d_loss": [], "g_loss": []}
+    mean_real = real.mean(axis=0)
+
+    def distance_to_real() -> float:
+        """RMS gap between the mean generated image and the mean real one (falls as G learns)."""
+        generator.eval()
+        with dn.no_grad():
+            gap = generator(fixed_noise).data.mean(axis=0) - mean_real
+        generator.train()
+        return float(np.sqrt(np.mean(gap ** 2)))
+
+    distance_before = distance_to_real()
     for epoch in range(args.epochs):
         order = rng.permutation(len(real))
         d_losses, g_losses = [], []
@@ -151,6 +162,7 @@ def main(argv=None) -> dict:
     results = {"epochs": args.epochs, "judge": "lenet5", "judge_held_out_accuracy": judge_accuracy,
                "fraction_confident_0_9": confident, "digit_counts": counts.tolist(),
                "digits_found": int(np.sum(counts > 0)),
+               "mean_image_gap_before": distance_before, "mean_image_gap_after": distance_to_real(),
                "mean_confidence": float(confidence.mean()),
                "d_loss": history["d_loss"], "g_loss": history["g_loss"],
                "seconds": timer.seconds, "cpu_seconds": timer.cpu_seconds}

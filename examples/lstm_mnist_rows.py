@@ -28,7 +28,8 @@ def accuracy(model, x: np.ndarray, y: np.ndarray, batch: int = 500) -> float:
     correct = 0
     with dn.no_grad():
         for i in range(0, len(x), batch):
-            correct += int((model(dn.tensor(x[i:i + batch])).data.argmax(1) == y[i:i + batch]).sum())
+            predicted = model(dn.tensor(x[i:i + batch])).data.argmax(1)
+            correct += int((predicted == y[i:i + batch]).sum())
     model.train()
     return correct / len(x)
 
@@ -47,7 +48,8 @@ def main(argv=None) -> dict:
     images, labels = _common.load_mnist_test()
     train_idx, test_idx = _common.split_80_20(len(images), args.seed)
     if args.fast:
-        train_idx, test_idx, args.epochs, args.hidden = train_idx[:600], test_idx[:300], 3, 32
+        train_idx, test_idx = train_idx[:1000], test_idx[:300]
+        args.epochs, args.hidden, args.lr = 3, 32, 1e-2
     x_train, y_train = images[train_idx], labels[train_idx]
     x_test, y_test = images[test_idx], labels[test_idx]
 
@@ -59,10 +61,8 @@ def main(argv=None) -> dict:
           f"{len(x_test)} held-out digits, {model.num_parameters()} parameters")
     for epoch in range(args.epochs):
         lr = args.lr * 0.5 * (1 + np.cos(np.pi * epoch / args.epochs))   # cosine decay
-        for group in getattr(optimizer, "param_groups", []):
+        for group in optimizer.param_groups:
             group["lr"] = lr
-        if not hasattr(optimizer, "param_groups"):
-            optimizer.lr = lr
         order = rng.permutation(len(x_train))
         losses = []
         for i in range(0, len(order), args.batch_size):

@@ -62,9 +62,9 @@ def test_mlp_with_bce_and_sigmoid_learns_xor():
 def test_mlp_learns_two_arm_spiral():
     dn.manual_seed(0)
     x, y = two_arm_spiral(200, seed=0)
-    model = nn.Sequential(nn.Linear(2, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
-                          nn.Linear(64, 2))
-    train(model, x, y, steps=600, lr=0.01)
+    model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(),
+                          nn.Linear(32, 2))
+    train(model, x, y, steps=300, lr=0.02)  # full batch; 100% on seeds 0-2 when measured
     assert accuracy(model, x, y) >= 0.97
 
 

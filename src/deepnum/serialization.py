@@ -54,6 +54,7 @@ def load(path, model=None, return_metadata: bool = False):
     """
     arrays, meta = read_file(path, MODEL_KIND)
     if model is None:
+        check_plausible(meta.get("architecture"), arrays, path)
         model = rebuild(meta.get("architecture"), path)
     load_weights(model, arrays, path)
     return (model, meta.get("user", {})) if return_metadata else model
@@ -96,6 +97,22 @@ def architecture_of(module) -> dict:
     args, kwargs = getattr(module, "_init_args", ((), {}))
     return {"class": cls.__name__, "args": [_encode(a) for a in args],
             "kwargs": {k: _encode(v) for k, v in kwargs.items()}}
+
+
+def check_plausible(spec, arrays: dict, path) -> None:
+    """Refuse an architecture with a size no weight in the file could have (e.g. a tampered
+    Linear(10**9, 10**9)), before anything is allocated."""
+    limit = max(4096, sum(a.size for a in arrays.values()))
+    stack = [spec]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > limit:
+            raise ModelFileError(f"{path}: the architecture asks for a size of {value}, larger "
+                                 f"than all the file's weights together; refusing to build it")
 
 
 def rebuild(spec, path="<architecture>"):

@@ -308,7 +308,7 @@ class Tensor:
         axis = _dim(dim, axis)
         centred = self - self.mean(axis, keepdim=True)
         n = self.data.size if axis is None else int(np.prod(
-            [self.shape[a] for a in ((axis,) if isinstance(axis, int) else axis)]))
+            [self.shape[a] for a in ((axis,) if np.ndim(axis) == 0 else axis)]))
         return (centred * centred).sum(axis, keepdim=_keep(keepdim, keepdims)) / max(n - correction, 0)
 
     def std(self, dim=None, keepdim=False, *, axis=None, keepdims=False, correction: int = 1):

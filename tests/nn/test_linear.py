@@ -120,8 +120,8 @@ def test_inverted_dropout_equals_lecture_dropout_in_expectation(rng):
 
 
 def test_inverted_dropout_equals_test_time_weight_scaling(rng):
-    """The lecture: train with plain masks, test with W_test = (1-p) W_train. Inverted dropout trains
-    W = (1-p) W_train with masks scaled by 1/(1-p): the two networks agree at train and at test."""
+    """The lecture: train with plain masks, test with W_test = (1-p) W_train. Inverted dropout
+    trains W = (1-p) W_train with masks scaled by 1/(1-p): the two agree at train and test time."""
     p = 0.3
     x = rng.standard_normal((5, 6))
     inverted = nn.Sequential(nn.Dropout(p), nn.Linear(6, 4, dtype=np.float64))

@@ -212,3 +212,26 @@ def test_loss_modules_reject_bad_options():
         nn.HingeLoss(margin=-1)
     assert "reduction='sum'" in repr(nn.BCELoss(reduction="sum"))
     assert assert_close  # the helper module is shared with the other loss tests
+
+
+def _probabilities(rng):
+    q = rng.random((N, C))
+    return q / q.sum(1, keepdims=True)
+
+
+GRADCHECKS = {
+    "cross_entropy": lambda z, y, q: F.cross_entropy(z, y, weight=np.arange(1.0, C + 1),
+                                                     label_smoothing=0.1, ignore_index=1),
+    "cross_entropy_probs": lambda z, y, q: F.cross_entropy(z, q, label_smoothing=0.2),
+    "nll": lambda z, y, q: F.nll_loss(F.log_softmax(z, 1), y, weight=np.arange(1.0, C + 1)),
+    "bce": lambda z, y, q: F.binary_cross_entropy(F.sigmoid(z), q, weight=np.arange(1.0, C + 1)),
+    "mse": lambda z, y, q: F.mse_loss(z, dn.tensor(q)),
+    "multi_margin": lambda z, y, q: F.multi_margin_loss(z, y, p=2, margin=0.7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADCHECKS))
+def test_loss_gradcheck(name, rng):
+    z, y = _data(rng)
+    q = _probabilities(rng)
+    assert dn.gradcheck(lambda t: GRADCHECKS[name](t, y, q), [z])

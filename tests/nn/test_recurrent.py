@@ -101,6 +101,7 @@ def test_matches_torch_options(mode):
     compare_sequence_layer(mode, 5, 2, np.float64, bias=False, bidirectional=True)
     compare_sequence_layer(mode, 5, 2, np.float64, with_state=False, num_layers=2)
     compare_sequence_layer(mode, 5, None, np.float64, bidirectional=True)   # unbatched (L, H_in)
+    compare_sequence_layer(mode, 4, None, np.float64, batch_first=True)     # ignored if unbatched
 
 
 def test_rnn_relu_matches_torch():

@@ -91,9 +91,9 @@ def test_conv2d_unbatched_and_output_layout(rng):
     x, w, b = (dn.tensor(a) for a in _data(CASES[0], rng))
     single = F.conv2d(x[0], w, b)
     np.testing.assert_allclose(single.numpy(), F.conv2d(x, w, b).numpy()[0], rtol=1e-6)
-    # the output is a channels-last array seen as NCHW: the next conv reads it without a copy
+    # the output is a batch-last (C, H, W, N) array seen as NCHW: the next conv reads it as is
     out = F.conv2d(x, w, b)
-    assert out.numpy().transpose(0, 2, 3, 1).flags.c_contiguous
+    assert out.numpy().transpose(1, 2, 3, 0).flags.c_contiguous
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -1,4 +1,4 @@
-"""Elementwise ops against PyTorch (values and gradients, float64 and float32) and finite differences."""
+"""Elementwise ops against PyTorch (values, gradients, float64 and float32) and gradcheck."""
 
 import numpy as np
 import pytest
@@ -56,7 +56,7 @@ def test_unary_gradcheck(name, rng):
 
 
 def test_kinks_follow_torch_conventions():
-    """At the kink, relu'(0)=0, |x|'(0)=0, clip passes the gradient at its bounds, max ties split."""
+    """At kinks: relu'(0)=0, |x|'(0)=0, clip passes the gradient at its bounds, max ties split."""
     x = np.array([0.0, -1.0, 1.0, 2.0])
     check_against_torch(lambda t: t.relu(), torch.relu, [x])
     check_against_torch(lambda t: t.abs(), torch.abs, [x])
@@ -128,3 +128,10 @@ def test_scalar_operands_keep_dtype():
     x = dn.tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     for y in (x + 1, 2 * x, x / 3, 1 - x, x**2, 2.0**x):
         assert y.dtype == np.float32
+
+
+@pytest.mark.parametrize("op", sorted(OPS) + ["pow"])
+def test_binary_gradcheck(op, rng):
+    a, b = rng.standard_normal((3, 1, 4)), rng.standard_normal((2, 1))
+    fn = OPS[op][0] if op != "pow" else (lambda x, y: (x * x + 1) ** y)
+    assert dn.gradcheck(fn, [a, b])

@@ -57,3 +57,8 @@ def test_matmul_errors_name_shapes():
     with pytest.raises(ValueError):
         dn.ones(2, 2, 3) @ dn.ones(3, 3, 2)   # batch dims 2 and 3 do not broadcast
     assert torch  # torch raises too (kept for symmetry of imports)
+
+
+def test_linear_shape_error_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(2, 5\).*\(4, 3\)"):
+        F.linear(dn.ones(2, 5), dn.ones(4, 3))

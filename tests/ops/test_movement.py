@@ -1,4 +1,4 @@
-"""Shape ops, indexing (basic and advanced, scatter-add backward), pad, cat/stack against PyTorch."""
+"""Shape ops, indexing (basic, advanced: scatter-add backward), pad, cat/stack vs PyTorch."""
 
 import numpy as np
 import pytest

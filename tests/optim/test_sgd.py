@@ -35,3 +35,8 @@ def test_sgd_invalid_hyperparameters():
         dn.optim.SGD(params, nesterov=True)
     with pytest.raises(ValueError, match="empty"):
         dn.optim.SGD([])
+
+
+def test_single_tensor_is_not_iterated():
+    with pytest.raises(TypeError, match="wrap it in a list"):
+        dn.optim.SGD(dn.nn.Parameter(dn.zeros(3, 2)), lr=0.1)

@@ -1,9 +1,9 @@
 """Every claim of the lectures as one command: ``deepnum demo NAME``.
 
-Each demo trains what it needs (seeded, offline, seconds to a minute on two cores), writes its figures
-(PNG) and a table (CSV) to an output folder, says in a sentence or two what it shows, and checks its
-claim: a claim that does not hold fails the demo (non-zero exit, the numbers in the message).
-``deepnum demo all`` runs them all and gathers figures and verdicts in ``report.html``.
+Each demo trains what it needs (seeded, offline, seconds to a minute on two cores), writes its
+figures (PNG) and a table (CSV) to an output folder, says in a sentence or two what it shows, and
+checks its claim: a claim that does not hold fails the demo (non-zero exit, the numbers in the
+message). ``deepnum demo all`` runs them all and gathers figures and verdicts in ``report.html``.
 
 >>> from deepnum.demos import run
 >>> result = run("softmax", "demo-output/softmax", fast=True)
@@ -13,41 +13,46 @@ claim: a claim that does not hold fails the demo (non-zero exit, the numbers in 
 from __future__ import annotations
 
 import argparse
-import importlib
+import contextlib
 import sys
 import time
 import traceback
 from pathlib import Path
 
 from deepnum.demos.context import DemoContext, markdown_table
-from deepnum.demos.registry import DEMOS, DemoResult, DemoUnavailable
-
-# One module per demo (or small family); each registers itself on import, in the lectures' order.
-_MODULES = ("neuron", "perceptron", "xor", "activations", "nonlinearity", "universal", "softmax",
-            "backprop", "sgd", "overfitting", "regularization", "dropout", "depth", "entry_points")
-
-for _module in _MODULES:
-    try:  # DEV-TEMP
-        importlib.import_module(f"deepnum.demos.{_module}")
-    except ModuleNotFoundError:  # DEV-TEMP
-        pass
-
-__all__ = ["DEMOS", "DemoResult", "DemoUnavailable", "main", "run", "run_many"]
+from deepnum.demos.registry import DemoResult, DemoUnavailable, load_all
 
 
-def run(name: str, out_dir, fast: bool = False) -> DemoResult:
-    """Run the demo ``name``, writing into ``out_dir``; never raises for a failed claim."""
-    if name not in DEMOS:
-        raise ValueError(f"unknown demo {name!r}; known demos: {', '.join(DEMOS)}")
+def __getattr__(name):
+    if name == "DEMOS":  # the registry, filled on first use
+        return load_all()
+    raise AttributeError(f"module 'deepnum.demos' has no attribute {name!r}")
+
+
+__all__ = ["DEMOS", "DemoResult", "DemoUnavailable", "build_parser", "main", "run",
+           "run_from_args", "run_many"]
+
+
+def run(name: str, out_dir, fast: bool = False, interactive: bool = False) -> DemoResult:
+    """Run the demo ``name``, writing into ``out_dir``; never raises for a failed claim.
+
+    ``interactive`` lets a demo go on to something that waits for the user (the Playground demo
+    then serves the Playground until Ctrl-C); the command sets it only for one demo in a terminal.
+    """
+    demos = load_all()
+    if name not in demos:
+        raise ValueError(f"unknown demo {name!r}; known demos: {', '.join(demos)}")
     import deepnum as dn
 
-    demo = DEMOS[name]
+    demo = demos[name]
     ctx = DemoContext(name, out_dir, fast)
+    ctx.interactive = interactive
     dn.manual_seed(0)
     start = time.perf_counter()
     status, message = "passed", ""
     try:
-        demo.func(ctx)
+        with _one_blas_thread():
+            demo.func(ctx)
     except DemoUnavailable as e:
         status, message = "unavailable", str(e)
     except Exception as e:  # a crashing demo is reported, and the others still run
@@ -63,15 +68,27 @@ def run(name: str, out_dir, fast: bool = False) -> DemoResult:
                       time.perf_counter() - start, message)
 
 
-def run_many(names, out_dir, fast: bool = False, echo=print) -> list[DemoResult]:
+def _one_blas_thread():
+    """The demos' matrices are small: BLAS threads only fight each other (and, on a shared machine,
+    everyone else), so a demo runs with one. threadpoolctl comes with scikit-learn."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
+def run_many(names, out_dir, fast: bool = False, echo=print,
+             interactive: bool = False) -> list[DemoResult]:
     """Run several demos, each into ``out_dir/NAME``, and write ``out_dir/report.html``."""
     from deepnum.demos.report import write_report
 
+    demos = load_all()
     out_dir = Path(out_dir)
     results = []
     for name in names:
-        echo(f"== {name}: {DEMOS[name].title}")
-        result = run(name, out_dir / name, fast)
+        echo(f"== {name}: {demos[name].title}")
+        result = run(name, out_dir / name, fast, interactive)
         _print_result(result, echo)
         results.append(result)
     report = write_report(results, out_dir, fast)
@@ -116,21 +133,24 @@ def main(argv=None) -> int:
 
 
 def run_from_args(args) -> int:
+    """Carry out parsed ``deepnum demo`` arguments (the CLI's subcommand calls this)."""
+    demos = load_all()
     if args.list or not args.names:
-        width = max(map(len, DEMOS))
-        for demo in DEMOS.values():
+        width = max(map(len, demos))
+        for demo in demos.values():
             print(f"{demo.name:{width}}  {demo.title}")
         if not args.list:
             print("\nusage: deepnum demo NAME|all [--fast] [--out DIR]")
         return 0
     everything = "all" in args.names
-    names = list(DEMOS) if everything else args.names
-    unknown = [n for n in names if n not in DEMOS]
+    names = list(demos) if everything else args.names
+    unknown = [n for n in names if n not in demos]
     if unknown:
-        print(f"unknown demo(s): {', '.join(unknown)}; known: {', '.join(DEMOS)}",
+        print(f"unknown demo(s): {', '.join(unknown)}; known: {', '.join(demos)}",
               file=sys.stderr)
         return 2
-    results = run_many(names, args.out, args.fast)
+    interactive = len(names) == 1 and not args.fast and sys.stdin.isatty() and sys.stdout.isatty()
+    results = run_many(names, args.out, args.fast, interactive=interactive)
     bad = [r for r in results if r.status in ("failed", "error")]
     missing = [r for r in results if r.status == "unavailable"]
     print(f"\n{sum(r.ok for r in results)} of {len(results)} demos passed; {len(bad)} failed"

@@ -41,7 +41,8 @@ def _closed_forms():
         "sigmoid": ("1 / (1 + e^-z)", _sig, lambda z: _sig(z) * (1 - _sig(z))),
         "tanh": ("(e^z - e^-z) / (e^z + e^-z)", np.tanh, lambda z: 1 - np.tanh(z) ** 2),
         "relu": ("max(0, z)", lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(float)),
-        "leaky_relu": (f"z if z>0 else {LEAKY_SLOPE} z", lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+        "leaky_relu": (f"z if z>0 else {LEAKY_SLOPE} z",
+                       lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
                        lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE)),
         "elu": ("z if z>0 else e^z - 1", lambda z: np.where(z > 0, z, np.expm1(z)),
                 lambda z: np.where(z > 0, 1.0, np.exp(z))),
@@ -102,9 +103,9 @@ def run(ctx) -> None:
                                    "autograd (dashed), on z in [-4, 4].")
     ctx.table(rows, "activations", "Largest gap between deepnum and the closed form, float64")
     worst = max(rows, key=lambda r: max(r["max_value_error"], r["max_derivative_error"]))
+    gap = max(worst["max_value_error"], worst["max_derivative_error"])
     ctx.say(f"All {len(rows)} activations and their autograd derivatives match the closed forms on "
-            f"{len(z)} points; the largest gap is {max(worst['max_value_error'], worst['max_derivative_error']):.1e} "
-            f"({worst['activation']}).")
+            f"{len(z)} points; the largest gap is {gap:.1e} ({worst['activation']}).")
     for r in rows:
         ctx.check(f"{r['activation']}: value and derivative match",
                   r["max_value_error"] < 1e-9 and r["max_derivative_error"] < 1e-9,

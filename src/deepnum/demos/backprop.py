@@ -1,4 +1,4 @@
-"""Demo 8: backpropagation by hand, layer by layer in the lecture's notation, checked against autograd.
+"""Demo 8: backpropagation by hand, layer by layer in the lecture's notation, checked by autograd.
 
 Forward:   z^l = W^l a^{l-1} + b^l,   a^l = sigma(z^l)   (a^0 = x; the last layer is softmax)
 Output:    delta^L = p - q            (cross-entropy after softmax)

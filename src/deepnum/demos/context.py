@@ -44,6 +44,7 @@ class DemoContext:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.fast = fast
+        self.interactive = False  # may the demo wait for the user (e.g. serve the Playground)?
         self.figures: list[tuple[str, str]] = []
         self.tables: list[tuple[str, str, list[dict]]] = []
         self.checks: list[Check] = []

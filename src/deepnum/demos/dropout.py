@@ -1,12 +1,12 @@
 """Demo 12: dropout on little data, and dropout as an ensemble of thinned networks.
 
 Training drops each hidden unit with probability p, so each step trains a different thinned network
-and the weights of a dropped unit's links get no update. At test time the lecture uses every unit with
-W_test = (1 - p) W_train: in expectation a unit's input is then what it saw in training. The demo
-checks that this single scaled network predicts like the ensemble it stands for: the average of many
-thinned networks, each with its own random mask.
+and the weights of a dropped unit's links get no update. At test time the lecture uses every unit
+with W_test = (1 - p) W_train: in expectation a unit's input is then what it saw in training. The
+demo checks that this single scaled network predicts like the ensemble it stands for: the average of
+many thinned networks, each with its own random mask.
 
-deepnum (like PyTorch) uses inverted dropout: it scales the kept units by 1 / (1 - p) while training,
+deepnum (like PyTorch) uses inverted dropout: it scales the kept units by 1 / (1 - p) in training,
 so the trained weights W are already the lecture's (1 - p) W_train and eval mode needs no scaling.
 The demo writes the lecture's W_train = W / (1 - p) explicitly and checks both views agree.
 """
@@ -87,7 +87,8 @@ def run(ctx) -> None:
     acc_scaled = float(np.mean(scaled.argmax(1) == y_test))
     ctx.table([dict(test_time_rule=f"average of {num_networks} thinned networks",
                     test_accuracy=acc_ensemble),
-               dict(test_time_rule="one network, W_test = (1 - p) W_train", test_accuracy=acc_scaled),
+               dict(test_time_rule="one network, W_test = (1 - p) W_train",
+                    test_accuracy=acc_scaled),
                dict(test_time_rule="deepnum eval mode (inverted dropout)",
                     test_accuracy=float(np.mean(deepnum_eval.argmax(1) == y_test)))],
               "ensemble", f"Test-time rules for the dropout network; predictions agree on "
@@ -120,14 +121,16 @@ def run(ctx) -> None:
     axes[1].set_ylabel(f"mean of {num_networks} thinned networks")
     axes[1].set_title(f"ensemble vs W_test = (1-p) W_train: {agree:.1%} same predictions",
                       fontsize=9)
-    ctx.figure(fig, "dropout", "Left: accuracy with and without dropout. Right: the averaged "
-                               "thinned networks against the one weight-scaled network.")
+    ctx.figure(fig, "dropout", "Left: accuracy with and without dropout. Right: each test digit's "
+                               "top probability, averaged over thinned networks against the one "
+                               "weight-scaled network: the average is less sure (it mixes "
+                               "disagreeing members) but picks the same digit.")
     plain, drop = rows
-    ctx.say(f"On {n_train} digits dropout changes the test accuracy from {plain['test_accuracy']:.3f} "
-            f"to {drop['test_accuracy']:.3f} and the train-test gap from {plain['gap']:.3f} to "
-            f"{drop['gap']:.3f}. Averaging {num_networks} thinned networks and scaling the weights by "
-            f"(1 - p) give the same prediction on {agree:.1%} of the test digits "
-            f"(accuracy {acc_ensemble:.3f} vs {acc_scaled:.3f}).")
+    ctx.say(f"On {n_train} digits dropout changes the test accuracy from "
+            f"{plain['test_accuracy']:.3f} to {drop['test_accuracy']:.3f} and the train-test gap "
+            f"from {plain['gap']:.3f} to {drop['gap']:.3f}. Averaging {num_networks} thinned "
+            f"networks and scaling the weights by (1 - p) give the same prediction on "
+            f"{agree:.1%} of the test digits (accuracy {acc_ensemble:.3f} vs {acc_scaled:.3f}).")
     ctx.check("dropout narrows the train-test gap", drop["gap"] < plain["gap"],
               f"{drop['gap']:.3f} < {plain['gap']:.3f}")
     ctx.check("deepnum's eval mode is the lecture's W_test = (1 - p) W_train", eval_gap < 1e-4,

@@ -71,8 +71,8 @@ def run(ctx) -> None:
             ax.plot(xs, -(w[0] * xs + b) / w[1], "k-", lw=1.5, label="w.x + b = 0")
         ax.plot([0], [0], "k+", ms=10)
         ax.legend(loc="upper left", fontsize=8)
-    ctx.figure(fig, "boundary", "The trained neuron's decision regions and its line w.x + b = 0 "
-                                "(+ marks the origin). Without a bias the line must pass through it.")
+    ctx.figure(fig, "boundary", "The trained neuron's decision regions and its line w.x + b = 0 (+ "
+                                "marks the origin). Without a bias the line must pass through it.")
 
     rows = [dict(model="sigmoid neuron, with bias", train_accuracy=results[True]["acc"],
                  final_loss=results[True]["loss"]),
@@ -80,8 +80,8 @@ def run(ctx) -> None:
                  final_loss=results[False]["loss"])]
     ctx.table(rows, "accuracy", "Accuracy of one neuron on the two blobs")
     ctx.say(f"One sigmoid neuron separates the two blobs with accuracy {results[True]['acc']:.2f}; "
-            f"its prediction sigma(z) >= 0.5 is exactly z = w.x + b >= 0, a line. With the bias fixed "
-            f"at 0 the line must pass through the origin and accuracy falls to "
+            f"its prediction sigma(z) >= 0.5 is exactly z = w.x + b >= 0, a line. With the bias "
+            f"fixed at 0 the line must pass through the origin and accuracy falls to "
             f"{results[False]['acc']:.2f}.")
     ctx.check("sigma(z) >= 0.5 exactly where z >= 0 (a linear classifier)",
               results[True]["linear"] and results[False]["linear"], "on every training point")

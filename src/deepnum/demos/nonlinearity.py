@@ -21,7 +21,7 @@ def spiral(n: int, seed: int = 0):
     return (x / 2).astype(np.float32), y  # the Playground's square [-6, 6] scaled to [-3, 3]
 
 
-@demo("nonlinearity", "without non-linearity W3 W2 W1 = W is one linear map; with it the spiral fits")
+@demo("nonlinearity", "without non-linearity W3 W2 W1 = W, one linear map; with it the spiral fits")
 def run(ctx) -> None:
     x, y = spiral(200 if ctx.fast else 400)
     epochs = 500 if ctx.fast else 1500

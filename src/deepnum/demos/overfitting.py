@@ -1,8 +1,8 @@
 """Demo 10: a large network on little data overfits; early stopping keeps the better test accuracy.
 
-A 2-64-64-2 ReLU network (4,500 weights) learns 40 noisy XOR points. Training accuracy climbs to 100%
-while the accuracy on unseen points peaks early and then falls: the network memorises the noise.
-Early stopping watches the loss on a separate validation set, stops after ``patience`` epochs
+A 2-64-64-2 ReLU network (4,500 weights) learns 40 noisy XOR points. Training accuracy climbs to
+100% while the accuracy on unseen points peaks early and then falls: the network memorises the
+noise. Early stopping watches the loss on a separate validation set, stops after ``patience`` epochs
 without improvement and restores the best epoch's weights; the test set, never looked at while
 training, shows what that keeps.
 """
@@ -26,7 +26,7 @@ def loss_and_accuracy(model, x, y) -> tuple[float, float]:
     return float(-logp[np.arange(len(y)), y].mean()), float((out.argmax(1) == y).mean())
 
 
-@demo("overfitting", "a large network on little data overfits; early stopping keeps the test accuracy")
+@demo("overfitting", "a big network on little data overfits; early stopping keeps test accuracy")
 def run(ctx) -> None:
     epochs = 60 if ctx.fast else 150
     x, y = dn.data.make_xor(n=640, noise=0.25, seed=0)
@@ -80,16 +80,17 @@ def run(ctx) -> None:
     ctx.figure(fig, "curves", "Training, validation and test accuracy and loss per epoch; early "
                               "stopping (patience 10 on validation loss) and the epoch it keeps.")
     ctx.table(history, "history", "Per-epoch accuracy and loss")
-    summary = [dict(model=f"after all {last['epoch']} epochs", train_accuracy=last["train_accuracy"],
+    summary = [dict(model=f"after all {last['epoch']} epochs",
+                    train_accuracy=last["train_accuracy"],
                     test_accuracy=last["test_accuracy"], test_loss=last["test_loss"]),
                dict(model=f"early stopping (best epoch {best['epoch']}, stopped at {stop})",
                     train_accuracy=best["train_accuracy"], test_accuracy=kept_acc,
                     test_loss=kept_loss)]
     ctx.table(summary, "early_stopping", "What early stopping keeps")
-    ctx.say(f"Training accuracy reaches {last['train_accuracy']:.2f} while test accuracy falls from "
-            f"{best['test_accuracy']:.2f} (epoch {best['epoch']}) to {last['test_accuracy']:.2f} "
-            f"(epoch {last['epoch']}); early stopping stops at epoch {stop} and keeps a test "
-            f"accuracy of {kept_acc:.2f}.")
+    ctx.say(f"Training accuracy reaches {last['train_accuracy']:.2f} while test accuracy falls "
+            f"from {best['test_accuracy']:.2f} (epoch {best['epoch']}) to "
+            f"{last['test_accuracy']:.2f} (epoch {last['epoch']}); early stopping stops at epoch "
+            f"{stop} and keeps a test accuracy of {kept_acc:.2f}.")
     ctx.check("the network memorises its 40 training points", last["train_accuracy"] >= 0.99,
               f"train accuracy {last['train_accuracy']:.3f}")
     gap = last["train_accuracy"] - last["test_accuracy"]

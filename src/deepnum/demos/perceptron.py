@@ -35,7 +35,7 @@ def perceptron(x: np.ndarray, t: np.ndarray, epochs: int):
 
 
 def _separable(n: int, margin: float, seed: int = 0):
-    """Points in [-1, 1]^2 labelled by the line x2 = 0.5 x1 + 0.2, those within ``margin`` removed."""
+    """Points in [-1, 1]^2 labelled by the line x2 = 0.5 x1 + 0.2, minus those within ``margin``."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (4 * n, 2))
     normal = np.array([-0.5, 1.0]) / np.hypot(0.5, 1.0)

@@ -10,6 +10,7 @@ A demo is a function ``run(ctx)`` that trains what it needs, saves figures and t
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -68,3 +69,16 @@ def demo(name: str, title: str, core: bool = True):
         return func
 
     return add
+
+
+# One module per demo (or small family); each registers itself on import, in the lectures' order.
+MODULES = ("neuron", "perceptron", "xor", "activations", "nonlinearity", "universal", "softmax",
+           "backprop", "sgd", "overfitting", "regularization", "dropout", "depth", "entry_points",
+           "playground_demo")
+
+
+def load_all() -> dict[str, Demo]:
+    """Import every demo module (on first use, so `deepnum --help` stays quick); returns DEMOS."""
+    for module in MODULES:
+        importlib.import_module(f"deepnum.demos.{module}")
+    return DEMOS

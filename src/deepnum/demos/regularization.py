@@ -1,10 +1,10 @@
-"""Demo 11: L1 against L2 regularisation: L1 makes weights exactly small (sparse), L2 shrinks them all.
+"""Demo 11: L1 against L2 regularisation: L1 makes weights sparse, L2 shrinks them all.
 
 Loss'(theta) = Loss(theta) + lambda ||theta||_1 adds lambda sgn(theta) to every gradient: a constant
 pull towards 0 that parks many weights at 0. Loss + (lambda / 2) ||theta||_2^2 adds lambda theta: a
-pull that weakens as a weight shrinks, so weights get small but rarely zero. The demo trains the same
-64-64-10 network on 300 digits with neither, L1 and L2 and compares the weights; then it finds the
-minimisers of the lecture's y = (x - 2)^2 + lambda |x| for lambda = 0, 3, 10 (2, 0.5 and 0: for
+pull that weakens as a weight shrinks, so weights get small but rarely zero. The demo trains the
+same 64-64-10 network on 300 digits with neither, L1 and L2 and compares the weights; then it finds
+the minimisers of the lecture's y = (x - 2)^2 + lambda |x| for lambda = 0, 3, 10 (2, 0.5 and 0: for
 lambda >= 4 the kink at 0 wins).
 """
 
@@ -41,7 +41,8 @@ def _lecture_minimisers():
     return grid, rows
 
 
-@demo("regularization", "L1 makes weights sparse, L2 shrinks them; argmin (x-2)^2 + lam|x| = 2, 0.5, 0")
+@demo("regularization",
+      "L1 makes weights sparse, L2 shrinks them; argmin (x-2)^2 + lam|x| = 2, 0.5, 0")
 def run(ctx) -> None:
     from deepnum.nn.utils import l1_penalty, l2_penalty
 
@@ -91,8 +92,8 @@ def run(ctx) -> None:
     frac = {r["regularization"]: r["near_zero_fraction"] for r in rows}
     norm = {r["regularization"]: r["l2_norm"] for r in rows}
     none, l1, l2 = (frac[n] for n in penalties)
-    ctx.say(f"With L1 {l1:.0%} of the weights end near zero, against {l2:.0%} with L2 and {none:.0%} "
-            f"without; L2 shrinks the weight norm from {norm['none']:.1f} to "
+    ctx.say(f"With L1 {l1:.0%} of the weights end near zero, against {l2:.0%} with L2 and "
+            f"{none:.0%} without; L2 shrinks the weight norm from {norm['none']:.1f} to "
             f"{norm['L2, lambda = 1e-2']:.1f}. The minimisers of (x-2)^2 + lambda|x| are "
             + ", ".join(f"{r['grid_minimiser']:g}" for r in minimisers) + " for lambda = 0, 3, 10.")
     ctx.check("L1 leaves many more weights near zero than L2 or none", l1 > 3 * max(l2, none),

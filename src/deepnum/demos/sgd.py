@@ -4,8 +4,8 @@ Part 1, the learning rate, on L(w) = (w1^2 + 10 w2^2) / 2. Gradient descent mult
 along each axis by (1 - eta * curvature) per step, so it converges exactly when eta < 2 / 10 = 0.2
 (the largest curvature): a tiny eta crawls, a good one arrives, one past 0.2 diverges.
 Part 2, the batch size, on the squared error of a line fit y = w x + b (a 2-D surface over (w, b)).
-A mini-batch gradient is a noisy estimate of the full one; with a fixed eta, the smaller the batch the
-more the path jitters around the minimum, and the higher the loss it keeps there.
+A mini-batch gradient is a noisy estimate of the full one; with a fixed eta, the smaller the batch
+the more the path jitters around the minimum, and the higher the loss it keeps there.
 """
 
 from __future__ import annotations

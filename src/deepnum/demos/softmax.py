@@ -2,8 +2,8 @@
 
 Slides: softmax([1.2, 0.9, 0.4]) = [0.46, 0.34, 0.20]; for outputs y = [0.4, 0.6] and one-hot target
 t = [0, 1], mean squared error E = (1/k) sum_k (y_k - t_k)^2 = 0.16 and cross-entropy
-E = -sum_k t_k log y_k = 0.736. The slide's 0.736 is -log2(0.6) = 0.73697 (cut, not rounded, to three
-decimals); with the natural log it is 0.5108. (The slide's 0.20 for 0.2052 keeps its three
+E = -sum_k t_k log y_k = 0.736. The slide's 0.736 is -log2(0.6) = 0.73697 (cut, not rounded, to
+three decimals); with the natural log it is 0.5108. (The slide's 0.20 for 0.2052 keeps its three
 softmax numbers summing to 1.) deepnum, like PyTorch, uses the natural log: then the
 gradient of cross-entropy after softmax is exactly p - q (in base 2 it would be (p - q) / ln 2), and
 the base only scales the loss, so the minimiser is the same.

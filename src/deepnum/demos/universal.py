@@ -1,10 +1,11 @@
-"""Demo 6: one hidden layer approximates a 1-D function better as it widens (universal approximation).
+"""Demo 6: one hidden layer approximates a 1-D function better as it widens (a universal
+approximator).
 
 Hornik, Stinchcombe & White (1989): one hidden layer of squashing units approximates any reasonable
 function to any accuracy, given enough units. The demo trains y = W2 tanh(W1 x + b1) + b2 of growing
 width on sin(2x), a rectangular pulse (two steps) and |x| over [-pi, pi], and plots the error
-against the width. The theorem says the error *can* be made small; training has to find the
-weights, so the check asks for a clear downward trend, not a perfectly monotone curve.
+against the width. The theorem says the error *can* be made small; training has to find the weights,
+so the check asks for a clear downward trend, not a perfectly monotone curve.
 """
 
 from __future__ import annotations

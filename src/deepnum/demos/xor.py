@@ -83,10 +83,10 @@ def run(ctx) -> None:
                  output=float(o)) for p, t, hh, o in zip(XOR_X, XOR_T, h, y)]
     ctx.table(rows, "hidden_coordinates", "The XOR points, their hidden coordinates and the output")
     ctx.table(attempts, "attempts", "Training runs (seeds tried in order until one solved XOR)")
-    ctx.say(f"A 2-2-1 network (tanh hidden, sigmoid output) solves XOR (seed {attempts[-1]['seed']}, "
-            f"MSE {attempts[-1]['final_mse']:.4f}); in its hidden coordinates the perceptron rule "
-            f"separates the four points after {len(hidden_mistakes)} epochs, where on the raw points "
-            f"it never can.")
+    ctx.say(f"A 2-2-1 network (tanh hidden, sigmoid output) solves XOR (seed "
+            f"{attempts[-1]['seed']}, MSE {attempts[-1]['final_mse']:.4f}); in its hidden "
+            f"coordinates the perceptron rule separates the four points after "
+            f"{len(hidden_mistakes)} epochs, where on the raw points it never can.")
     ctx.check("the network classifies all four XOR points", attempts[-1]["correct_of_4"] == 4,
               f"{attempts[-1]['correct_of_4']}/4 correct after {len(attempts)} seed(s)")
     ctx.check("the hidden coordinates are linearly separable", hidden_mistakes[-1] == 0,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from deepnum.functions import cat
 from deepnum.models import register
 from deepnum.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
-from deepnum.nn.dropout import Dropout
 from deepnum.nn.container import Sequential
+from deepnum.nn.dropout import Dropout
 from deepnum.nn.linear import Linear
 from deepnum.nn.module import Module
 from deepnum.nn.recurrent import LSTM

@@ -75,8 +75,8 @@ def step(x: Tensor) -> Tensor:
     """Unit step: sigma(z) = 1 if z > 0, 0.5 if z = 0, 0 if z < 0 (the perceptron's activation).
 
     Its gradient is 0 almost everywhere (and taken as 0 at z = 0), so nothing below it learns by
-    gradient descent: that is why the lecture moves on to sigmoid. ``step(dn.tensor([-1., 0., 2.]))``
-    gives ``[0, 0.5, 1]``.
+    gradient descent: that is why the lecture moves on to sigmoid.
+    ``step(dn.tensor([-1., 0., 2.]))`` gives ``[0, 0.5, 1]``.
     """
     return elementwise.Step.apply(x)
 
@@ -214,7 +214,8 @@ def _target_array(target, like: Tensor) -> np.ndarray:
 def _same_shape(name: str, input: Tensor, target) -> None:
     if input.shape != tuple(target.shape):
         raise ShapeError(f"{name}: input shape {input.shape} and target shape "
-                         f"{tuple(target.shape)} differ (broadcasting a loss is almost always a bug)")
+                         f"{tuple(target.shape)} differ (broadcasting a loss is almost always "
+                         f"a bug)")
 
 
 def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,

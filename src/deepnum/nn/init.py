@@ -106,3 +106,10 @@ def default_weight_and_bias_(weight: Tensor, bias: Tensor | None) -> None:
         fan_in = _fans(weight)[0]
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         uniform_(bias, -bound, bound)
+
+
+# The lecture's names for the same initialisers.
+glorot_uniform_ = xavier_uniform_
+glorot_normal_ = xavier_normal_
+he_uniform_ = kaiming_uniform_
+he_normal_ = kaiming_normal_

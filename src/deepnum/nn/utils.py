@@ -63,7 +63,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     Returns the norm before clipping. ``norm_type`` may be ``float('inf')`` (the max |g|).
     """
     if not isinstance(max_norm, numbers.Real) or max_norm < 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be a non-negative number, got {max_norm!r}")
+        raise ValueError(f"clip_grad_norm_: max_norm must be a non-negative number, "
+                         f"got {max_norm!r}")
     norm_type = float(norm_type)
     grads = [p.grad.data for p in _tensors(parameters) if p.grad is not None]
     if not grads:

@@ -42,6 +42,9 @@ class Linear(Function):
     """y = x W^T + b for x of shape (..., in), W of shape (out, in): one BLAS call each way."""
 
     def forward(self, x, weight, bias=None):
+        if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
+                             f"{weight.shape} (out_features, in_features)")
         self.x, self.weight = x, weight
         out = x @ weight.T
         if bias is not None:

@@ -6,7 +6,8 @@ the f*f *kernel taps*: tap (i, j) of every window is one strided view of the inp
 f*f vectorised ``np.maximum`` calls and the backward f*f strided adds (no loop over pixels).
 
 Arrays are NCHW; outputs are allocated in the input's memory order (``order="K"``), so a
-channels-last convolution output stays channels-last through ReLU and pooling.
+convolution's batch-last output (see :mod:`deepnum.ops.conv`) stays batch-last through ReLU and
+pooling, where each tap's view then has long contiguous inner runs over the batch.
 """
 
 from __future__ import annotations
@@ -46,6 +47,33 @@ def _taps(kh: int, kw: int, oh: int, ow: int, stride, dilation):
                                                                          dilation)
 
 
+def _first_hits(xp, best, taps):
+    """Per tap, where it holds its window's maximum and no earlier tap did (torch's tie rule)."""
+    free = None  # windows whose maximum is still unclaimed
+    for t, (_, where) in enumerate(taps):
+        hit = xp[where] == best
+        if free is None:
+            free = ~hit
+        else:
+            hit &= free
+            if t < len(taps) - 1:
+                free ^= hit
+        yield hit
+
+
+def _torch_scan_hits(xp, taps):
+    """Per tap, whether torch's scan (take val if val > max or isnan(val)) ends on it: the same as
+    _first_hits without NaNs; with a NaN, the last NaN of the window wins."""
+    best = xp[taps[0][1]].copy(order="K")
+    arg = np.zeros_like(best, dtype=np.int32)
+    for t, (_, where) in enumerate(taps[1:], start=1):
+        v = xp[where]
+        win = (v > best) | np.isnan(v)
+        np.copyto(best, v, where=win)
+        arg[win] = t
+    return (arg == t for t in range(len(taps)))
+
+
 class MaxPool2d(Function):
     """Max over each window; padding counts as -inf. The gradient goes to the first maximum in the
     window (row-major), as in PyTorch; a NaN in a window wins, as in PyTorch."""
@@ -55,29 +83,29 @@ class MaxPool2d(Function):
         xp = _padded(x, *padding, fill=-np.inf)
         taps = list(_taps(*kernel_size, oh, ow, stride, dilation))
         best = xp[taps[0][1]].copy(order="K")
-        track = bool(self.needs_input_grad)
-        # the index of the winning tap per output pixel: 1 byte for windows up to 11x11
-        arg = np.zeros_like(best, dtype=np.uint8 if len(taps) < 256 else np.int32) if track else None
-        for t, where in taps[1:]:
-            v = xp[where]
-            if track:
-                win = v > best
-                win |= np.isnan(v)  # torch: (val > max) || isnan(val)
-                np.copyto(best, v, where=win)
-                np.copyto(arg, t, where=win, casting="unsafe")
-            else:
-                np.maximum(best, v, out=best)
-        if track:
-            self.arg, self.taps, self.xshape = arg, taps, (x.shape, xp.shape, padding)
+        for _, where in taps[1:]:
+            np.maximum(best, xp[where], out=best)  # propagates NaN, as torch's value does
+        if self.needs_input_grad:
+            # no argmax is kept: backward finds the winners again by comparing with the max, which
+            # costs less than tracking them here with masked copies
+            self.xp, self.best, self.taps, self.shape = xp, best, taps, (x.shape, padding)
+            self.disjoint = all(s >= d * (k - 1) + 1
+                                for s, d, k in zip(stride, dilation, kernel_size))
         return best
 
     def backward(self, g):
-        (n, c, h, w), shape_p, (ph, pw) = self.xshape
-        gx = np.zeros_like(g, shape=shape_p)
-        for t, where in self.taps:
+        (n, c, h, w), (ph, pw) = self.shape
+        xp, best, taps = self.xp, self.best, self.taps
+        nan = np.isnan(best).any()
+        hits = _torch_scan_hits(xp, taps) if nan else _first_hits(xp, best, taps)
+        gx = np.zeros_like(xp)
+        for (_, where), hit in zip(taps, hits):
             view = gx[where]
-            np.add(view, g, out=view, where=self.arg == t)  # add: overlapping windows share pixels
-        self.arg = None
+            if self.disjoint:  # each pixel is in one window: write, no read
+                np.multiply(g, hit, out=view)
+            else:  # overlapping windows share pixels: add
+                view += g * hit
+        self.xp = self.best = None
         return gx[:, :, ph:ph + h, pw:pw + w]
 
 

@@ -36,7 +36,8 @@ class Adagrad(Optimizer):
             lr, eps = group["lr"], group["eps"]
             for p, g, state in self._params_with_grad(group):
                 if not state:  # a group added after construction
-                    state.update(step=0, sum=np.full_like(p.data, group["initial_accumulator_value"]))
+                    start = group["initial_accumulator_value"]
+                    state.update(step=0, sum=np.full_like(p.data, start))
                 if group["maximize"]:
                     g = -g
                 if group["weight_decay"]:
@@ -44,4 +45,4 @@ class Adagrad(Optimizer):
                 state["step"] += 1
                 clr = lr / (1 + (state["step"] - 1) * group["lr_decay"])  # decayed learning rate
                 state["sum"] += g * g                                  # G = G + g^2
-                p.data -= clr * g / (np.sqrt(state["sum"]) + eps)      # w -= lr_t g / (sqrt G + eps)
+                p.data -= clr * g / (np.sqrt(state["sum"]) + eps)      # w -= lr_t g / (sqrt(G)+eps)

@@ -7,6 +7,7 @@ import copy
 import numpy as np
 
 from deepnum.nn.module import Parameter
+from deepnum.tensor import Tensor
 
 
 class Optimizer:
@@ -17,6 +18,10 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
+        if isinstance(params, Tensor):  # list() would silently iterate over its rows
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or "
+                            f"of dicts, got a single tensor of shape {params.shape}; "
+                            f"wrap it in a list")
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")

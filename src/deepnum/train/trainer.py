@@ -33,7 +33,7 @@ from deepnum.train.losses import get_loss
 from deepnum.train.metrics import get_metric
 from deepnum.train.progress import ProgressBar
 
-DEFAULT_LR = {"sgd": 0.05}  # others: 1e-3 (Adam and its family)
+DEFAULT_LR = {"sgd": 0.1}  # others: 1e-3 (Adam and its family)
 
 
 def build_optimizer(name: str, params, lr: float | None = None, momentum: float = 0.9,
@@ -70,6 +70,8 @@ def as_loader(data, batch_size: int = 32, shuffle: bool = False, seed: int | Non
     if not isinstance(data, Dataset):
         raise TypeError(f"training data must be a DataLoader, a Dataset or an (x, y) pair, "
                         f"got {type(data).__name__}")
+    if seed is None and not shuffle:
+        seed = 0  # an unshuffled loader needs no randomness: leave deepnum's stream untouched
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 

@@ -1,0 +1,108 @@
+"""Turn any picture of a digit into a model input, the way the training digits were made.
+
+MNIST (LeCun et al.): grayscale, white digit on black; the digit's bounding box scaled to fit 20x20
+keeping its aspect ratio, then placed in a 28x28 field so that its centre of mass is at the centre.
+The 8x8 digits (UCI optdigits, bundled with scikit-learn): the digit's box scaled to fit 32x32,
+thresholded to black and white, and each 4x4 block counted (0..16), which we scale to [0, 1].
+
+>>> x = prepare_digit(Image.open("three.png"), size=28)     # float32 (1, 28, 28) in [0, 1]
+>>> x = prepare_digit(np_array_of_any_size, size=8)         # the 8x8 digits' convention
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.errors import DataError
+
+
+def _grayscale(image) -> np.ndarray:
+    """Any PIL image or array as float64 luminance in [0, 1], transparent pixels as background."""
+    from PIL import Image
+
+    if isinstance(image, np.ndarray):
+        array = image.astype(np.float64)
+        if array.ndim == 3:
+            array = array[..., :3].mean(axis=2) if array.shape[2] >= 3 else array[..., 0]
+        if array.max(initial=0) > 1:
+            array = array / 255.0
+        return array
+    if image.mode in ("RGBA", "LA", "P"):
+        alpha = np.asarray(image.convert("RGBA"))[..., 3]
+        if alpha.min() < 255:
+            # Strokes drawn on a transparent canvas: the alpha channel is the digit, whatever
+            # colour the strokes are. Returned as dark ink on a light page.
+            return 1.0 - alpha.astype(np.float64) / 255.0
+    return np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+
+
+def _ink(image) -> np.ndarray:
+    """Ink intensity in [0, 1]: white-on-black, inverting a light background."""
+    gray = _grayscale(image)
+    if gray.ndim != 2 or gray.size == 0:
+        raise DataError(f"expected a 2-D image, got an array of shape {gray.shape}")
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    ink = 1.0 - gray if np.median(border) > 0.5 else gray
+    return np.clip(ink, 0.0, 1.0)
+
+
+def _crop(ink: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(ink.max(axis=1) > 0.1)
+    cols = np.flatnonzero(ink.max(axis=0) > 0.1)
+    if len(rows) == 0:
+        raise DataError("the image is blank: no digit found")
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _fit(ink: np.ndarray, box: int) -> np.ndarray:
+    """Scale so the longer side is ``box`` pixels, keeping the aspect ratio."""
+    from PIL import Image
+
+    h, w = ink.shape
+    scale = box / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    resized = Image.fromarray((ink * 255).astype(np.uint8)).resize(size, Image.LANCZOS)
+    return np.asarray(resized, dtype=np.float64) / 255.0
+
+
+def _mnist(ink: np.ndarray) -> np.ndarray:
+    digit = _fit(_crop(ink), 20)
+    h, w = digit.shape
+    total = digit.sum()
+    cy = (digit.sum(axis=1) @ np.arange(h)) / total if total else (h - 1) / 2
+    cx = (digit.sum(axis=0) @ np.arange(w)) / total if total else (w - 1) / 2
+    top = int(round(13.5 - cy))  # put the centre of mass at the field's centre (13.5, 13.5)
+    left = int(round(13.5 - cx))
+    top, left = min(max(top, 0), 28 - h), min(max(left, 0), 28 - w)
+    field = np.zeros((28, 28))
+    field[top:top + h, left:left + w] = digit
+    return field
+
+
+def _optdigits(ink: np.ndarray) -> np.ndarray:
+    digit = _fit(_crop(ink), 32) > 0.5
+    h, w = digit.shape
+    field = np.zeros((32, 32))
+    top, left = (32 - h) // 2, (32 - w) // 2
+    field[top:top + h, left:left + w] = digit
+    return field.reshape(8, 4, 8, 4).sum(axis=(1, 3)) / 16.0
+
+
+def prepare_digit(image, size: int = 28) -> np.ndarray:
+    """A float32 (1, size, size) array in [0, 1] for ``size`` 28 (MNIST) or 8 (the 8x8 digits).
+
+    ``image`` is a PIL image, an array, or a path to an image file.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if size not in (8, 28):
+        raise DataError(f"prepare_digit: size must be 28 (MNIST) or 8 (digits), got {size}")
+    if not isinstance(image, (np.ndarray, Image.Image)):
+        try:
+            with Image.open(image) as opened:
+                image = opened.copy()
+        except (UnidentifiedImageError, OSError) as error:
+            raise DataError(f"{image}: not a readable image ({error})") from None
+    ink = _ink(image)
+    out = _mnist(ink) if size == 28 else _optdigits(ink)
+    return out.astype(np.float32)[None]

@@ -1,0 +1,170 @@
+"""A whole training run from a config dict: data, model, training, test, files. ``deepnum train``.
+
+:func:`train_run` writes into ``out``: ``model.safetensors`` (the final model, loadable with
+``dn.load``), ``config.json``, ``metrics.json`` (test_accuracy, test_loss, epochs_run, seconds...),
+``history.csv``, ``checkpoint.safetensors`` (written after every epoch, for ``resume``) and the
+plots ``curves.png``, ``confusion_matrix.png`` and ``first_layer.png``.
+
+>>> result = train_run({**DEFAULTS, "epochs": 5}, out="runs/quick")
+>>> result["metrics"]["test_accuracy"]
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULTS = {
+    "dataset": "digits",
+    "data_dir": None,
+    "download": False,
+    "model": "mlp",
+    "hidden": [256, 128],
+    "activation": "relu",
+    "dropout": 0.2,
+    "epochs": 30,
+    "batch_size": 64,
+    "optimizer": "sgd",
+    "lr": None,  # None: 0.1 for SGD, 1e-3 for the Adam family
+    "momentum": 0.9,
+    "l1": 0.0,
+    "l2": 0.0,
+    "early_stopping": 0,  # patience in epochs; 0 = off
+    "val_fraction": 0.1,
+    "seed": 0,
+}
+
+CHECKPOINT = "checkpoint.safetensors"
+
+
+def set_threads(threads: int | None) -> None:
+    """Limit BLAS threads. These models multiply small matrices, for which extra threads mostly
+    wait on each other (and on a busy machine slow a run down many times over)."""
+    if not threads:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return
+    threadpool_limits(int(threads))
+
+
+def prepare_data(config: dict):
+    """``(data, (x_train, y_train), (x_val, y_val) or None)`` as the config asks."""
+    from deepnum.data import load_dataset, train_val_split
+
+    data = load_dataset(config["dataset"], data_dir=config["data_dir"],
+                        download=config["download"], seed=config["seed"])
+    train, val = (data.x_train, data.y_train), None
+    if config["val_fraction"]:
+        x_tr, y_tr, x_val, y_val = train_val_split(data.x_train, data.y_train,
+                                                   config["val_fraction"], seed=config["seed"])
+        train, val = (x_tr, y_tr), (x_val, y_val)
+    return data, train, val
+
+
+def build_model(config: dict, input_shape, num_outputs: int):
+    from deepnum.models import build
+
+    return build(config["model"], input_shape=tuple(input_shape), num_classes=num_outputs,
+                 hidden=tuple(config["hidden"]), activation=config["activation"],
+                 dropout=config["dropout"])
+
+
+def load_config(out) -> dict:
+    path = Path(out) / "config.json"
+    try:
+        return {**DEFAULTS, **json.loads(path.read_text())}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file; --resume needs the --out directory of an "
+                                f"earlier run") from None
+    except ValueError as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
+
+
+def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
+    """Run training as configured; returns ``{"metrics": ..., "history": ..., "out": Path}``."""
+    import deepnum as dn
+    from deepnum.serialization import atomic_write, save
+    from deepnum.train import CSVLogger, EarlyStopping, Trainer, confusion_matrix
+    from deepnum.train.metrics import predicted_classes, precision_recall_f1
+
+    config = {**DEFAULTS, **config}
+    out = Path(out)
+    dn.manual_seed(config["seed"])
+    data, train, val = prepare_data(config)
+    regression = data.task == "regression"
+    model = build_model(config, data.input_shape, data.num_outputs)
+    trainer = Trainer(model, loss="mse" if regression else None, optimizer=config["optimizer"],
+                      metrics=["mae"] if regression else ["accuracy"], lr=config["lr"],
+                      momentum=config["momentum"], l1=config["l1"], l2=config["l2"])
+    out.mkdir(parents=True, exist_ok=True)
+    record = {**config, "input_shape": list(data.input_shape), "num_classes": data.num_classes,
+              "task": data.task, "class_names": data.class_names,
+              "loss": "mse" if regression else getattr(model, "default_loss", "cross_entropy")}
+    atomic_write(out / "config.json", json.dumps(record, indent=2).encode())
+    callbacks = [CSVLogger(out / "history.csv")]
+    if config["early_stopping"]:
+        monitor = "val_loss" if val is not None else "loss"
+        callbacks.append(EarlyStopping(monitor, patience=int(config["early_stopping"]),
+                                       restore_best_weights=True))
+    start = time.perf_counter()
+    history = trainer.fit(train, val=val, epochs=int(config["epochs"]),
+                          batch_size=int(config["batch_size"]), callbacks=callbacks,
+                          verbose=verbose, seed=config["seed"], checkpoint=out / CHECKPOINT,
+                          resume=resume)
+    seconds = time.perf_counter() - start
+    test = trainer.evaluate((data.x_test, data.y_test))
+    metrics = {f"test_{k}": v for k, v in test.items()}
+    metrics.update(epochs_run=len(history.epoch), seconds=round(seconds, 3),
+                   steps=trainer.step, num_parameters=model.num_parameters(),
+                   train_samples=len(train[0]), test_samples=len(data.x_test))
+    for key, values in history.history.items():
+        metrics[f"final_{key}"] = values[-1]
+    cm = None
+    if not regression:
+        outputs = trainer.predict(data.x_test)
+        cm = confusion_matrix(data.y_test, predicted_classes(outputs), data.num_outputs)
+        scores = precision_recall_f1(cm)
+        metrics["per_class"] = {name: {k: float(scores[k][i]) for k in ("precision", "recall", "f1")}
+                                for i, name in enumerate(data.class_names)}
+    save(model, out / "model.safetensors", metadata={"config": record})
+    atomic_write(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+    _plots(out, history, model, cm, data)
+    return {"metrics": metrics, "history": history, "out": out, "confusion_matrix": cm}
+
+
+def _plots(out: Path, history, model, cm, data) -> None:
+    from deepnum.train.plots import plot_confusion_matrix, plot_first_layer, plot_history
+
+    if history.epoch:
+        plot_history(history, out / "curves.png", title=f"{data.name}")
+    if cm is not None:
+        plot_confusion_matrix(cm, out / "confusion_matrix.png", data.class_names)
+    shape = tuple(data.input_shape)
+    if len(shape) == 3 and shape[0] == 1 or len(shape) == 2:
+        try:
+            plot_first_layer(model, out / "first_layer.png", image_shape=shape[-2:])
+        except ValueError:  # e.g. a model whose first weights are not per-pixel
+            pass
+
+
+def default_out(config: dict) -> Path:
+    name = str(config["dataset"]).replace("csv:", "csv-")
+    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(name).name)
+    return Path("runs") / f"{config['model']}-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def describe_test(metrics: dict, data_name: str) -> str:
+    if "test_accuracy" in metrics:
+        return (f"Test accuracy: {100 * metrics['test_accuracy']:.2f}% (loss "
+                f"{metrics['test_loss']:.4f}) on {metrics['test_samples']} {data_name} test samples")
+    return f"Test MAE: {metrics['test_mae']:.4f} (MSE loss {metrics['test_loss']:.4f})"
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
