@@ -73,10 +73,16 @@ def evaluate(q_net, env, episodes: int, seed: int) -> list[float]:
     return returns
 
 
-def train_step(q_net, target_net, optimizer, buffer, batch: int, gamma: float) -> float:
+def train_step(q_net, target_net, optimizer, buffer, batch: int, gamma: float,
+               double: bool) -> float:
     s, a, r, s_next, done = buffer.sample(batch)
     with dn.no_grad():
-        q_next = target_net(dn.tensor(s_next)).data.max(axis=1)
+        q_next = target_net(dn.tensor(s_next)).data
+        if double:   # Double DQN: the online net picks a', the target net scores it
+            best = q_net(dn.tensor(s_next)).data.argmax(axis=1)
+            q_next = q_next[np.arange(batch), best]
+        else:        # the original DQN: max over the target net's own estimates
+            q_next = q_next.max(axis=1)
     target = r + gamma * (1.0 - done) * q_next                   # the Bellman target y
     q_taken = q_net(dn.tensor(s))[np.arange(batch), a]           # Q(s, a) of the actions taken
     loss = F.huber_loss(q_taken, dn.tensor(target.astype(np.float32)))
@@ -85,6 +91,14 @@ def train_step(q_net, target_net, optimizer, buffer, batch: int, gamma: float) -
     dn.nn.utils.clip_grad_norm_(q_net.parameters(), 10.0)
     optimizer.step()
     return loss.item()
+
+
+def update_target(target_net, q_net, tau: float) -> None:
+    """theta_target <- tau theta + (1 - tau) theta_target (tau = 1: a plain copy)."""
+    with dn.no_grad():
+        for t, p in zip(target_net.parameters(), q_net.parameters()):
+            t.data *= 1 - tau
+            t.data += tau * p.data
 
 
 def draw_cartpole(state, x_limit: float = 2.4, size=(300, 200)):
@@ -133,11 +147,17 @@ def write_gif(q_net, path, seed: int, max_frames: int = 300) -> int:
 def main(argv=None) -> dict:
     p = _common.parser(__doc__.splitlines()[0], "runs/dqn_cartpole")
     p.add_argument("--steps", type=int, default=60_000, help="environment steps of training")
-    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--gamma", type=float, default=0.99)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--target-every", type=int, default=500, help="steps between target syncs")
-    p.add_argument("--eval-every", type=int, default=5000, help="steps between greedy checks")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--tau", type=float, default=0.005,
+                   help="soft target update per step (1.0 with --target-every N: hard copies)")
+    p.add_argument("--target-every", type=int, default=1, help="steps between target updates")
+    p.add_argument("--no-double", dest="double", action="store_false",
+                   help="the original DQN target (max over the target net) instead of Double DQN")
+    p.add_argument("--eval-every", type=int, default=2000, help="steps between greedy checks")
+    p.add_argument("--stop-at", type=float, default=495.0,
+                   help="stop training once a 10-episode greedy check averages this much")
     p.add_argument("--render", action="store_true", help="write agent.gif of the trained agent")
     args = p.parse_args(argv)
     try:
@@ -175,9 +195,9 @@ def main(argv=None) -> dict:
             state, total = env.reset()[0], 0.0
         if step >= warmup:
             losses.append(train_step(q_net, target_net, optimizer, buffer, args.batch_size,
-                                     args.gamma))
+                                     args.gamma, args.double))
         if step % args.target_every == 0:
-            target_net.load_state_dict(q_net.state_dict())
+            update_target(target_net, q_net, args.tau)
         if step % args.eval_every == 0:
             score = float(np.mean(evaluate(q_net, eval_env, 10, seed=10_000 + step)))
             checks.append((step, score))
@@ -187,6 +207,8 @@ def main(argv=None) -> dict:
             print(f"step {step:6d}  episodes {len(episode_returns):4d}  recent return "
                   f"{recent:6.1f}  greedy check {score:6.1f}  epsilon {epsilon:.2f}  "
                   f"({timer.seconds}s)")
+            if score >= args.stop_at:
+                break
 
     if best[1] is not None:
         q_net.load_state_dict(best[1])            # the best greedy check's weights
@@ -208,7 +230,7 @@ def main(argv=None) -> dict:
     frames = write_gif(q_net, out / "agent.gif", seed=args.seed) if args.render else 0
 
     half = max(1, len(episode_returns) // 2)
-    results = {"steps": args.steps, "episodes": len(episode_returns),
+    results = {"steps": step, "episodes": len(episode_returns),
                "first_episodes_mean_return": float(np.mean(episode_returns[:10])),
                "last_episodes_mean_return": float(np.mean(episode_returns[-10:])),
                "second_half_mean_return": float(np.mean(episode_returns[half:])),
@@ -218,7 +240,7 @@ def main(argv=None) -> dict:
                "cpu_seconds": timer.cpu_seconds}
     print(f"greedy policy: mean return {results['eval_mean_return']:.1f} "
           f"(min {results['eval_min_return']:.0f}) over {final_eval} evaluation episodes; "
-          f"{args.steps} training steps in {timer.seconds}s ({timer.cpu_seconds} CPU s); "
+          f"{step} training steps in {timer.seconds}s ({timer.cpu_seconds} CPU s); "
           f"results in {out}")
     return _common.write_results(out, results)
 

@@ -70,7 +70,8 @@ def run_example(ctx, script: str, options=("--fast",)) -> dict:
     except (DataError, ImportError) as e:
         raise DemoUnavailable(f"examples/{script}.py: {e}") from None
     for png in sorted(ctx.out_dir.glob("*.png")):
-        ctx.figures.append((png.name, f"examples/{script}.py {' '.join(options)}: {png.stem}"))
+        ctx.figures.append((png.name, f"examples/{script}.py {' '.join(options)}: {png.stem}"
+                                      .replace(" :", ":")))
     return results
 
 
@@ -166,7 +167,8 @@ def lstm(ctx) -> None:
     # 12 epochs on a shorter series do, in seconds. The full demo runs the script's defaults.
     options = ("--length", "1200", "--epochs", "12", "--hidden", "16") if ctx.fast else ()
     r = run_example(ctx, "lstm_forecast", options)
-    ctx.say(f"examples/lstm_forecast.py {' '.join(options)}: the LSTM's one-step forecast error is "
+    how = " ".join(options) or "(its defaults)"
+    ctx.say(f"examples/lstm_forecast.py {how}: the LSTM's one-step forecast error is "
             f"{r['test_mse']:.4f} against {r['naive_last_value_mse']:.4f} for repeating the last "
             f"value (noise floor {r['noise_floor']:.4f}).")
     ctx.check("the LSTM beats the naive forecast", r["test_mse"] < r["naive_last_value_mse"],
@@ -175,7 +177,7 @@ def lstm(ctx) -> None:
               f"{r['first_train_mse']:.4f} -> {r['final_train_mse']:.4f}")
 
 
-@demo("gan", "a GAN's generator learns to draw digits", core=False)
+@demo("gan", "a GAN's generator moves its images towards real digits (a quick run)", core=False)
 def gan(ctx) -> None:
     r = run_example(ctx, "gan_digits")
     ctx.say(f"examples/gan_digits.py --fast: the generated images moved from "

@@ -21,7 +21,7 @@ table { border-collapse: collapse; margin: .5em 0; font-size: 90%; }
 td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: right; }
 th { background: #f6f8fa; } td.left, th.left { text-align: left; }
 figure { display: inline-block; margin: .5em; vertical-align: top; }
-figure img { max-width: 520px; } figcaption { font-size: 85%; max-width: 520px; }
+figure img { max-width: 100%; } figcaption { font-size: 85%; max-width: 900px; }
 pre { background: #f6f8fa; padding: .5em; overflow-x: auto; font-size: 85%; }
 """
 

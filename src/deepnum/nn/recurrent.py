@@ -255,8 +255,10 @@ class _RNNBase(Module):
                 k = layer * self.num_directions + direction
                 b_ih = getattr(self, f"bias_ih{suffix}") if self.bias else None
                 b_hh = getattr(self, f"bias_hh{suffix}") if self.bias else no_bias
-                # the input projection of every time step in one matmul: (T, N, G*H)
-                xw = F.linear(layer_input, getattr(self, f"weight_ih{suffix}"), b_ih)
+                # the input projection of every time step in one (T*N, F) matmul -> (T, N, G*H)
+                flat = layer_input.reshape(length * batch, layer_input.shape[2])
+                xw = F.linear(flat, getattr(self, f"weight_ih{suffix}"), b_ih)
+                xw = xw.reshape(length, batch, xw.shape[1])
                 out, h_last, c_last = self._run_direction(
                     xw, h0[k], None if c0 is None else c0[k],
                     getattr(self, f"weight_hh{suffix}"), b_hh, reverse=direction == 1)

@@ -148,7 +148,7 @@ class EarlyStopping(Callback):
                 self.best_weights = {k: v.copy() for k, v in self.model.state_dict().items()}
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:  # Keras: stop after `patience` epochs without progress
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
 

@@ -1,0 +1,140 @@
+import json
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import deepnum as dn
+import deepnum.nn as nn
+from deepnum import serialization
+from deepnum.errors import ModelFileError
+from deepnum.models import build
+
+
+def _same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    assert list(sa) == list(sb)
+    for key in sa:
+        np.testing.assert_array_equal(sa[key], sb[key], err_msg=key)
+        assert sa[key].dtype == sb[key].dtype
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.2),
+                           nn.Linear(32, 10)), (1, 8, 8)),
+    (lambda: nn.Sequential(OrderedDict(body=nn.Sequential(nn.Linear(4, 3), nn.Tanh()),
+                                       head=nn.Linear(3, 2, bias=False))), (4,)),
+    (lambda: build("perceptron", input_shape=(1, 8, 8), num_classes=10), (1, 8, 8)),
+    (lambda: build("mlp", input_shape=(5,), num_classes=3, hidden=(7,), activation="tanh"), (5,)),
+    (lambda: nn.Sequential(nn.Linear(3, 2)).double(), (3,)),
+])
+def test_round_trip_rebuilds_the_model_without_user_code(tmp_path, make, shape):
+    model = make()
+    path = dn.save(model, tmp_path / "model.safetensors", metadata={"dataset": "digits"})
+    loaded, info = dn.load(path, return_metadata=True)
+    assert type(loaded) is type(model) and repr(loaded) == repr(model)
+    _same_weights(model, loaded)
+    assert info == {"dataset": "digits"}
+    x = dn.randn(2, *shape).astype(next(model.parameters()).dtype)
+    model.eval(), loaded.eval()
+    np.testing.assert_array_equal(model(x).data, loaded(x).data)
+
+
+def test_load_leaves_the_random_stream_alone(tmp_path):
+    dn.save(nn.Linear(4, 4), tmp_path / "m.safetensors")
+    before = dn.random.get_state()
+    dn.load(tmp_path / "m.safetensors")
+    assert dn.random.get_state() == before
+
+
+def test_load_into_an_existing_model(tmp_path):
+    model = nn.Linear(3, 2)
+    dn.save(model, tmp_path / "m.safetensors")
+    other = nn.Linear(3, 2)
+    assert dn.load(tmp_path / "m.safetensors", model=other) is other
+    _same_weights(model, other)
+    with pytest.raises(ModelFileError, match="do not fit the model"):
+        dn.load(tmp_path / "m.safetensors", model=nn.Linear(3, 3, bias=False))
+
+
+def test_user_classes_cannot_be_saved_as_architecture(tmp_path):
+    class Mine(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+    with pytest.raises(ModelFileError, match="only deepnum's own layers"):
+        dn.save(Mine(), tmp_path / "m.safetensors")
+    serialization.save_state_dict(Mine().state_dict(), tmp_path / "w.safetensors")
+    assert list(serialization.load_state_dict(tmp_path / "w.safetensors")) == ["fc.weight",
+                                                                               "fc.bias"]
+
+
+def test_a_model_changed_after_construction_is_refused():
+    model = nn.Sequential(nn.Linear(2, 2))
+    model.append(nn.Linear(2, 1))
+    with pytest.raises(ModelFileError, match="changed after construction"):
+        dn.save(model, "/nonexistent/never-written.safetensors")
+
+
+def _tampered(tmp_path, architecture):
+    path = tmp_path / "evil.safetensors"
+    serialization.write_file(path, {"weight": np.zeros((2, 2), np.float32)},
+                             {"architecture": architecture, "user": {}},
+                             serialization.MODEL_KIND)
+    return path
+
+
+@pytest.mark.parametrize("architecture, message", [
+    ({"class": "Popen", "args": [{"list": ["touch", "/tmp/deepnum-pwned"]}], "kwargs": {}},
+     "class 'Popen'"),
+    ({"class": "system", "args": ["touch /tmp/deepnum-pwned"], "kwargs": {}}, "class 'system'"),
+    ({"class": "Linear", "args": [10**9, 10**9], "kwargs": {}}, "larger than"),
+    ({"class": "Linear", "args": [{"eval": "1+1"}, 2], "kwargs": {}}, "unknown architecture"),
+    ({"class": "Linear", "args": [2], "kwargs": {"bogus": 1}}, "cannot be rebuilt"),
+    ("not a dict", "malformed module"),
+])
+def test_tampered_architecture_is_refused_and_nothing_runs(tmp_path, architecture, message):
+    with pytest.raises(ModelFileError, match=message):
+        dn.load(_tampered(tmp_path, architecture))
+    import os
+
+    assert not os.path.exists("/tmp/deepnum-pwned")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip_weight", "header_length", "not_safetensors",
+                                    "other_safetensors", "checkpoint"])
+def test_bad_files_give_model_file_error_naming_the_file(tmp_path, damage):
+    path = tmp_path / "model.safetensors"
+    dn.save(nn.Linear(8, 4), path)
+    raw = bytearray(path.read_bytes())
+    if damage == "truncate":
+        path.write_bytes(bytes(raw[:len(raw) // 2]))
+    elif damage == "flip_weight":
+        raw[-5] ^= 0x40
+        path.write_bytes(bytes(raw))
+    elif damage == "header_length":
+        raw[:8] = (10**12).to_bytes(8, "little")
+        path.write_bytes(bytes(raw))
+    elif damage == "not_safetensors":
+        path.write_text("just some text, not a model")
+    elif damage == "other_safetensors":
+        from safetensors.numpy import save_file
+
+        save_file({"w": np.zeros(3, np.float32)}, str(path))
+    else:
+        from deepnum.train import save_checkpoint
+
+        save_checkpoint(path, {"epoch": 1})
+    with pytest.raises(ModelFileError, match="model.safetensors"):
+        dn.load(path)
+
+
+def test_architecture_json_is_readable(tmp_path):
+    path = dn.save(nn.Sequential(nn.Linear(2, 3), nn.ReLU()), tmp_path / "m.safetensors")
+    size = int.from_bytes(path.read_bytes()[:8], "little")
+    header = json.loads(path.read_bytes()[8:8 + size])["__metadata__"]
+    architecture = json.loads(header["json"])["architecture"]
+    assert architecture["class"] == "Sequential"
+    assert architecture["args"][0] == {"module": {"class": "Linear", "args": [2, 3],
+                                                  "kwargs": {}}}

@@ -1,0 +1,75 @@
+import math
+import os
+
+import numpy as np
+import pytest
+
+import deepnum as dn
+from deepnum.errors import ModelFileError
+from deepnum.train import load_checkpoint, save_checkpoint
+
+
+def _state(rng):
+    return {"model": {"0.weight": rng.standard_normal((3, 2)).astype(np.float32)},
+            "optimizer": {"state": {0: {"momentum_buffer": np.ones(3), "step": 4}},
+                          "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0]}]},
+            "rng": dn.random.get_state(), "history": {"loss": [0.5, math.nan, math.inf]},
+            "epoch": 2, "nothing": None}
+
+
+def test_round_trip_keeps_arrays_int_keys_big_ints_and_non_finite_floats(tmp_path, rng):
+    state = _state(rng)
+    save_checkpoint(tmp_path / "c.safetensors", state)
+    back = load_checkpoint(tmp_path / "c.safetensors")
+    np.testing.assert_array_equal(back["model"]["0.weight"], state["model"]["0.weight"])
+    assert back["model"]["0.weight"].dtype == np.float32
+    assert list(back["optimizer"]["state"]) == [0]  # int key survives JSON
+    np.testing.assert_array_equal(back["optimizer"]["state"][0]["momentum_buffer"], np.ones(3))
+    assert back["rng"] == state["rng"]  # 128-bit integers intact
+    assert back["history"]["loss"][0] == 0.5 and math.isnan(back["history"]["loss"][1])
+    assert back["history"]["loss"][2] == math.inf
+    assert back["optimizer"]["param_groups"][0]["betas"] == [0.9, 0.999]
+    assert back["epoch"] == 2 and back["nothing"] is None
+
+
+def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path, rng, monkeypatch):
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, _state(rng))
+    good = path.read_bytes()
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, {"epoch": 3})
+    assert path.read_bytes() == good  # the good checkpoint is still in place
+    assert [p.name for p in tmp_path.iterdir()] == ["c.safetensors"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip_weight", "flip_header", "empty", "garbage"])
+def test_damaged_checkpoint_raises_model_file_error_naming_the_file(tmp_path, rng, damage):
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, _state(rng))
+    raw = bytearray(path.read_bytes())
+    if damage == "truncate":
+        raw = raw[: len(raw) - 7]
+    elif damage == "flip_weight":
+        raw[-3] ^= 0xFF
+    elif damage == "flip_header":
+        raw[20] ^= 0xFF
+    elif damage == "empty":
+        raw = b""
+    else:
+        raw = b"\x89PNG\r\n\x1a\n" + bytes(100)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError, match=str(path.name)):
+        load_checkpoint(path)
+
+
+def test_a_model_file_is_not_a_checkpoint(tmp_path):
+    dn.save(dn.nn.Linear(2, 1), tmp_path / "m.safetensors")
+    with pytest.raises(ModelFileError, match="deepnum.model file; expected a deepnum.checkpoint"):
+        load_checkpoint(tmp_path / "m.safetensors")
+    with pytest.raises(ModelFileError, match="no such file"):
+        load_checkpoint(tmp_path / "missing.safetensors")

@@ -1,0 +1,202 @@
+import numpy as np
+import pytest
+
+import deepnum as dn
+import deepnum.nn as nn
+from deepnum.data import DataLoader, TensorDataset, make_circle
+from deepnum.errors import DivergenceError
+from deepnum.optim.lr_scheduler import StepLR
+from deepnum.train import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    Trainer,
+    evaluate,
+    fit,
+    load_checkpoint,
+    predict,
+)
+
+
+@pytest.fixture
+def circle():
+    x, y = make_circle(n=400, noise=0.05, seed=0)
+    return (x[:300], y[:300]), (x[300:], y[300:])
+
+
+def _net(dropout=0.0):
+    layers = [nn.Linear(2, 16), nn.Tanh()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers, nn.Linear(16, 2))
+
+
+def test_fit_learns_and_history_has_every_metric_per_epoch(circle):
+    train, val = circle
+    model = _net()
+    history = fit(model, train, val=val, epochs=15, optimizer="sgd", lr=0.1,
+                  metrics=["accuracy", "top1"], verbose=0, batch_size=16, seed=0)
+    assert history.epoch == list(range(15))
+    for key in ("loss", "accuracy", "top1_accuracy", "val_loss", "val_accuracy", "lr"):
+        assert len(history.history[key]) == 15, key
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["val_accuracy"][-1] > 0.9
+    scores = evaluate(model, val)
+    assert scores["accuracy"] == pytest.approx(history.history["val_accuracy"][-1])
+    assert predict(model, val[0]).shape == (100, 2)
+
+
+def test_evaluate_uses_eval_mode_and_no_graph_and_restores_mode(circle):
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x):
+            seen.append((self.training, dn.is_grad_enabled()))
+            return x
+
+    model = nn.Sequential(_net(dropout=0.5), Probe())
+    trainer = Trainer(model, lr=0.1)
+    trainer.fit(circle[0], epochs=1, batch_size=300, verbose=0)
+    assert seen == [(True, True)]
+    before = dn.random.get_state()
+    trainer.evaluate(circle[1])
+    assert seen[1:] == [(False, False)]
+    assert model.training  # put back in training mode
+    assert dn.random.get_state() == before  # evaluation draws nothing from the random stream
+
+
+def test_l2_penalty_adds_2_lambda_w_to_weight_gradients_only():
+    model = nn.Linear(3, 2)
+    x, y = np.ones((4, 3), np.float32), np.zeros(4, np.int64)
+    w0, b0 = model.weight.data.copy(), model.bias.data.copy()
+    plain = nn.Linear(3, 2)
+    plain.load_state_dict(model.state_dict())
+    Trainer(plain, optimizer="sgd", lr=1.0, momentum=0).fit((x, y), epochs=1, batch_size=4,
+                                                            verbose=0)
+    Trainer(model, optimizer="sgd", lr=1.0, momentum=0, l2=0.5).fit((x, y), epochs=1,
+                                                                    batch_size=4, verbose=0)
+    # w1 = w0 - (g + 2 * 0.5 * w0); the bias is not penalised.
+    np.testing.assert_allclose(model.weight.data, plain.weight.data - w0, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(model.bias.data, plain.bias.data)
+    assert not np.allclose(b0, plain.bias.data)
+
+
+class _Poison(Callback):
+    """Puts a NaN into the second layer's bias at a given global step, as a diverging run would."""
+
+    def __init__(self, at_step):
+        self.at_step = at_step
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.trainer.step == self.at_step:
+            self.model[2].bias.data[0] = np.nan
+
+
+def test_divergence_stops_at_once_naming_step_and_parameter_and_keeps_last_checkpoint(
+        circle, tmp_path):
+    model = _net()
+    trainer = Trainer(model, lr=0.1)
+    path = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(DivergenceError) as info:
+        # 300 samples / 50 = 6 steps an epoch: step 14 is in the third epoch.
+        trainer.fit(circle[0], epochs=5, batch_size=50, callbacks=[_Poison(13)], verbose=0,
+                    checkpoint=path)
+    message = str(info.value)
+    assert "epoch 3, step 14" in message and "loss is nan" in message
+    assert "'2.bias'" not in message  # the bias is poisoned, but the first bad *gradient* is...
+    assert "first parameter with a non-finite gradient: '0.weight'" in message
+    assert trainer.step == 13  # the poisoned step was not applied
+    assert load_checkpoint(path)["epoch"] == 2  # the last good checkpoint is kept
+
+
+def test_early_stopping_stops_and_restores_best_weights(circle):
+    class Scripted(Callback):  # feeds a made-up val_loss: best at epoch 1
+        values = [1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = self.values[epoch]
+            if epoch == 1:
+                self.best = {k: v.copy() for k, v in self.model.state_dict().items()}
+
+    model = _net()
+    scripted = Scripted()
+    stopper = EarlyStopping("val_loss", patience=2, restore_best_weights=True)
+    history = Trainer(model, lr=0.1).fit(circle[0], epochs=7, batch_size=50, verbose=0,
+                                         callbacks=[scripted, stopper])
+    assert history.epoch == [0, 1, 2, 3]  # 2 epochs of patience after the best, then stop
+    assert stopper.best_epoch == 1 and stopper.stopped_epoch == 3
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, scripted.best[key])
+    with pytest.raises(ValueError, match="'val_accuracy' is not in the logs"):
+        Trainer(_net()).fit(circle[0], epochs=1, verbose=0,
+                            callbacks=[EarlyStopping("val_accuracy")])
+
+
+def test_learning_rate_schedulers_and_functions(circle):
+    model = _net()
+    trainer = Trainer(model, lr=0.1)
+    scheduler = StepLR(trainer.optimizer, step_size=2, gamma=0.5)
+    history = trainer.fit(circle[0], epochs=5, verbose=0,
+                          callbacks=[LearningRateScheduler(scheduler)])
+    assert history.history["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+    trainer = Trainer(_net(), lr=0.1)
+    history = trainer.fit(circle[0], epochs=3, verbose=0,
+                          callbacks=[LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))])
+    assert history.history["lr"] == pytest.approx([0.1, 0.05, 0.1 / 3])
+
+
+def test_csv_logger_and_model_checkpoint_write_files(circle, tmp_path):
+    model = _net()
+    best = ModelCheckpoint(tmp_path / "best.safetensors", monitor="val_accuracy")
+    every = ModelCheckpoint(tmp_path / "m-{epoch}.safetensors", save_best_only=False)
+    Trainer(model, lr=0.1).fit(circle[0], val=circle[1], epochs=3, verbose=0,
+                               callbacks=[CSVLogger(tmp_path / "h.csv"), best, every])
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert lines[0] == "epoch,loss,accuracy,val_loss,val_accuracy,lr" and len(lines) == 4
+    assert sorted(p.name for p in tmp_path.glob("m-*")) == [f"m-{i}.safetensors" for i in (1, 2, 3)]
+    loaded = dn.load(tmp_path / "best.safetensors")
+    assert type(loaded) is nn.Sequential
+
+
+def test_progress_prints_one_line_per_epoch_when_not_a_terminal(circle, capsys):
+    Trainer(_net(), lr=0.1).fit(circle[0], epochs=2, verbose="auto")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Epoch 2/2") and "loss" in lines[1]
+    Trainer(_net(), lr=0.1).fit(circle[0], epochs=2, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+class _Crash(Callback):
+    def __init__(self, at_step):
+        self.at_step = at_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.trainer.step == self.at_step:
+            raise KeyboardInterrupt  # stands in for a kill in the middle of an epoch
+
+
+def _run(circle, path, epochs, crash_at=None, resume=False):
+    dn.manual_seed(1)
+    model = _net(dropout=0.3)  # dropout: the random stream must be restored too
+    trainer = Trainer(model, optimizer="sgd", lr=0.1)
+    loader = DataLoader(TensorDataset(*circle[0]), batch_size=32, shuffle=True)  # seed from dn
+    callbacks = [EarlyStopping("val_loss", patience=50, restore_best_weights=True)]
+    if crash_at is not None:
+        callbacks.append(_Crash(crash_at))
+    trainer.fit(loader, val=circle[1], epochs=epochs, callbacks=callbacks, verbose=0,
+                checkpoint=path, resume=resume)
+    return model, trainer
+
+
+def test_resume_after_a_crash_mid_epoch_is_bit_identical(circle, tmp_path):
+    reference, ref_trainer = _run(circle, tmp_path / "a.safetensors", epochs=6)
+    with pytest.raises(KeyboardInterrupt):
+        _run(circle, tmp_path / "b.safetensors", epochs=6, crash_at=35)  # 10 steps an epoch: in epoch 4 of 6
+    assert load_checkpoint(tmp_path / "b.safetensors")["epoch"] == 3
+    resumed, trainer = _run(circle, tmp_path / "b.safetensors", epochs=6, resume=True)
+    for key, value in reference.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[key], value, err_msg=key)
+    assert trainer.history.history == ref_trainer.history.history
+    assert trainer.step == ref_trainer.step
