@@ -93,7 +93,8 @@ def run_lenet(args, x, y) -> list:
     contenders = {name: make(x, y, batch, steps) for name, make in builders.items()}
     print(f"  lenet batch {batch}: {', '.join(contenders)}", flush=True)
     timings = harness.interleave(contenders, args.lenet_repeats, args.warmup)
-    probes = {name: make(x, y, batch, MEMORY_STEPS) for name, make in builders.items()}
+    probes = {name: make(x, y, batch, min(steps or MEMORY_STEPS, MEMORY_STEPS))
+              for name, make in builders.items()}
     memory = _memory(probes, {"deepnum"})
     return _rows_for("lenet-train", "LeNet-5 epoch", batch, timings, memory)
 
@@ -175,6 +176,10 @@ def parse_args(argv=None):
     p.add_argument("--lenet-steps", type=int, default=None, help="mini-batches per LeNet epoch")
     p.add_argument("--lenet-repeats", type=int, default=None, help="timed LeNet rounds (default 3)")
     p.add_argument("--samples", type=int, default=60_000, help="training images to load")
+    p.add_argument("--calls-one", type=int, default=None,
+                   help="one-sample predictions per timed round (default 2000, quick 100)")
+    p.add_argument("--calls-batch", type=int, default=None,
+                   help="1000-sample predictions per timed round (default 30, quick 3)")
     p.add_argument("--no-sklearn", action="store_true", help="leave out scikit-learn's MLP")
     p.add_argument("--json", default=None, help="where to write the results "
                    "(default benchmarks/results/bench-<time>.json)")
@@ -189,11 +194,13 @@ def parse_args(argv=None):
         args.lenet_steps = args.lenet_steps or 5
         args.repeats = args.repeats or 2
         args.lenet_repeats = args.lenet_repeats or 1
-        args.calls_one, args.calls_batch, args.peak_size = 100, 3, 512
+        calls_one, calls_batch, args.peak_size = 100, 3, 512
     else:
         args.repeats = args.repeats or 5
         args.lenet_repeats = args.lenet_repeats or 3
-        args.calls_one, args.calls_batch, args.peak_size = 2000, 30, 1024
+        calls_one, calls_batch, args.peak_size = 2000, 30, 1024
+    args.calls_one = args.calls_one or calls_one
+    args.calls_batch = args.calls_batch or calls_batch
     return args
 
 

@@ -11,7 +11,8 @@ average, because the machine is shared.
     python benchmarks/bench_lenet.py --memory           # tracemalloc peak of one training step
     python benchmarks/bench_lenet.py --profile          # cProfile of deepnum's steps
 
-``deepnum_lenet()`` and ``torch_lenet()`` are also used by the benchmark suite (benchmarks/lenet.py).
+``deepnum_lenet()`` and ``torch_lenet()`` are also used by the benchmark suite
+(benchmarks/lenet.py).
 """
 
 from __future__ import annotations
@@ -153,8 +154,14 @@ def memory(args) -> None:
         run()
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        from deepnum.ops.conv import SCRATCH
+
+        held = SCRATCH.held
         print(f"batch {batch:4d}: peak {peak / 2**20:6.1f} MiB allocated during one training step "
-              f"({peak / batch / 2**20:.3f} MiB per sample)")
+              f"({peak / batch / 2**20:.3f} MiB per sample), plus {held / 2**20:.1f} MiB of "
+              f"im2col scratch reused from the step before; total "
+              f"{(peak + held) / batch / 2**20:.3f} MiB per sample")
+        SCRATCH.clear()
 
 
 def profile(args) -> None:

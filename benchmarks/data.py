@@ -23,7 +23,8 @@ def _read_idx(path: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def fashion_mnist(num_samples: int = TRAIN_SIZE, seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
+def fashion_mnist(num_samples: int = TRAIN_SIZE, seed: int = 0) -> tuple[np.ndarray, np.ndarray,
+                                                                        str]:
     """(images float32 (N, 1, 28, 28) in [0, 1], labels int64 (N,), source description)."""
     images_path = os.path.join(FASHION_DIR, "train-images-idx3-ubyte.gz")
     labels_path = os.path.join(FASHION_DIR, "train-labels-idx1-ubyte.gz")

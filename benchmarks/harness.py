@@ -1,14 +1,15 @@
 """Timing, memory and machine facts shared by every benchmark case.
 
 A case hands :func:`interleave` a few *contenders* (name -> callable that runs the workload once;
-the builders do all set-up before handing it over, so set-up is never timed). The contenders run round-robin, one
-after the other, for warm-up + repeats rounds, so that a burst of load from other processes on a
-shared machine hits all of them alike; the median of the timed rounds is what the table shows.
+the builders do all set-up before handing it over, so set-up is never timed). The contenders run
+round-robin, one after the other, for warm-up + repeats rounds, so that a burst of load from
+other processes on a shared machine hits all of them alike; the table shows the median round.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib.metadata
 import os
 import platform
 import statistics
@@ -54,11 +55,11 @@ def machine_facts() -> dict:
                                  if ln.startswith("model name")), "?")
     except OSError:  # pragma: no cover
         pass
-    for module in ("torch", "sklearn", "numba"):
-        try:
-            facts[module] = __import__(module).__version__
-        except ImportError:
-            facts[module] = None
+    for package in ("torch", "scikit-learn", "threadpoolctl", "numba"):
+        try:  # the installed version, without paying for an import
+            facts[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            facts[package] = None
     return facts
 
 
@@ -74,12 +75,14 @@ def interleave(contenders: dict[str, Callable[[], object]], repeats: int, warmup
     wall: dict[str, list[float]] = {name: [] for name in contenders}
     cpu: dict[str, list[float]] = {name: [] for name in contenders}
     loads = []
+    gc.collect()
+    gc.freeze()  # the libraries' and models' objects: never scanned again, so collect() is quick
     for round_index in range(warmup + repeats):
         # alternate the order so neither side always runs right after the other's garbage
         names = list(contenders) if round_index % 2 == 0 else list(reversed(contenders))
         for name in names:
             fn = contenders[name]
-            gc.collect()
+            gc.collect()  # no collection of an earlier round's garbage inside the timing
             c0, t0 = time.process_time(), time.perf_counter()
             for _ in range(calls):
                 fn()
@@ -88,6 +91,7 @@ def interleave(contenders: dict[str, Callable[[], object]], repeats: int, warmup
                 wall[name].append((t1 - t0) / calls)
                 cpu[name].append((c1 - c0) / calls)
         loads.append(load_average()[0])
+    gc.unfreeze()
     return {name: {"median_s": statistics.median(ts), "min_s": min(ts),
                    "cpu_median_s": statistics.median(cpu[name]), "samples_s": ts,
                    "load_avg_1min": statistics.median(loads)}
@@ -132,7 +136,6 @@ def peak_memory(fn: Callable[[], object], use_tracemalloc: bool) -> dict:
     (Linux VmHWM, reset through /proc/self/clear_refs): taken for every contender, it also counts
     library workspaces, but under-counts memory that the allocator reuses from earlier frees.
     """
-    gc.collect()
     out = {}
     if _reset_peak_rss():
         before = _status_kib("VmRSS")

@@ -7,9 +7,12 @@ return of taking a in s and acting well afterwards, and is trained towards the B
     y = r + gamma * max_a' Q_target(s', a')      (y = r when the episode ended)
 
 with the Huber loss. Three ingredients make this stable: experience replay (train on random past
-transitions, not on the strongly correlated last few), a target network (a copy of Q refreshed
-every few hundred steps, so the target does not chase itself), and epsilon-greedy exploration
-(a random action with probability epsilon, decaying from 1 to 0.05). The policy is
+transitions, not on the strongly correlated last few), a target network (a slowly moving copy of Q,
+theta_target <- 0.005 theta + 0.995 theta_target after every step, or a hard copy every N steps
+with --tau 1 --target-every N, so the target does not chase itself), and epsilon-greedy
+exploration (a random action with probability epsilon, decaying from 1 to 0.05). By default the
+target is Double DQN's (the online net picks a', the target net scores it: less overestimation);
+--no-double gives the original max. The policy is
 pi(s) = argmax_a Q(s, a). Needs Gymnasium: ``pip install gymnasium`` (extra ``deepnum[rl]``).
 
     python examples/dqn_cartpole.py --out runs/dqn               # full run, a few CPU minutes

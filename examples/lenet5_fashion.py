@@ -1,7 +1,7 @@
 """Train LeNet-5 on Fashion-MNIST (or on 80% of the real MNIST test digits) and print test accuracy.
 
     python examples/lenet5_fashion.py                       # Fashion-MNIST, 60,000 / 10,000
-    python examples/lenet5_fashion.py --data mnist          # MNIST test digits: 8,000 / 2,000 held out
+    python examples/lenet5_fashion.py --data mnist          # MNIST test digits, 8,000 / 2,000
     python examples/lenet5_fashion.py --fast                # a few hundred images, seconds
 
 SGD with Nesterov momentum 0.9, batch 128, a cosine learning-rate decay and a little weight decay;

@@ -14,7 +14,6 @@ option, a corrupt file) end with exit code 2 and one line on stderr, never a tra
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,8 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {}
 
 
 def add_command(name: str, help: str, configure: Callable, run: Callable) -> None:
-    """Register ``deepnum NAME``: ``configure(parser)`` adds options, ``run(args)`` returns a code."""
+    """Register ``deepnum NAME``: ``configure(parser)`` adds options; ``run(args)`` returns the
+    exit code."""
     COMMANDS[name] = (help, configure, run)
 
 
@@ -69,8 +69,11 @@ def _configure_train(p):
     p.add_argument("--epochs", type=int, help=f"epochs to train (default {DEFAULTS['epochs']})")
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     p.add_argument("--optimizer", default="sgd", help="sgd (default), adam, adamw, rmsprop, ...")
-    p.add_argument("--lr", type=float, help="learning rate (default 0.1 for sgd, 1e-3 otherwise)")
+    p.add_argument("--lr", type=float, help="learning rate (default 0.05 for sgd, 1e-3 otherwise)")
     p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (0.9)")
+    p.add_argument("--lr-schedule", choices=("cosine", "step", "none"), default="cosine",
+                   help="cosine: anneal the rate to 0 over the epochs (default); step: x0.1 "
+                        "after each third; none: constant")
     p.add_argument("--l1", type=float, default=0.0, help="L1 penalty on weights")
     p.add_argument("--l2", type=float, default=0.0, help="L2 penalty on weights")
     p.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
@@ -78,7 +81,13 @@ def _configure_train(p):
                         "keeping the best weights")
     p.add_argument("--val-fraction", type=float, default=DEFAULTS["val_fraction"],
                    help="share of the training data held out for validation (0.1; 0 for none)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--augment", choices=("auto", "shift", "none"), default="auto",
+                   help="shift: train also on every image moved 1 pixel each way (5x data); "
+                        "auto (default): shift when there are under 5,000 training images")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of initial weights, shuffling, dropout, validation split (0)")
+    p.add_argument("--data-seed", type=int, default=0,
+                   help="seed of the data set's own train/test split or toy data (0)")
     p.add_argument("--out", help="output folder (default runs/MODEL-DATASET-TIMESTAMP)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint, with its settings")
@@ -93,8 +102,14 @@ def _common_run_options(p):
 
 
 def _run_train(args) -> int:
-    from deepnum.train.run import DEFAULTS, default_out, describe_test, load_config, set_threads
-    from deepnum.train.run import train_run
+    from deepnum.train.run import (
+        DEFAULTS,
+        default_out,
+        describe_test,
+        load_config,
+        set_threads,
+        train_run,
+    )
 
     set_threads(args.threads)
     if args.resume:
@@ -162,7 +177,7 @@ def _run_evaluate(args) -> int:
         raise ValueError(f"{args.model_dir}: the model file does not say which data set it was "
                          f"trained on; give --dataset")
     data = load_dataset(name, data_dir=args.data_dir or config.get("data_dir"),
-                        download=args.download, seed=config.get("seed", 0))
+                        download=args.download, seed=config.get("data_seed", 0))
     regression = data.task == "regression"
     scores = evaluate(model, (data.x_test, data.y_test), loss="mse" if regression else None,
                       metrics=["mae"] if regression else ["accuracy"])

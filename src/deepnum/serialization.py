@@ -116,7 +116,7 @@ def check_plausible(spec, arrays: dict, path) -> None:
 
 
 def rebuild(spec, path="<architecture>"):
-    """Instantiate the model described by :func:`architecture_of`'s JSON, whitelisted classes only."""
+    """Instantiate the model that :func:`architecture_of`'s JSON describes (whitelisted classes)."""
     from deepnum.random import get_state, set_state
 
     state = get_state()  # building initialises weights: leave the user's random stream untouched
@@ -133,7 +133,7 @@ def rebuild(spec, path="<architecture>"):
 def _whitelist() -> dict:
     """Class name -> class for every Module subclass defined inside deepnum (layers and models)."""
     import deepnum.models  # noqa: F401 - registers the models, so their classes exist
-    import deepnum.nn
+    import deepnum.nn  # noqa: F401 - every layer class, so the whitelist finds them
     from deepnum.nn.module import Module
 
     found, stack = {}, [Module]
@@ -305,7 +305,7 @@ def _digest(arrays: dict) -> str:
 
 
 def atomic_write(path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash at any moment leaves old or new, never half."""
+    """Replace ``path`` with ``data``: a crash at any moment leaves the old or the new file."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)

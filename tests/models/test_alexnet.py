@@ -14,7 +14,7 @@ def test_alexnet_parameter_count_and_shapes():
     assert model.num_parameters() == 62_378_344
     shapes = [tuple(p.shape) for p in model.parameters()]
     assert shapes[0] == (96, 3, 11, 11) and shapes[-2] == (1000, 4096)
-    # the first fully connected layer holds 60% of them; the lecture's 9216 x 4096 x 4096 is no count
+    # the first fully connected layer holds 60% of them (9216 x 4096 x 4096 is not a count)
     assert model.classifier[2].weight.numpy().size == 9216 * 4096
 
 

@@ -1,4 +1,4 @@
-"""LeNet-5: the registry builds it, 61,706 parameters, shapes, PyTorch equivalence, and it learns."""
+"""LeNet-5: the registry builds it, 61,706 parameters, shapes, PyTorch equivalence, learning."""
 
 import numpy as np
 import pytest

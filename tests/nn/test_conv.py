@@ -82,6 +82,7 @@ def test_bad_hyperparameters_raise_at_construction(args, kwargs, match):
 
 def test_repr_and_no_bias():
     conv = nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False)
-    assert repr(conv) == "Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)"
+    assert repr(conv) == ("Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), "
+                          "bias=False)")
     assert conv.bias is None and list(conv.state_dict()) == ["weight"]
     assert conv(dn.randn(1, 3, 8, 8)).shape == (1, 8, 4, 4)

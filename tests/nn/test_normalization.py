@@ -1,4 +1,5 @@
-"""BatchNorm1d/2d against PyTorch: outputs, gradients, running statistics, train/eval, state dicts."""
+"""BatchNorm1d/2d against PyTorch: outputs, gradients, running statistics, train/eval, state
+dicts."""
 
 import numpy as np
 import pytest

@@ -51,10 +51,11 @@ def test_conv2d_same_and_valid_padding(kernel, dilation, rng):
     x, w, b = rng.standard_normal((2, 3, 9, 8)), rng.standard_normal((4, 3, kh, kw)), \
         rng.standard_normal(4)
     for padding in ("same", "valid"):  # an even kernel pads one more on the bottom/right
-        out = check_against_torch(lambda x, w, b: F.conv2d(x, w, b, padding=padding,
-                                                           dilation=dilation),
-                                  lambda x, w, b: TF.conv2d(x, w, b, padding=padding,
-                                                            dilation=dilation), [x, w, b])
+        out = check_against_torch(lambda x, w, b, p=padding: F.conv2d(x, w, b, padding=p,
+                                                                      dilation=dilation),
+                                  lambda x, w, b, p=padding: TF.conv2d(x, w, b, padding=p,
+                                                                       dilation=dilation),
+                                  [x, w, b])
         if padding == "same":
             assert out.shape == (2, 4, 9, 8)
 
@@ -72,7 +73,7 @@ def test_conv2d_gradcheck(rng):
     for case in (CASES[2], CASES[3], CASES[6]):
         _, _, _, _, _, _, s, p, d, g = case
         x, w, b = (dn.tensor(a, requires_grad=True) for a in _data(case, rng))
-        assert dn.gradcheck(lambda x, w, b: F.conv2d(x, w, b, s, p, d, g), [x, w, b])
+        assert dn.gradcheck(lambda x, w, b, a=(s, p, d, g): F.conv2d(x, w, b, *a), [x, w, b])
 
 
 def test_conv2d_only_needed_gradients(rng):
@@ -126,3 +127,23 @@ def test_conv2d_float32_stays_float32(rng):
     ref = TF.conv2d(torch.tensor(x.numpy()), torch.tensor(w.numpy()), torch.tensor(b.numpy()),
                     (2, 1), (1, 2), 1, 2)
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_backward_twice_with_retain_graph(rng):
+    """Saved columns must survive a first backward (they go back to the scratch pool only when
+    the graph is freed), and reused buffers must not leak values between steps."""
+    x, w, b = (dn.tensor(a, requires_grad=True) for a in _data(CASES[2], rng))
+    out = F.max_pool2d(F.conv2d(x, w, b, (2, 1), (1, 2), 1, 2), 2, 1)
+    out.sum().backward(retain_graph=True)
+    first = [t.grad.numpy().copy() for t in (x, w, b)]
+    out.sum().backward()
+    for t, g in zip((x, w, b), first):
+        np.testing.assert_allclose(t.grad.numpy(), 2 * g, rtol=1e-12)
+    grads = []
+    for _ in range(3):  # buffers of the same shapes are reused: results must not change
+        x.grad = w.grad = None
+        F.conv2d(x, w, b, (2, 1), (1, 2), 1, 2).sum().backward()
+        grads.append((x.grad.numpy().copy(), w.grad.numpy().copy()))
+    for gx, gw in grads[1:]:
+        np.testing.assert_array_equal(gx, grads[0][0])
+        np.testing.assert_array_equal(gw, grads[0][1])

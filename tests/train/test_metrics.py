@@ -52,8 +52,9 @@ def test_streaming_metrics_equal_whole_array_values(scores, rng):
 
     y, t = rng.standard_normal((50, 1)), rng.standard_normal(50)
     mse, mae = M.get_metric("mse"), M.get_metric("mae")
-    mse.update(y[:20], t[:20]); mse.update(y[20:], t[20:])
-    mae.update(y[:20], t[:20]); mae.update(y[20:], t[20:])
+    for part in (slice(0, 20), slice(20, None)):
+        mse.update(y[part], t[part])
+        mae.update(y[part], t[part])
     assert mse.result() == pytest.approx(sk.mean_squared_error(t, y[:, 0]))
     assert mae.result() == pytest.approx(sk.mean_absolute_error(t, y[:, 0]))
     assert M.mean_squared_error(y, t) == pytest.approx(mse.result())

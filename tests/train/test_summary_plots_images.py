@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import deepnum as dn
 import deepnum.nn as nn
 from deepnum.data import load_digits
 from deepnum.errors import DataError

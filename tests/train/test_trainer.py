@@ -193,10 +193,24 @@ def _run(circle, path, epochs, crash_at=None, resume=False):
 def test_resume_after_a_crash_mid_epoch_is_bit_identical(circle, tmp_path):
     reference, ref_trainer = _run(circle, tmp_path / "a.safetensors", epochs=6)
     with pytest.raises(KeyboardInterrupt):
-        _run(circle, tmp_path / "b.safetensors", epochs=6, crash_at=35)  # 10 steps an epoch: in epoch 4 of 6
+        # 10 steps an epoch: step 35 is in epoch 4 of 6
+        _run(circle, tmp_path / "b.safetensors", epochs=6, crash_at=35)
     assert load_checkpoint(tmp_path / "b.safetensors")["epoch"] == 3
     resumed, trainer = _run(circle, tmp_path / "b.safetensors", epochs=6, resume=True)
     for key, value in reference.state_dict().items():
         np.testing.assert_array_equal(resumed.state_dict()[key], value, err_msg=key)
     assert trainer.history.history == ref_trainer.history.history
     assert trainer.step == ref_trainer.step
+
+
+def test_progress_bar_with_rich_shows_epoch_and_metrics(circle):
+    import io
+
+    from deepnum.train import ProgressBar
+
+    stream = io.StringIO()
+    trainer = Trainer(_net(), lr=0.1)
+    # A ProgressBar given as a callback replaces nothing: fit adds its own (here quiet).
+    trainer.fit(circle[0], epochs=2, verbose=0, callbacks=[ProgressBar(verbose=1, stream=stream)])
+    text = stream.getvalue()
+    assert "Epoch 1/2" in text and "Epoch 2/2" in text and "accuracy" in text

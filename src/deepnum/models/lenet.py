@@ -31,10 +31,11 @@ class LeNet5(Module):
     pooling"). Both choices add no parameters, so the count is the paper's; pass
     ``activation="tanh", pooling="avg"`` for the historical network.
 
-    Memory: one training step at batch 128 (float32, forward + backward + SGD momentum) allocates
-    about 36 MB at its peak in NumPy buffers (measured with tracemalloc, see
-    benchmarks/bench_lenet.py --memory), of which everything but the 0.25 MB of weights and
-    optimizer state grows linearly with the batch (~0.28 MB per sample).
+    Memory: a training step at batch 128 (float32, forward + backward + SGD with momentum) works in
+    about 37 MiB: 24 MiB of im2col buffers, reused from one step to the next, and 12.6 MiB of
+    arrays allocated during the step (tracemalloc peak; ``python benchmarks/bench_lenet.py
+    --memory``). It is proportional to the batch, 0.29 MiB per sample at batch 64, 128 and 256;
+    the weights, their gradients and the momentum add 0.7 MiB.
 
     >>> model = LeNet5(num_classes=10, activation="tanh", pooling="avg")
     >>> model.num_parameters()                      # 61706

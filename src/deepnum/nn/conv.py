@@ -82,7 +82,8 @@ class _ConvNd(Module):
 
     def _check(self, x: Tensor) -> None:
         spatial = "H, W" if self.dims == 2 else "L"
-        if x.ndim not in (self.dims + 1, self.dims + 2) or x.shape[-self.dims - 1] != self.in_channels:
+        channels = x.shape[-self.dims - 1] if x.ndim > self.dims else None
+        if x.ndim not in (self.dims + 1, self.dims + 2) or channels != self.in_channels:
             raise F.shape_error(self, f"input of shape (N, {self.in_channels}, {spatial}) "
                                       f"(in_channels={self.in_channels})", x.shape)
 

@@ -198,9 +198,9 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     logits = input
     if input.ndim > 2:  # (N, C, d...) -> (N*d..., C)
         logits = input.permute(0, *range(2, input.ndim), 1).reshape(-1, c)
-    out = loss_ops.CrossEntropy.apply(logits, target=t.reshape(-1).astype(np.int64), weight=w,
-                                      ignore_index=ignore_index, label_smoothing=label_smoothing,
-                                      reduction=reduction)
+    out = loss_ops.CrossEntropy.apply(logits, target=t.reshape(-1).astype(np.int64, copy=False),
+                                      weight=w, ignore_index=ignore_index,
+                                      label_smoothing=label_smoothing, reduction=reduction)
     if reduction == "none" and input.ndim > 2:
         out = out.reshape(t.shape)
     return out

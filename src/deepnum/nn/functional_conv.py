@@ -82,8 +82,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     for axis, size, k, p, d in ((2, "height", kh, pads[0], dilation[0]),
                                 (3, "width", kw, pads[1], dilation[1])):
         if x.shape[axis] + sum(p) < d * (k - 1) + 1:
-            raise ShapeError(f"conv2d: input {size} {x.shape[axis]} (padded {x.shape[axis] + sum(p)}"
-                             f") is smaller than the kernel's reach {d * (k - 1) + 1}, "
+            raise ShapeError(f"conv2d: input {size} {x.shape[axis]} (padded "
+                             f"{x.shape[axis] + sum(p)}) is smaller than the kernel's reach "
+                             f"{d * (k - 1) + 1}, "
                              f"got input of shape {tuple(input.shape)}")
     args = (x, weight) if bias is None else (x, weight, bias)
     out = conv_ops.Conv2d.apply(*args, stride=stride, padding=pads, dilation=dilation,
@@ -178,8 +179,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """y = gamma (x - mu) / sqrt(var + eps) + beta over (N, C, *), per channel.
 
     In training, mu and var are the batch's (biased var) and the running statistics move towards
-    them by ``momentum`` (unbiased var; ``momentum=None`` gives a cumulative average, as PyTorch). In
-    evaluation the running statistics are used.
+    them by ``momentum`` (unbiased var; ``momentum=None`` gives a cumulative average, as PyTorch).
+    In evaluation the running statistics are used.
     """
     c = input.shape[1] if input.ndim > 1 else -1
     if input.ndim < 2:

@@ -179,7 +179,8 @@ class Where(Function):
 
 class ReLU(Function):
     def forward(self, a):
-        self.positive = a > 0
+        if self.needs_input_grad:  # the mask is for backward only: inference skips a pass
+            self.positive = a > 0
         return np.maximum(a, 0, dtype=a.dtype)
 
     def backward(self, g):

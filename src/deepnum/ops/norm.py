@@ -2,7 +2,8 @@
 
 Over the batch (and spatial) axes, per channel c:
 
-    mu = mean(x),  var = mean((x - mu)^2),  x_hat = (x - mu) / sqrt(var + eps),  y = gamma x_hat + beta
+    mu = mean(x),  var = mean((x - mu)^2),  x_hat = (x - mu) / sqrt(var + eps),
+    y = gamma x_hat + beta
 
 Composed from primitives this would keep a dozen intermediates; fused, the backward is one formula:
 
@@ -21,8 +22,8 @@ from deepnum.autograd import Function
 
 def _channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """sum over every axis but 1 of a * b, without materialising the product."""
-    n, c = a.shape[:2]
-    return np.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+    axes = "nc" + "hwdt"[:a.ndim - 2]  # explicit letters: no reshape, which would copy a
+    return np.einsum(f"{axes},{axes}->c", a, b)  # batch-last conv output (see ops/conv.py)
 
 
 class BatchNorm(Function):
@@ -68,7 +69,6 @@ class BatchNorm(Function):
             gx += gbeta.reshape(shape) / count
             np.subtract(g, gx, out=gx)
             gx *= scale
-        self.xhat = None
         if len(needs) == 1:
             return (gx,)
         return gx, ggamma if needs[1] else None, gbeta if needs[2] else None

@@ -25,8 +25,10 @@ class SGD(Optimizer):
     def step(self) -> None:
         for group in self.param_groups:
             lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+            dampening, nesterov, maximize = (group["dampening"], group["nesterov"],
+                                             group["maximize"])
             for p, g, state in self._params_with_grad(group):
-                if group["maximize"]:
+                if maximize:
                     g = -g
                 if wd:
                     g = g + wd * p.data                      # L2 penalty's gradient
@@ -35,7 +37,7 @@ class SGD(Optimizer):
                     if v is None:
                         v = state["momentum_buffer"] = g.copy()  # first step: v = g
                     else:
-                        v *= mu
-                        v += (1 - group["dampening"]) * g        # v = mu v + (1 - d) g
-                    g = g + mu * v if group["nesterov"] else v
+                        v *= mu                                  # v = mu v + (1 - d) g, in place
+                        v += (1 - dampening) * g if dampening else g
+                    g = g + mu * v if nesterov else v
                 p.data -= lr * g

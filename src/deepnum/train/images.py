@@ -18,7 +18,6 @@ from deepnum.errors import DataError
 
 def _grayscale(image) -> np.ndarray:
     """Any PIL image or array as float64 luminance in [0, 1], transparent pixels as background."""
-    from PIL import Image
 
     if isinstance(image, np.ndarray):
         array = image.astype(np.float64)

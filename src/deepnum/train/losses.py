@@ -67,7 +67,7 @@ LOSSES = {
 
 
 def get_loss(loss):
-    """A loss function ``(outputs, targets) -> scalar Tensor`` from a name, a Module or a callable."""
+    """A loss ``(outputs, targets) -> scalar Tensor`` from a name, a Module or a callable."""
     if callable(loss):
         return loss
     key = str(loss).lower().replace("-", "_")

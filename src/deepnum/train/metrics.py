@@ -5,7 +5,7 @@ batch by batch (sums and counts, so the epoch's value is exact, not an average o
 Model outputs are logits or probabilities (N, C) for classification, anything for regression.
 
 >>> accuracy(np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 0]))     # 0.5
->>> cm = confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2)          # rows: true, cols: predicted
+>>> cm = confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2)     # rows true, columns predicted
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ def classification_report(cm, class_names=None) -> str:
     width = max(8, *(len(str(n)) for n in names))
     lines = [f"{'class':>{width}}  precision  recall  f1-score  support"]
     for i, name in enumerate(names):
-        lines.append(f"{str(name):>{width}}  {scores['precision'][i]:9.3f}  {scores['recall'][i]:6.3f}"
-                     f"  {scores['f1'][i]:8.3f}  {scores['support'][i]:7d}")
+        lines.append(f"{str(name):>{width}}  {scores['precision'][i]:9.3f}  "
+                     f"{scores['recall'][i]:6.3f}  {scores['f1'][i]:8.3f}  "
+                     f"{scores['support'][i]:7d}")
     lines.append(f"{'macro':>{width}}  {scores['precision'].mean():9.3f}  "
                  f"{scores['recall'].mean():6.3f}  {scores['f1'].mean():8.3f}  "
                  f"{scores['support'].sum():7d}")

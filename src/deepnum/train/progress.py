@@ -48,8 +48,13 @@ class ProgressBar(Callback):
         if self.verbose != 1:
             return
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-        from rich.progress import TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         console = Console(file=self.stream or sys.stdout, highlight=False)
         self._progress = Progress(

@@ -25,16 +25,19 @@ DEFAULTS = {
     "hidden": [256, 128],
     "activation": "relu",
     "dropout": 0.2,
-    "epochs": 30,
-    "batch_size": 64,
+    "epochs": 20,
+    "batch_size": 32,
     "optimizer": "sgd",
-    "lr": None,  # None: 0.1 for SGD, 1e-3 for the Adam family
+    "lr": None,  # None: 0.05 for SGD, 1e-3 for the Adam family
     "momentum": 0.9,
+    "lr_schedule": "cosine",  # cosine (anneal to 0 over the epochs), step (x0.1 each third), none
     "l1": 0.0,
     "l2": 0.0,
     "early_stopping": 0,  # patience in epochs; 0 = off
     "val_fraction": 0.1,
-    "seed": 0,
+    "augment": "auto",  # shift: add each image moved 1 pixel each way; auto: when data is small
+    "seed": 0,  # initial weights, shuffling, dropout and the validation split
+    "data_seed": 0,  # which samples a data set's test split (or a toy set) holds: fixed by default
 }
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -57,13 +60,44 @@ def prepare_data(config: dict):
     from deepnum.data import load_dataset, train_val_split
 
     data = load_dataset(config["dataset"], data_dir=config["data_dir"],
-                        download=config["download"], seed=config["seed"])
+                        download=config["download"], seed=config["data_seed"])
     train, val = (data.x_train, data.y_train), None
     if config["val_fraction"]:
         x_tr, y_tr, x_val, y_val = train_val_split(data.x_train, data.y_train,
                                                    config["val_fraction"], seed=config["seed"])
         train, val = (x_tr, y_tr), (x_val, y_val)
+    if augment_mode(config["augment"], data.input_shape, len(train[0])) == "shift":
+        train = add_shifts(*train)
     return data, train, val
+
+
+SMALL_DATA = 5000  # "auto" augments image sets with fewer training images than this
+
+
+def augment_mode(augment: str, input_shape, num_train: int) -> str:
+    """``shift`` or ``none``; ``auto`` shifts images only when there are few of them (the 8x8
+    digits' 1,293 training images), where it buys accuracy at little cost."""
+    if augment not in ("auto", "shift", "none"):
+        raise ValueError(f"unknown augmentation {augment!r}; choose from auto, shift, none")
+    is_image = len(input_shape) == 3
+    if augment == "auto":
+        return "shift" if is_image and num_train < SMALL_DATA else "none"
+    if augment == "shift" and not is_image:
+        raise ValueError(f"--augment shift needs images, but samples have shape {input_shape}")
+    return augment
+
+
+def add_shifts(x: np.ndarray, y: np.ndarray):
+    """The images plus copies moved one pixel up, down, left and right (5x the data; the edge
+    that comes in is 0). A handwritten digit one pixel over is the same digit."""
+    copies = [x]
+    h, w = x.shape[-2:]
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        moved = np.zeros_like(x)
+        moved[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+            x[..., max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+        copies.append(moved)
+    return np.concatenate(copies), np.concatenate([y] * len(copies))
 
 
 def build_model(config: dict, input_shape, num_outputs: int):
@@ -72,6 +106,23 @@ def build_model(config: dict, input_shape, num_outputs: int):
     return build(config["model"], input_shape=tuple(input_shape), num_classes=num_outputs,
                  hidden=tuple(config["hidden"]), activation=config["activation"],
                  dropout=config["dropout"])
+
+
+SCHEDULES = ("cosine", "step", "none")
+
+
+def make_schedule(name: str, optimizer, epochs: int):
+    """The learning-rate schedule ``name`` for a run of ``epochs`` epochs (None: constant)."""
+    from deepnum.optim.lr_scheduler import CosineAnnealingLR, StepLR
+
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown learning-rate schedule {name!r}; choose from "
+                         f"{', '.join(SCHEDULES)}")
+    if name == "none" or epochs < 2:
+        return None
+    if name == "cosine":
+        return CosineAnnealingLR(optimizer, T_max=epochs)
+    return StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
 
 
 def load_config(out) -> dict:
@@ -89,8 +140,14 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
     """Run training as configured; returns ``{"metrics": ..., "history": ..., "out": Path}``."""
     import deepnum as dn
     from deepnum.serialization import atomic_write, save
-    from deepnum.train import CSVLogger, EarlyStopping, Trainer, confusion_matrix
-    from deepnum.train.metrics import predicted_classes, precision_recall_f1
+    from deepnum.train import (
+        CSVLogger,
+        EarlyStopping,
+        LearningRateScheduler,
+        Trainer,
+        confusion_matrix,
+    )
+    from deepnum.train.metrics import precision_recall_f1, predicted_classes
 
     config = {**DEFAULTS, **config}
     out = Path(out)
@@ -111,6 +168,9 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
         monitor = "val_loss" if val is not None else "loss"
         callbacks.append(EarlyStopping(monitor, patience=int(config["early_stopping"]),
                                        restore_best_weights=True))
+    schedule = make_schedule(config["lr_schedule"], trainer.optimizer, int(config["epochs"]))
+    if schedule is not None:
+        callbacks.append(LearningRateScheduler(schedule))
     start = time.perf_counter()
     history = trainer.fit(train, val=val, epochs=int(config["epochs"]),
                           batch_size=int(config["batch_size"]), callbacks=callbacks,
@@ -129,8 +189,9 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
         outputs = trainer.predict(data.x_test)
         cm = confusion_matrix(data.y_test, predicted_classes(outputs), data.num_outputs)
         scores = precision_recall_f1(cm)
-        metrics["per_class"] = {name: {k: float(scores[k][i]) for k in ("precision", "recall", "f1")}
-                                for i, name in enumerate(data.class_names)}
+        metrics["per_class"] = {
+            name: {k: float(scores[k][i]) for k in ("precision", "recall", "f1")}
+            for i, name in enumerate(data.class_names)}
     save(model, out / "model.safetensors", metadata={"config": record})
     atomic_write(out / "metrics.json", json.dumps(metrics, indent=2).encode())
     _plots(out, history, model, cm, data)
@@ -161,7 +222,8 @@ def default_out(config: dict) -> Path:
 def describe_test(metrics: dict, data_name: str) -> str:
     if "test_accuracy" in metrics:
         return (f"Test accuracy: {100 * metrics['test_accuracy']:.2f}% (loss "
-                f"{metrics['test_loss']:.4f}) on {metrics['test_samples']} {data_name} test samples")
+                f"{metrics['test_loss']:.4f}) on {metrics['test_samples']} {data_name} "
+                f"test samples")
     return f"Test MAE: {metrics['test_mae']:.4f} (MSE loss {metrics['test_loss']:.4f})"
 
 

@@ -42,7 +42,8 @@ class ModelSummary:
         header = ["Layer (type)", "Output shape", "Param #"]
         body = []
         for row in self.rows[1:] if len(self.rows) > 1 else self.rows:
-            label = f"{'  ' * max(row.depth - 1, 0)}{row.name.split('.')[-1] or 'model'} ({row.layer})"
+            indent = "  " * max(row.depth - 1, 0)
+            label = f"{indent}{row.name.split('.')[-1] or 'model'} ({row.layer})"
             body.append([label, row.output_shape, f"{row.num_params:,}" if row.num_params else "-"])
         footer = [f"Input shape: (N, {', '.join(map(str, self.input_shape))})",
                   f"Total params: {self.total_params:,}",

@@ -1,8 +1,8 @@
 """The training loop: fit, evaluate and predict, Keras-style, on deepnum's PyTorch-like core.
 
-One step is the lecture's loop: forward, loss, ``zero_grad``, backward, update. The Trainer adds what
-a real run needs: train/eval modes, ``no_grad`` for evaluation, exact metric accumulation over each
-epoch, a :class:`History`, callbacks, divergence detection (a non-finite loss or gradient stops
+One step is the lecture's loop: forward, loss, ``zero_grad``, backward, update. The Trainer adds
+what a real run needs: train/eval modes, ``no_grad`` for evaluation, exact metric accumulation over
+each epoch, a :class:`History`, callbacks, divergence detection (a non-finite loss or gradient stops
 training at once, naming the step and the parameter), and checkpoints after every epoch from which
 ``resume=True`` continues bit-for-bit.
 
@@ -33,7 +33,7 @@ from deepnum.train.losses import get_loss
 from deepnum.train.metrics import get_metric
 from deepnum.train.progress import ProgressBar
 
-DEFAULT_LR = {"sgd": 0.1}  # others: 1e-3 (Adam and its family)
+DEFAULT_LR = {"sgd": 0.05}  # others: 1e-3 (Adam and its family)
 
 
 def build_optimizer(name: str, params, lr: float | None = None, momentum: float = 0.9,
@@ -44,8 +44,8 @@ def build_optimizer(name: str, params, lr: float | None = None, momentum: float 
     """
     import deepnum.optim as optim
 
-    classes = {n.lower(): c for n, c in vars(optim).items()
-               if isinstance(c, type) and issubclass(c, optim.Optimizer) and c is not optim.Optimizer}
+    classes = {n.lower(): c for n, c in vars(optim).items() if isinstance(c, type)
+               and issubclass(c, optim.Optimizer) and c is not optim.Optimizer}
     key = name.lower()
     if key not in classes:
         raise ValueError(f"unknown optimizer {name!r}; available: {', '.join(sorted(classes))}")
