@@ -46,7 +46,7 @@ def test_train_writes_every_file(tmp_path, capsys):
 
 def test_perceptron_and_softmax_train_and_report_accuracy(tmp_path, capsys):
     for name in ("perceptron", "softmax"):
-        assert main(["train", "--model", name, "--epochs", "3", "--augment", "none",
+        assert main(["train", "--model", name, "--epochs", "3",
                      "--out", str(tmp_path / name),
                      "--verbose", "0"]) == 0
         accuracy = json.loads((tmp_path / name / "metrics.json").read_text())["test_accuracy"]
@@ -156,3 +156,11 @@ def test_sigkill_at_a_random_moment_then_resume_gives_bit_identical_weights(tmp_
         assert a[key].tobytes() == b[key].tobytes(), key
     history_a = (tmp_path / "a" / "history.csv").read_text()
     assert history_a == (tmp_path / "b" / "history.csv").read_text()
+
+
+def test_a_builder_without_the_standard_options_is_a_one_line_error(capsys, monkeypatch):
+    from deepnum.models import MODELS
+
+    monkeypatch.setitem(MODELS, "odd", lambda units: None)
+    assert main(["summary", "--model", "odd"]) == 2
+    assert "model 'odd' cannot be built from input_shape" in _error_line(capsys)

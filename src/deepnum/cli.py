@@ -83,7 +83,8 @@ def _configure_train(p):
                    help="share of the training data held out for validation (0.1; 0 for none)")
     p.add_argument("--augment", choices=("auto", "shift", "none"), default="auto",
                    help="shift: train also on every image moved 1 pixel each way (5x data); "
-                        "auto (default): shift when there are under 5,000 training images")
+                        "auto (default): shift when there are under 5,000 training images, "
+                        "for models with hidden layers")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of initial weights, shuffling, dropout, validation split (0)")
     p.add_argument("--data-seed", type=int, default=0,

@@ -16,7 +16,7 @@ def test_accuracy_and_top_k_match_sklearn(scores):
     outputs, targets = scores
     assert M.accuracy(outputs, targets) == pytest.approx(
         sk.accuracy_score(targets, outputs.argmax(1)))
-    for k in (1, 2, 3, 5):
+    for k in (1, 2, 4):
         assert M.top_k_accuracy(outputs, targets, k) == pytest.approx(
             sk.top_k_accuracy_score(targets, outputs, k=k, labels=range(5)))
 

@@ -18,6 +18,7 @@ def test_augment_auto_only_for_few_images():
     assert augment_mode("auto", (1, 8, 8), 1293) == "shift"
     assert augment_mode("auto", (1, 28, 28), 54000) == "none"
     assert augment_mode("auto", (2,), 100) == "none"
+    assert augment_mode("auto", (1, 8, 8), 1293, "softmax") == "none"
     with pytest.raises(ValueError, match="needs images"):
         augment_mode("shift", (2,), 100)
 

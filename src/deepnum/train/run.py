@@ -66,22 +66,26 @@ def prepare_data(config: dict):
         x_tr, y_tr, x_val, y_val = train_val_split(data.x_train, data.y_train,
                                                    config["val_fraction"], seed=config["seed"])
         train, val = (x_tr, y_tr), (x_val, y_val)
-    if augment_mode(config["augment"], data.input_shape, len(train[0])) == "shift":
+    mode = augment_mode(config["augment"], data.input_shape, len(train[0]), config["model"])
+    if mode == "shift":
         train = add_shifts(*train)
     return data, train, val
 
 
 SMALL_DATA = 5000  # "auto" augments image sets with fewer training images than this
+LINEAR_MODELS = ("perceptron", "softmax")  # one template per class: shifted copies only blur it
 
 
-def augment_mode(augment: str, input_shape, num_train: int) -> str:
+def augment_mode(augment: str, input_shape, num_train: int, model: str = "mlp") -> str:
     """``shift`` or ``none``; ``auto`` shifts images only when there are few of them (the 8x8
-    digits' 1,293 training images), where it buys accuracy at little cost."""
+    digits' 1,293 training images), where it buys accuracy at little cost, and only for models
+    with hidden layers (a linear model cannot be shift-invariant, so it does worse)."""
     if augment not in ("auto", "shift", "none"):
         raise ValueError(f"unknown augmentation {augment!r}; choose from auto, shift, none")
     is_image = len(input_shape) == 3
     if augment == "auto":
-        return "shift" if is_image and num_train < SMALL_DATA else "none"
+        small = is_image and num_train < SMALL_DATA
+        return "shift" if small and model not in LINEAR_MODELS else "none"
     if augment == "shift" and not is_image:
         raise ValueError(f"--augment shift needs images, but samples have shape {input_shape}")
     return augment
@@ -103,9 +107,14 @@ def add_shifts(x: np.ndarray, y: np.ndarray):
 def build_model(config: dict, input_shape, num_outputs: int):
     from deepnum.models import build
 
-    return build(config["model"], input_shape=tuple(input_shape), num_classes=num_outputs,
-                 hidden=tuple(config["hidden"]), activation=config["activation"],
-                 dropout=config["dropout"])
+    try:
+        return build(config["model"], input_shape=tuple(input_shape), num_classes=num_outputs,
+                     hidden=tuple(config["hidden"]), activation=config["activation"],
+                     dropout=config["dropout"])
+    except TypeError as error:  # a builder that does not follow the registry's convention
+        raise ValueError(f"model {config['model']!r} cannot be built from input_shape, "
+                         f"num_classes and the MLP options ({error}); it is not a model "
+                         f"the deepnum command can train") from None
 
 
 SCHEDULES = ("cosine", "step", "none")
