@@ -164,3 +164,16 @@ def test_a_builder_without_the_standard_options_is_a_one_line_error(capsys, monk
     monkeypatch.setitem(MODELS, "odd", lambda units: None)
     assert main(["summary", "--model", "odd"]) == 2
     assert "model 'odd' cannot be built from input_shape" in _error_line(capsys)
+
+
+def test_playground_subcommand_is_wired_and_rejects_a_bad_port(capsys, monkeypatch):
+    served = {}
+    monkeypatch.setattr("deepnum.playground.server.serve",
+                        lambda host, port, open_browser, max_sessions: served.update(
+                            host=host, port=port, open=open_browser) or 0)
+    assert main(["playground", "--port", "0", "--open"]) == 0
+    assert served == {"host": "127.0.0.1", "port": 0, "open": True}
+    monkeypatch.undo()
+    assert main(["playground", "--port", "99999"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--port" in err

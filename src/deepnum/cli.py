@@ -297,6 +297,22 @@ add_command("demo", "run the lectures' claims as checked demos (deepnum demo --l
             _configure_demo, _run_demo)
 
 
+def _configure_playground(p):
+    from deepnum.playground.server import build_parser as configure_playground
+
+    configure_playground(p)
+
+
+def _run_playground(args) -> int:
+    from deepnum.playground.server import serve
+
+    return serve(args.host, args.port, args.open_browser, max_sessions=args.max_sessions)
+
+
+add_command("playground", "watch a network learn in your browser, trained live by deepnum",
+            _configure_playground, _run_playground)
+
+
 # ----------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="deepnum", description="deepnum: deep learning on NumPy, from first "
