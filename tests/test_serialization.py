@@ -138,3 +138,14 @@ def test_architecture_json_is_readable(tmp_path):
     assert architecture["class"] == "Sequential"
     assert architecture["args"][0] == {"module": {"class": "Linear", "args": [2, 3],
                                                   "kwargs": {}}}
+
+
+def test_a_model_with_batchnorm_round_trips_its_0d_buffer(tmp_path):
+    # num_batches_tracked is a 0-d buffer: it must come back 0-d, not as shape (1,)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU())
+    model(dn.randn(4, 1, 6, 6))
+    dn.save(model, tmp_path / "bn.safetensors")
+    twin = dn.load(tmp_path / "bn.safetensors")
+    for key, value in model.state_dict().items():
+        assert twin.state_dict()[key].shape == value.shape
+        np.testing.assert_array_equal(twin.state_dict()[key], value)

@@ -232,7 +232,7 @@ def write_file(path, arrays: dict, meta: dict, kind: str) -> Path:
     from safetensors.numpy import save as to_bytes
 
     path = Path(path)
-    arrays = {k: np.ascontiguousarray(v.data if hasattr(v, "_ctx") else v)
+    arrays = {k: np.asarray(v.data if hasattr(v, "_ctx") else v, order="C")
               for k, v in arrays.items()}
     header = {"format": kind, "version": str(FORMAT_VERSION), "sha256": _digest(arrays),
               "json": json.dumps(meta, allow_nan=False)}
@@ -298,7 +298,7 @@ def _parse_header(raw: bytes, path) -> dict:
 def _digest(arrays: dict) -> str:
     sha = hashlib.sha256()
     for key in sorted(arrays):
-        a = np.ascontiguousarray(arrays[key])
+        a = np.asarray(arrays[key], order="C")  # ascontiguousarray would make 0-d arrays 1-d
         sha.update(f"{key}:{a.dtype.str}:{a.shape};".encode())
         sha.update(a.tobytes())
     return sha.hexdigest()
