@@ -37,7 +37,7 @@ from deepnum.functions import (
     where,
 )
 from deepnum.random import get_rng, manual_seed
-# Bound eagerly: a lazy __getattr__ would be shadowed by the submodule of the same name once imported.
+# Bound eagerly: a lazy __getattr__ would be shadowed by the submodule of that name once imported.
 from deepnum.gradcheck import GradcheckError, gradcheck
 
 float32 = "float32"

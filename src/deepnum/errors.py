@@ -1,8 +1,8 @@
 """The exceptions deepnum raises on purpose.
 
-Everything a user can get wrong (a corrupt file, a missing data set, a shape that does not fit) raises a
-subclass of :class:`DeepnumError`, so a caller (the CLI, the Playground) can catch the whole family and
-print one readable line instead of a traceback.
+Everything a user can get wrong (a corrupt file, a missing data set, a shape that does not fit)
+raises a subclass of :class:`DeepnumError`, so a caller (the CLI, the Playground) can catch the
+whole family and print one readable line instead of a traceback.
 """
 
 
@@ -19,7 +19,7 @@ class ModelFileError(DeepnumError):
 
 
 class ShapeError(DeepnumError, ValueError):
-    """An input's shape does not fit the layer or op it is given to. Also a ValueError, as in NumPy."""
+    """An input's shape does not fit the layer or op it is given to (a ValueError, as in NumPy)."""
 
 
 class DivergenceError(DeepnumError, FloatingPointError):

@@ -47,7 +47,7 @@ def where(condition, a, b) -> Tensor:
 
 
 def pad(x: Tensor, pad: tuple, value: float = 0.0) -> Tensor:
-    """Constant padding with PyTorch's order: (left, right) of the last dim, then the one before..."""
+    """Constant padding in PyTorch's order: (left, right) of the last dim, then the one before."""
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected pairs for at most {x.ndim} dimensions, got {pad}")
     if any(p < 0 for p in pad):

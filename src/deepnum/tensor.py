@@ -27,7 +27,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
     if array.dtype.kind == "f" and array.dtype.type not in _FLOAT_KEPT:
         return array.astype(DEFAULT_DTYPE)
     if array.dtype.kind == "f" and not isinstance(data, np.ndarray):
-        return array.astype(DEFAULT_DTYPE)  # Python floats and lists of them: float32, as in PyTorch
+        return array.astype(DEFAULT_DTYPE)  # Python floats and lists of them: float32, as torch
     if array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
         return array.astype(np.int64)
     return array
@@ -309,7 +309,8 @@ class Tensor:
         centred = self - self.mean(axis, keepdim=True)
         n = self.data.size if axis is None else int(np.prod(
             [self.shape[a] for a in ((axis,) if np.ndim(axis) == 0 else axis)]))
-        return (centred * centred).sum(axis, keepdim=_keep(keepdim, keepdims)) / max(n - correction, 0)
+        squares = (centred * centred).sum(axis, keepdim=_keep(keepdim, keepdims))
+        return squares / max(n - correction, 0)
 
     def std(self, dim=None, keepdim=False, *, axis=None, keepdims=False, correction: int = 1):
         return self.var(dim, keepdim, axis=axis, keepdims=keepdims, correction=correction).sqrt()

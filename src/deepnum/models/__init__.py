@@ -30,7 +30,10 @@ def build(name: str, **kwargs):
 
 
 # Each module below registers its models on import.
-from deepnum.models import recurrent  # noqa: E402, F401
-from deepnum.models import mlp  # noqa: E402, F401
-from deepnum.models import playground  # noqa: E402, F401
-from deepnum.models import lenet, alexnet  # noqa: E402, F401
+from deepnum.models import (  # noqa: E402, F401
+    alexnet,
+    lenet,
+    mlp,  # noqa: E402, F401
+    playground,  # noqa: E402, F401
+    recurrent,  # noqa: E402, F401
+)

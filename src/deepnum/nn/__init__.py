@@ -1,23 +1,36 @@
 """Layers, losses and the functional API, shaped like ``torch.nn``."""
 
 from deepnum.nn import functional, init, utils
-from deepnum.nn.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from deepnum.nn.activation import (
+    ELU,
+    SELU,
+    LeakyReLU,
+    LogSoftmax,
+    Maxout,
+    ReLU,
+    Sigmoid,
+    Sign,
+    Softmax,
+    Softplus,
+    Step,
+    Tanh,
+)
 from deepnum.nn.container import ModuleList, Sequential
+from deepnum.nn.conv import Conv1d, Conv2d
 from deepnum.nn.dropout import Dropout
 from deepnum.nn.embedding import Embedding
 from deepnum.nn.linear import Flatten, Identity, Linear
-from deepnum.nn.loss import CrossEntropyLoss, MSELoss
-from deepnum.nn.loss_robust import HuberLoss, SmoothL1Loss
-from deepnum.nn.module import Module, Parameter
-from deepnum.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from deepnum.nn.activation import ELU, SELU, LeakyReLU, Maxout, Sign, Softplus, Step
 from deepnum.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CrossEntropyLoss,
     HingeLoss,
+    MSELoss,
     MultiMarginLoss,
     NLLLoss,
 )
-from deepnum.nn.conv import Conv1d, Conv2d
+from deepnum.nn.loss_robust import HuberLoss, SmoothL1Loss
+from deepnum.nn.module import Module, Parameter
 from deepnum.nn.normalization import BatchNorm1d, BatchNorm2d
 from deepnum.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from deepnum.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

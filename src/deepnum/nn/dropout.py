@@ -12,7 +12,8 @@ class Dropout(Module):
     """Zero each input with probability ``p`` during training; identity in eval mode.
 
     deepnum uses inverted dropout: kept inputs are scaled by 1/(1-p) while training, which in
-    expectation equals the lecture's rule of scaling the weights at test time, W_test = (1-p) W_train.
+    expectation equals the lecture's rule of scaling the weights at test time,
+    W_test = (1-p) W_train.
 
     >>> drop = nn.Dropout(p=0.2)
     >>> drop.eval(); drop(x) is x         # True

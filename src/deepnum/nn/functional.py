@@ -22,7 +22,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def shape_error(layer, expected: str, got: tuple) -> ShapeError:
-    """The one message format for a shape that does not fit: the layer, what it wants, what it got."""
+    """The one message for a shape that does not fit: the layer, what it wants, what it got."""
     name = layer if isinstance(layer, str) else repr(layer).split("\n")[0]
     return ShapeError(f"{name}: expected {expected}, got input of shape {tuple(got)}")
 
@@ -136,9 +136,9 @@ def maxout(x: Tensor, pieces: int, dim: int = 1) -> Tensor:
 
 # ---------------------------------------------------------------------------- dropout
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Inverted dropout: zero each input with probability p and scale the rest by 1/(1-p) in training,
-    so that at test time the layer is the identity. The lecture scales at test time instead,
-    W_test = (1-p) W_train; both give the same expected activation."""
+    """Inverted dropout: zero each input with probability p and scale the rest by 1/(1-p) in
+    training, so that at test time the layer is the identity. The lecture scales at test time
+    instead, W_test = (1-p) W_train; both give the same expected activation."""
     if not 0 <= p < 1:
         raise ValueError(f"dropout: p must be in [0, 1), got {p!r}")
     if not training or p == 0:
@@ -328,6 +328,5 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
 
 # Functional forms written beside their layers, re-exported here so F.<name> finds them.
 from deepnum.nn.embedding import embedding  # noqa: E402, F401
-from deepnum.nn.loss_robust import huber_loss, smooth_l1_loss  # noqa: E402, F401
-
 from deepnum.nn.functional_conv import *  # noqa: E402, F403 - conv, pooling and batch norm
+from deepnum.nn.loss_robust import huber_loss, smooth_l1_loss  # noqa: E402, F401

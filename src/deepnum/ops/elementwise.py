@@ -148,7 +148,7 @@ class Abs(Function):
 
 
 class Clip(Function):
-    """clip(x, low, high); the gradient passes where low <= x <= high (bounds included, as torch)."""
+    """clip(x, low, high); the gradient passes where low <= x <= high (bounds included: torch)."""
 
     def forward(self, a, low=None, high=None):
         self.a, self.low, self.high = a, low, high

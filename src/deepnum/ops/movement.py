@@ -1,4 +1,4 @@
-"""Ops that move data without arithmetic: reshape, permute, expand, index, pad, concatenate, cast."""
+"""Ops that move data without arithmetic: reshape, permute, expand, index, pad, cat, cast."""
 
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ class Cat(Function):
             return np.concatenate(arrays, axis=axis)
         except ValueError:
             shapes = ", ".join(str(x.shape) for x in arrays)
-            raise ValueError(f"cat: shapes {shapes} do not match outside dimension {axis}") from None
+            raise ValueError(f"cat: shapes {shapes} do not match outside dimension {axis}"
+                             ) from None
 
     def backward(self, g):
         return tuple(np.split(g, self.bounds, axis=self.axis))

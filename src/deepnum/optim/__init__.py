@@ -1,12 +1,9 @@
 """Optimizers and learning-rate schedulers, shaped like ``torch.optim``."""
 
-from deepnum.optim.optimizer import Optimizer
-from deepnum.optim.sgd import SGD
+from deepnum.optim import lr_scheduler
+from deepnum.optim.adagrad import Adagrad
 from deepnum.optim.adam import Adam
 from deepnum.optim.adamw import AdamW
-from deepnum.optim.rmsprop import RMSprop
-from deepnum.optim.adagrad import Adagrad
-from deepnum.optim import lr_scheduler
 from deepnum.optim.lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
@@ -14,3 +11,6 @@ from deepnum.optim.lr_scheduler import (
     ReduceLROnPlateau,
     StepLR,
 )
+from deepnum.optim.optimizer import Optimizer
+from deepnum.optim.rmsprop import RMSprop
+from deepnum.optim.sgd import SGD

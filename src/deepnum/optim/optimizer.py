@@ -41,7 +41,8 @@ class Optimizer:
         self._validate(group)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
-            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one group")
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one "
+                             f"group")
         self.param_groups.append(group)
 
     def _validate(self, group: dict) -> None:
@@ -83,10 +84,10 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups) or any(
-                len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved groups do not match "
-                             f"this optimizer's parameter groups")
+        sizes = [len(g["params"]) for g in groups]
+        if sizes != [len(own["params"]) for own in self.param_groups]:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved groups have "
+                             f"{sizes} parameters, this optimizer's groups differ")
         params = [p for group in self.param_groups for p in group["params"]]
         self.state = {}
         for index, buffers in state_dict["state"].items():

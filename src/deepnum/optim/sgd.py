@@ -1,4 +1,4 @@
-"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule)."""
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (as PyTorch)."""
 
 from __future__ import annotations
 
