@@ -104,3 +104,54 @@ def test_setattr_before_init_is_a_clear_error():
 
     with pytest.raises(AttributeError, match="super\\(\\).__init__"):
         Bad()
+
+
+@pytest.mark.parametrize("layers", [
+    ("lin", "relu", "lin", "relu", "lin"),     # fused twice, trailing Linear alone
+    ("relu", "lin", "lin", "relu"),            # leading ReLU, Linear then fused pair at the end
+    ("lin", "tanh", "lin", "relu", "relu"),    # a ReLU after a fused pair runs on its own
+], ids=str)
+def test_sequential_linear_relu_matches_torch(layers, rng):
+    # Sequential runs Linear + ReLU as one op (F.linear_relu); the result must not change
+    sizes = iter([3, 5, 4, 2, 2])
+    ours, theirs, width = [], [], 3
+    for kind in layers:
+        if kind == "lin":
+            width_out = next(sizes) + 1
+            layer = nn.Linear(width, width_out, dtype=np.float64)
+            ours.append(layer)
+            t = torch.nn.Linear(width, width_out).double()
+            t.weight.data, t.bias.data = (torch.tensor(layer.weight.numpy()),
+                                          torch.tensor(layer.bias.numpy()))
+            theirs.append(t)
+            width = width_out
+        else:
+            ours.append(nn.ReLU() if kind == "relu" else nn.Tanh())
+            theirs.append(torch.nn.ReLU() if kind == "relu" else torch.nn.Tanh())
+    model, ref = nn.Sequential(*ours), torch.nn.Sequential(*theirs)
+    x = rng.standard_normal((6, 3))
+    xd, xt = dn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = model(xd), ref(xt)
+    assert_close(out, expected, np.float64)
+    out.sum().backward(), expected.sum().backward()
+    assert_close(xd.grad, xt.grad, np.float64)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        assert_close(p.grad, q.grad, np.float64)
+
+
+def test_sequential_conv_relu_matches_torch(rng):
+    # Sequential runs Conv2d + ReLU as one op (F.conv2d_relu); gradients must not change
+    conv = nn.Conv2d(2, 3, 3, padding=1, dtype=np.float64)
+    ref_conv = torch.nn.Conv2d(2, 3, 3, padding=1).double()
+    ref_conv.weight.data = torch.tensor(conv.weight.numpy())
+    ref_conv.bias.data = torch.tensor(conv.bias.numpy())
+    model = nn.Sequential(conv, nn.ReLU(), nn.Flatten())
+    ref = torch.nn.Sequential(ref_conv, torch.nn.ReLU(), torch.nn.Flatten())
+    x = rng.standard_normal((2, 2, 5, 4))
+    xd, xt = dn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = model(xd), ref(xt)
+    assert_close(out, expected, np.float64)
+    w = rng.standard_normal(out.shape)
+    (out * dn.tensor(w)).sum().backward(), (expected * torch.tensor(w)).sum().backward()
+    for ours, theirs in [(xd, xt), (conv.weight, ref_conv.weight), (conv.bias, ref_conv.bias)]:
+        assert_close(ours.grad, theirs.grad, np.float64)

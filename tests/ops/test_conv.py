@@ -147,3 +147,15 @@ def test_backward_twice_with_retain_graph(rng):
     for gx, gw in grads[1:]:
         np.testing.assert_array_equal(gx, grads[0][0])
         np.testing.assert_array_equal(gw, grads[0][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES[:4])
+def test_conv2d_relu_matches_torch(case, dtype, rng):
+    _, _, _, _, _, _, s, p, d, g = case
+    check_against_torch(lambda x, w, b: F.conv2d_relu(x, w, b, s, p, d, g),
+                        lambda x, w, b: TF.relu(TF.conv2d(x, w, b, s, p, d, g)),
+                        _data(case, rng), dtype)
+    x, w, _ = _data(case, rng)
+    check_against_torch(lambda x, w: F.conv2d_relu(x, w, None, s, p, d, g),
+                        lambda x, w: TF.relu(TF.conv2d(x, w, None, s, p, d, g)), [x, w], dtype)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from deepnum.nn.activation import ReLU
+from deepnum.nn.conv import Conv2d
+from deepnum.nn.linear import Linear
 from deepnum.nn.module import Module
+
+_FUSES_RELU = (Linear, Conv2d)  # layers with a _forward_relu (their op with ReLU in place)
 
 
 class Sequential(Module):
@@ -28,9 +33,21 @@ class Sequential(Module):
                                 f"not a Module")
 
     def forward(self, x):
+        # A Linear or Conv2d followed by a ReLU runs as one op (F.linear_relu, F.conv2d_relu:
+        # ReLU in place, no mask array), only for these exact classes and when no one replaced
+        # their forward (as train.summary does to record shapes); the result is the same.
+        layer = None  # a Linear/Conv2d held back until we know whether a ReLU follows
         for module in self._modules.values():
-            x = module(x)
-        return x
+            if layer is not None:
+                if type(module) is ReLU and "forward" not in module.__dict__:
+                    x, layer = layer._forward_relu(x), None
+                    continue
+                x, layer = layer(x), None
+            if type(module) in _FUSES_RELU and "forward" not in module.__dict__:
+                layer = module
+            else:
+                x = module(x)
+        return x if layer is None else layer(x)
 
     def __getitem__(self, index):
         modules = list(self._modules.values())

@@ -123,6 +123,12 @@ class Conv2d(_ConvNd):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
+    def _forward_relu(self, x: Tensor) -> Tensor:
+        """forward(x) followed by a ReLU, in one op: Sequential calls it for Conv2d, ReLU."""
+        self._check(x)
+        return F.conv2d_relu(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                             self.groups)
+
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L); ``weight`` is (out_channels, in_channels/groups, k).

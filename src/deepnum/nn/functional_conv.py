@@ -21,7 +21,7 @@ from deepnum.ops import pool as pool_ops
 from deepnum.tensor import Tensor
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "conv1d", "conv2d",
-           "max_pool1d", "max_pool2d"]
+           "conv2d_relu", "max_pool1d", "max_pool2d"]
 
 
 def pair(value, name: str = "argument", layer: str = "conv2d") -> tuple[int, int]:
@@ -72,6 +72,16 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
            dilation=1, groups: int = 1) -> Tensor:
     """out[n, o] = b[o] + sum_c W[o, c] (*) x[n, c]: each of O filters (C/groups x kh x kw) slides
     over the input; one im2col matrix product does every position at once."""
+    return _conv2d(conv_ops.Conv2d, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d_relu(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                dilation=1, groups: int = 1) -> Tensor:
+    """relu(conv2d(...)) as one op (what Sequential runs for a Conv2d followed by a ReLU)."""
+    return _conv2d(conv_ops.Conv2dReLU, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv2d(op, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
     x, unbatched = _batched(input, 2, "conv2d")
     o, cg, kh, kw = weight.shape
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
@@ -87,8 +97,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                              f"{d * (k - 1) + 1}, "
                              f"got input of shape {tuple(input.shape)}")
     args = (x, weight) if bias is None else (x, weight, bias)
-    out = conv_ops.Conv2d.apply(*args, stride=stride, padding=pads, dilation=dilation,
-                                groups=groups)
+    out = op.apply(*args, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return out.squeeze(0) if unbatched else out
 
 

@@ -33,10 +33,18 @@ class Linear(Module):
     def reset_parameters(self) -> None:
         init.default_weight_and_bias_(self.weight, self.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _check(self, x: Tensor) -> None:
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise F.shape_error(self, f"input of shape (*, {self.in_features})", x.shape)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check(x)
         return F.linear(x, self.weight, self.bias)
+
+    def _forward_relu(self, x: Tensor) -> Tensor:
+        """forward(x) followed by a ReLU, in one op: Sequential calls it for Linear, ReLU."""
+        self._check(x)
+        return F.linear_relu(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

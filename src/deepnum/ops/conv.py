@@ -180,3 +180,17 @@ class Conv2d(Function):
         cols = getattr(self, "cols", None)
         if cols is not None and SCRATCH is not None:  # SCRATCH is None at interpreter exit
             SCRATCH.give(cols)
+
+
+class Conv2dReLU(Conv2d):
+    """max(0, conv2d(x)): the ReLU applied in place on the convolution's fresh output (no second
+    array, no stored mask: out > 0 is exactly where the ReLU lets the gradient through)."""
+
+    def forward(self, x, weight, bias=None, **geometry):
+        out = super().forward(x, weight, bias, **geometry)
+        np.maximum(out, 0, out=out)  # a transposed view of one fresh buffer: safe in place
+        self.out = out if self.needs_input_grad else None
+        return out
+
+    def backward(self, grad):
+        return super().backward(grad * (self.out > 0))  # 0 at 0, as PyTorch's ReLU

@@ -60,3 +60,18 @@ class Linear(Function):
             gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
             return gx, gw, gb
         return gx, gw
+
+
+class LinearReLU(Linear):
+    """y = max(0, x W^T + b): Linear then ReLU as one op, the ReLU applied in place on the fresh
+    product (no second array, no stored mask: y > 0 is exactly where the ReLU let g through)."""
+
+    def forward(self, x, weight, bias=None):
+        out = super().forward(x, weight, bias)
+        np.maximum(out, 0, out=out)
+        if self.needs_input_grad:
+            self.out = out
+        return out
+
+    def backward(self, g):
+        return super().backward(g * (self.out > 0))  # 0 at 0, as PyTorch's ReLU
