@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.mlp import LR, MOMENTUM, batches
+from benchmarks.mlp import deepnum_training, torch_training
 
 
 def available() -> str | None:
@@ -63,42 +63,11 @@ def torch_model(dn_model):
 
 
 def deepnum_epoch(x, y, batch_size, steps=None):
-    import deepnum as dn
-    from deepnum import nn
-
-    model = deepnum_model()
-    opt = dn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = nn.CrossEntropyLoss()
-    starts = batches(len(x), batch_size, steps)
-    wrap = dn.Tensor._wrap
-
-    def run() -> None:
-        for i in starts:
-            opt.zero_grad()
-            loss = loss_fn(model(wrap(x[i:i + batch_size])), y[i:i + batch_size])
-            loss.backward()
-            opt.step()
-
-    return run
+    return deepnum_training(deepnum_model(), x, y, batch_size, steps)
 
 
 def torch_epoch(x, y, batch_size, steps=None):
-    import torch
-
-    model = torch_model(deepnum_model())
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    starts = batches(len(x), batch_size, steps)
-
-    def run() -> None:
-        for i in starts:
-            opt.zero_grad()
-            loss = loss_fn(model(xt[i:i + batch_size]), yt[i:i + batch_size])
-            loss.backward()
-            opt.step()
-
-    return run
+    return torch_training(torch_model(deepnum_model()), x, y, batch_size, steps)
 
 
 def deepnum_predict(x_batch: np.ndarray):

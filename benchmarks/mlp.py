@@ -56,11 +56,11 @@ def torch_model(weights):
 
 
 # ---------------------------------------------------------------------------- training epochs
-def deepnum_epoch(x, y, batch_size, steps=None):
+def deepnum_training(model, x, y, batch_size, steps=None):
+    """One epoch of SGD-with-momentum training of a deepnum model, as a timed callable."""
     import deepnum as dn
     from deepnum import nn
 
-    model = deepnum_model()
     opt = dn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = nn.CrossEntropyLoss()
     starts = batches(len(x), batch_size, steps)
@@ -76,10 +76,10 @@ def deepnum_epoch(x, y, batch_size, steps=None):
     return run
 
 
-def torch_epoch(x, y, batch_size, steps=None):
+def torch_training(model, x, y, batch_size, steps=None):
+    """The same epoch for a PyTorch model."""
     import torch
 
-    model = torch_model(weights_of(deepnum_model()))
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
@@ -93,6 +93,14 @@ def torch_epoch(x, y, batch_size, steps=None):
             opt.step()
 
     return run
+
+
+def deepnum_epoch(x, y, batch_size, steps=None):
+    return deepnum_training(deepnum_model(), x, y, batch_size, steps)
+
+
+def torch_epoch(x, y, batch_size, steps=None):
+    return torch_training(torch_model(weights_of(deepnum_model())), x, y, batch_size, steps)
 
 
 def numpy_epoch(x, y, batch_size, steps=None):
