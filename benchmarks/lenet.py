@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.mlp import deepnum_training, torch_training
+from benchmarks.mlp import deepnum_inference, deepnum_training, torch_inference, torch_training
 
 
 def available() -> str | None:
@@ -71,28 +71,8 @@ def torch_epoch(x, y, batch_size, steps=None):
 
 
 def deepnum_predict(x_batch: np.ndarray):
-    import deepnum as dn
-
-    model = deepnum_model()
-    model.eval()
-    xb = dn.Tensor._wrap(x_batch)
-
-    def predict():
-        with dn.no_grad():
-            return model(xb)
-
-    return predict
+    return deepnum_inference(deepnum_model(), x_batch)
 
 
 def torch_predict(x_batch: np.ndarray):
-    import torch
-
-    model = torch_model(deepnum_model())
-    model.eval()
-    xb = torch.from_numpy(x_batch)
-
-    def predict():
-        with torch.inference_mode():
-            return model(xb)
-
-    return predict
+    return torch_inference(torch_model(deepnum_model()), x_batch)

@@ -163,10 +163,10 @@ def sklearn_epoch(x, y, batch_size, steps=None):
 
 
 # ---------------------------------------------------------------------------- inference
-def deepnum_predict(x_batch):
+def deepnum_inference(model, x_batch):
+    """A timed callable: one eval-mode forward pass of a deepnum model under no_grad()."""
     import deepnum as dn
 
-    model = deepnum_model()
     model.eval()
     xb = dn.Tensor._wrap(x_batch)
 
@@ -177,10 +177,10 @@ def deepnum_predict(x_batch):
     return predict
 
 
-def torch_predict(x_batch):
+def torch_inference(model, x_batch):
+    """The same for a PyTorch model, under inference_mode()."""
     import torch
 
-    model = torch_model(weights_of(deepnum_model()))
     model.eval()
     xb = torch.from_numpy(x_batch)
 
@@ -189,6 +189,14 @@ def torch_predict(x_batch):
             return model(xb)
 
     return predict
+
+
+def deepnum_predict(x_batch):
+    return deepnum_inference(deepnum_model(), x_batch)
+
+
+def torch_predict(x_batch):
+    return torch_inference(torch_model(weights_of(deepnum_model())), x_batch)
 
 
 def numpy_predict(x_batch):
