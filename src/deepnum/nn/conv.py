@@ -37,8 +37,9 @@ class _ConvNd(Module):
 
     dims = 2
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                 bias, padding_mode, dtype):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=DEFAULT_DTYPE):
         super().__init__()
         name = type(self).__name__
         self.in_channels = positive_int(name, "in_channels", in_channels)
@@ -112,12 +113,6 @@ class Conv2d(_ConvNd):
 
     dims = 2
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 dtype=DEFAULT_DTYPE):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype)
-
     def forward(self, x: Tensor) -> Tensor:
         self._check(x)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
@@ -138,12 +133,6 @@ class Conv1d(_ConvNd):
     """
 
     dims = 1
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 dtype=DEFAULT_DTYPE):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         self._check(x)
