@@ -62,12 +62,7 @@ def load(path, model=None, return_metadata: bool = False):
 
 def load_weights(model, arrays: dict, path) -> None:
     """Copy ``arrays`` into ``model``'s parameters and buffers, keeping the saved dtypes."""
-    own = {}
-    for module_name, module in model.named_modules():
-        for registry in (module._parameters, module._buffers):
-            for name, t in registry.items():
-                if t is not None:
-                    own[f"{module_name}.{name}" if module_name else name] = t
+    own = dict(model.named_state())
     missing = sorted(set(own) - set(arrays))
     unexpected = sorted(set(arrays) - set(own))
     if missing or unexpected:

@@ -168,15 +168,18 @@ class Module:
         return self.astype(np.float32)
 
     # --------------------------------------------------------------- state
-    def state_dict(self) -> OrderedDict:
-        """Name -> ndarray for every parameter and buffer, with PyTorch's names and layouts."""
-        state = OrderedDict()
+    def named_state(self) -> Iterator[tuple[str, Tensor]]:
+        """Every parameter and buffer with its dotted name, in state_dict order (the one walk
+        that state_dict, load_state_dict and model files share)."""
         for module_name, module in self.named_modules():
             for registry in (module._parameters, module._buffers):
                 for name, t in registry.items():
                     if t is not None:
-                        state[f"{module_name}.{name}" if module_name else name] = t.data
-        return state
+                        yield (f"{module_name}.{name}" if module_name else name), t
+
+    def state_dict(self) -> OrderedDict:
+        """Name -> ndarray for every parameter and buffer, with PyTorch's names and layouts."""
+        return OrderedDict((name, t.data) for name, t in self.named_state())
 
     def load_state_dict(self, state_dict, strict: bool = True):
         """Copy arrays into this module's parameters and buffers, checking names and shapes.
@@ -184,12 +187,7 @@ class Module:
         Values may be ndarrays, Tensors or anything with ``.numpy()`` (a PyTorch tensor), so a
         PyTorch state dict loads unchanged. Returns ``(missing_keys, unexpected_keys)``.
         """
-        own = {}
-        for module_name, module in self.named_modules():
-            for registry in (module._parameters, module._buffers):
-                for name, t in registry.items():
-                    if t is not None:
-                        own[f"{module_name}.{name}" if module_name else name] = t
+        own = dict(self.named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
