@@ -3,10 +3,12 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import deepnum as dn
+from deepnum import jit
 
 # pytest -n 2 runs one worker per core: BLAS threads beyond that only fight each other (a small
 # training step measured 75 ms with default threads under contention, 5.6 ms with one).
 threadpool_limits(1)
+jit.set_num_threads(1)  # the same for the compiled kernels' pool (results do not depend on it)
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +22,15 @@ def _seed():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(params=["numpy", "jit"])
+def kernels(request):
+    """Run the test once on the pure-NumPy path and once with the compiled kernels (Numba)."""
+    use_jit = request.param == "jit"
+    if use_jit and not jit.available():
+        pytest.skip("Numba is not installed")
+    before = jit.enabled()
+    jit.enable(use_jit)
+    yield request.param
+    jit.enable(before)

@@ -39,6 +39,7 @@ from deepnum.functions import (
 from deepnum.random import get_rng, manual_seed
 # Bound eagerly: a lazy __getattr__ would be shadowed by the submodule of that name once imported.
 from deepnum.gradcheck import GradcheckError, gradcheck
+from deepnum import jit
 
 float32 = "float32"
 float64 = "float64"

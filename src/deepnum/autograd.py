@@ -103,28 +103,31 @@ class Function:
         return out
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes that lead to ``root`` and need a gradient, inputs before outputs (no recursion)."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+def _count_consumers(root: Tensor) -> dict[int, int]:
+    """For every node that leads to ``root`` and needs a gradient: how many ops take it as input
+    (no recursion, each node visited once)."""
+    consumers, nodes = {id(root): 0}, [root]
+    for node in nodes:  # grows while we walk it: a breadth-first sweep
+        fn = node._ctx
+        if fn is None:
             continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        if node._ctx is not None:
-            for parent in node._ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
+        for parent in fn.parents:
+            if parent.requires_grad:
+                key = id(parent)
+                if key in consumers:
+                    consumers[key] += 1
+                else:
+                    consumers[key] = 1
+                    nodes.append(parent)
+    return consumers
 
 
 def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient."""
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient.
+
+    A node's backward runs once all the ops that consumed it have handed it their gradients
+    (Kahn's topological order, counted by _count_consumers), so each node's incoming gradients
+    are summed before it passes them on, and each op's backward runs exactly once."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward(): this tensor does not require grad and has no graph "
@@ -145,11 +148,14 @@ def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
             raise ValueError(f"backward(): gradient has shape {gradient.shape}, "
                              f"but the output has shape {root.shape}")
 
+    pending = _count_consumers(root)
     grads = {id(root): gradient}
     handed_out = set()  # arrays already stored in a .grad: never store the same one twice
-    for node in reversed(_topological_order(root)):
+    ready = [root]
+    while ready:
+        node = ready.pop()
         g = grads.pop(id(node), None)
-        if g is None:
+        if g is None:  # every path to it carried no gradient
             continue
         fn = node._ctx
         if fn is None and node._graph_freed:
@@ -162,17 +168,23 @@ def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
                 g = g.copy()
             handed_out.add(id(g))
             node._accumulate_grad(g)
-        if fn is None:
-            continue
+            if fn is None:
+                continue
         input_grads = fn.backward(g)
-        if not isinstance(input_grads, tuple):
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         for parent, pg in zip(fn.parents, input_grads):
-            if pg is None or not parent.requires_grad:
+            if not parent.requires_grad:
                 continue
-            previous = grads.get(id(parent))
-            # out of place: pg may alias a gradient that another branch also holds
-            grads[id(parent)] = pg if previous is None else previous + pg
+            key = id(parent)
+            if pg is not None:
+                previous = grads.get(key)
+                # out of place: pg may alias a gradient that another branch also holds
+                grads[key] = pg if previous is None else previous + pg
+            left = pending[key] - 1
+            pending[key] = left
+            if not left:
+                ready.append(parent)
         if not retain_graph:
             node._ctx = None
             node._graph_freed = True

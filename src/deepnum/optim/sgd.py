@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from deepnum import jit
 from deepnum.autograd import no_grad
 from deepnum.optim.optimizer import Optimizer
 
@@ -23,17 +26,26 @@ class SGD(Optimizer):
 
     @no_grad()
     def step(self) -> None:
+        use_kernel = jit.enabled()
         for group in self.param_groups:
             lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
             dampening, nesterov, maximize = (group["dampening"], group["nesterov"],
                                              group["maximize"])
+            scalars = {}  # dtype -> (lr, mu, 1 - d, wd) in that precision, as NumPy would cast
             for p, g, state in self._params_with_grad(group):
+                v = state.get("momentum_buffer") if mu else None
+                if use_kernel and v is not None and _fits_kernel(p.data, g, v):
+                    t = scalars.get(g.dtype)
+                    if t is None:
+                        t = scalars[g.dtype] = tuple(map(g.dtype.type,
+                                                         (lr, mu, 1 - dampening, wd)))
+                    _sgd_momentum_kernel(p.data, g, v, *t, bool(dampening), nesterov, maximize)
+                    continue
                 if maximize:
                     g = -g
                 if wd:
                     g = g + wd * p.data                      # L2 penalty's gradient
                 if mu:
-                    v = state.get("momentum_buffer")
                     if v is None:
                         v = state["momentum_buffer"] = g.copy()  # first step: v = g
                     else:
@@ -41,3 +53,23 @@ class SGD(Optimizer):
                         v += (1 - dampening) * g if dampening else g
                     g = g + mu * v if nesterov else v
                 p.data -= lr * g
+
+
+def _fits_kernel(p: np.ndarray, g: np.ndarray, v: np.ndarray) -> bool:
+    return (p.dtype is g.dtype is v.dtype and g.dtype.char in "fd" and p.flags.c_contiguous
+            and g.flags.c_contiguous and v.flags.c_contiguous)
+
+
+@jit.kernel()
+def _sgd_momentum_kernel(p, g, v, lr, mu, undamped, wd, damped, nesterov, maximize):
+    """The momentum update of SGD.step in one pass over p, g, v (NumPy's path makes three or
+    more, each through memory): the same float operations in the same order, so the same
+    numbers."""
+    p, g, v = p.ravel(), g.ravel(), v.ravel()  # views: all three are C-contiguous
+    for i in range(p.size):
+        gi = -g[i] if maximize else g[i]
+        if wd:
+            gi = gi + wd * p[i]
+        vi = v[i] * mu + (undamped * gi if damped else gi)
+        v[i] = vi
+        p[i] -= lr * (gi + mu * vi if nesterov else vi)

@@ -1,0 +1,92 @@
+"""Optional compiled kernels: a few loops that NumPy cannot fuse or spread over cores, compiled
+by Numba when it is installed (``pip install "deepnum[fast]"``), with the pure-NumPy path kept.
+
+Each kernel lives next to the op that uses it, written as the plain per-element loop of the
+formula, and the op picks a path at call time::
+
+    if jit.enabled():
+        _sgd_kernel(p, g, v, lr, mu)      # one pass, compiled, both cores
+    else:
+        v *= mu; v += g; p -= lr * v      # the NumPy path: same numbers
+
+Both paths are tested to give the same results (bit for bit where the kernel does the same
+float operations in the same order). Kernels are compiled on their first call and cached on disk,
+so ``import deepnum`` never imports Numba. Parallel kernels split work so that every output
+element is written by exactly one iteration, with no reductions across threads: the result does
+not depend on the number of threads.
+
+>>> from deepnum import jit
+>>> jit.enabled(), jit.enable(False)   # (True, None): turn the kernels off, e.g. to compare
+"""
+
+from __future__ import annotations
+
+import os
+
+_state = {"enabled": None}  # None: not decided yet (Numba not imported)
+
+
+def _numba():
+    try:
+        import numba
+    except ImportError:
+        return None
+    return numba
+
+
+def available() -> bool:
+    """Whether Numba can be imported."""
+    return _numba() is not None
+
+
+def enabled() -> bool:
+    """Whether ops use the compiled kernels: Numba is installed and nobody turned them off
+    (``jit.enable(False)``, or ``DEEPNUM_JIT=0`` for a whole process such as the CLI)."""
+    on = _state["enabled"]
+    if on is None:
+        on = _state["enabled"] = os.environ.get("DEEPNUM_JIT", "1") != "0" and available()
+    return on
+
+
+def enable(flag: bool = True) -> None:
+    """Turn the compiled kernels on or off. Turning them on needs Numba."""
+    if flag and not available():
+        raise RuntimeError("deepnum.jit.enable(True) needs Numba: pip install 'deepnum[fast]'")
+    _state["enabled"] = bool(flag)
+
+
+def set_num_threads(n: int) -> None:
+    """Threads for the parallel kernels (BLAS has its own pool: use threadpoolctl for that)."""
+    numba = _numba()
+    if numba is not None:
+        numba.set_num_threads(n)
+
+
+# Inside a kernel, ``jit.prange(n)`` is a loop whose iterations may run on different cores.
+# It is resolved when the kernel is compiled, after _Kernel has set it to numba.prange.
+prange = range
+
+
+class _Kernel:
+    """A function compiled with numba.njit on its first call (the import and compile are paid
+    only by programs that run the op)."""
+
+    def __init__(self, func, parallel: bool):
+        self.func, self.parallel, self.compiled = func, parallel, None
+        self.__doc__, self.__name__ = func.__doc__, func.__name__
+
+    def __call__(self, *args):
+        compiled = self.compiled
+        if compiled is None:
+            global prange
+            numba = _numba()
+            prange = numba.prange
+            compiled = self.compiled = numba.njit(self.func, parallel=self.parallel, cache=True,
+                                                  nogil=True, error_model="numpy")
+        return compiled(*args)
+
+
+def kernel(parallel: bool = False):
+    """Decorator: compile this loop with Numba when it is first called (``parallel`` lets
+    ``jit.prange`` loops run on all cores)."""
+    return lambda func: _Kernel(func, parallel)
