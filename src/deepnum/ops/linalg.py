@@ -67,7 +67,7 @@ class LinearReLU(Linear):
     product (no second array, no stored mask: y > 0 is exactly where the ReLU let g through)."""
 
     def forward(self, x, weight, bias=None):
-        out = super().forward(x, weight, bias)
+        out = Linear.forward(self, x, weight, bias)
         np.maximum(out, 0, out=out)
         if self.needs_input_grad:
             self.out = out
