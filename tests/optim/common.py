@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 import deepnum as dn
@@ -86,3 +87,27 @@ def check_resume(ours_cls, kwargs: dict, dtype=np.float64, split: bool = True):
     train_ours(resumed, opt2, range(10, 20), dtype)
     for (name, p), (_, q) in zip(resumed.named_parameters(), straight.named_parameters()):
         np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
+
+
+def check_kernel_matches_numpy(ours_cls, kwargs: dict, dtype, steps: int = 20):
+    """The compiled update (deepnum.jit) and the NumPy update give the same weights and state
+    bit for bit after every one of ``steps`` steps."""
+    pytest.importorskip("numba")
+    runs, before = [], dn.jit.enabled()
+    try:
+        for use_jit in (False, True):
+            dn.jit.enable(use_jit)
+            model, _ = make_models(dtype)
+            opt = ours_cls(model.parameters(), **kwargs)
+            history = []
+            for step in range(steps):
+                train_ours(model, opt, range(step, step + 1), dtype)
+                history.append([p.numpy().copy() for p in model.parameters()]
+                               + [b.copy() for s in opt.state.values() for b in s.values()
+                                  if isinstance(b, np.ndarray)])
+            runs.append(history)
+    finally:
+        dn.jit.enable(before)
+    for step, (plain, compiled) in enumerate(zip(*runs)):
+        for a, b in zip(plain, compiled):
+            np.testing.assert_array_equal(a, b, err_msg=f"after step {step + 1}")

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import deepnum as dn
-from tests.optim.common import check_resume, compare_with_torch
+from tests.optim.common import check_kernel_matches_numpy, check_resume, compare_with_torch
 
 CONFIGS = [dict(lr=0.01), dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6),
            dict(lr=0.01, weight_decay=0.05), dict(lr=0.01, amsgrad=True),
@@ -12,19 +12,19 @@ CONFIGS = [dict(lr=0.01), dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6),
 
 @pytest.mark.parametrize("kwargs", CONFIGS, ids=str)
 @pytest.mark.parametrize("name", ["Adam", "AdamW"])
-def test_adam_matches_torch_float64(name, kwargs):
+def test_adam_matches_torch_float64(name, kwargs, kernels):
     compare_with_torch(getattr(dn.optim, name), getattr(torch.optim, name), kwargs, np.float64)
 
 
 @pytest.mark.parametrize("name", ["Adam", "AdamW"])
-def test_adam_float32_and_param_groups(name):
+def test_adam_float32_and_param_groups(name, kernels):
     ours, theirs = getattr(dn.optim, name), getattr(torch.optim, name)
     compare_with_torch(ours, theirs, dict(lr=0.01, amsgrad=True), np.float32)
     compare_with_torch(ours, theirs, dict(weight_decay=0.1), np.float64, split=True)
 
 
 @pytest.mark.parametrize("name", ["Adam", "AdamW"])
-def test_adam_resume(name):
+def test_adam_resume(name, kernels):
     check_resume(getattr(dn.optim, name), dict(amsgrad=True))
 
 
@@ -41,3 +41,11 @@ def test_adam_invalid_hyperparameters():
         dn.optim.Adam(params, weight_decay=-0.1)
     with pytest.raises(ValueError, match="betas"):
         dn.optim.Adam([{"params": params, "betas": (-0.1, 0.9)}])
+
+
+@pytest.mark.parametrize("kwargs", CONFIGS + [dict(lr=0.01, amsgrad=True, weight_decay=0.1)],
+                         ids=str)
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_kernel_gives_the_numpy_paths_numbers(name, kwargs, dtype):
+    check_kernel_matches_numpy(getattr(dn.optim, name), kwargs, dtype)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import deepnum as dn
-from tests.optim.common import check_resume, compare_with_torch, make_models, train_ours
+from tests.optim.common import check_kernel_matches_numpy, check_resume, compare_with_torch
 
 CONFIGS = [dict(lr=0.1), dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9, dampening=0.3),
            dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01),
@@ -45,18 +45,4 @@ def test_single_tensor_is_not_iterated():
 @pytest.mark.parametrize("kwargs", [c for c in CONFIGS if "momentum" in c], ids=str)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sgd_kernel_gives_the_numpy_paths_numbers(kwargs, dtype):
-    """The compiled update and the NumPy update agree bit for bit over 20 steps."""
-    pytest.importorskip("numba")
-    weights, before = [], dn.jit.enabled()
-    try:
-        for use_jit in (False, True):
-            dn.jit.enable(use_jit)
-            model, _ = make_models(dtype)
-            opt = dn.optim.SGD(model.parameters(), **kwargs)
-            train_ours(model, opt, range(20), dtype)
-            weights.append([p.numpy().copy() for p in model.parameters()]
-                           + [s["momentum_buffer"] for s in opt.state.values()])
-    finally:
-        dn.jit.enable(before)
-    for ours, theirs in zip(*weights):
-        np.testing.assert_array_equal(ours, theirs)
+    check_kernel_matches_numpy(dn.optim.SGD, kwargs, dtype)

@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 
+from deepnum import jit
 from deepnum.autograd import no_grad
 from deepnum.optim.optimizer import Optimizer
+from deepnum.optim.sgd import fits_kernel
 
 
 def check_betas(name: str, betas) -> tuple[float, float]:
@@ -39,6 +41,7 @@ class Adam(Optimizer):
 
     @no_grad()
     def step(self) -> None:
+        use_kernel = jit.enabled()
         for group in self.param_groups:
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
             for p, g, state in self._params_with_grad(group):
@@ -48,14 +51,17 @@ class Adam(Optimizer):
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = np.zeros_like(p.data)
                 m, v = state["exp_avg"], state["exp_avg_sq"]
+                state["step"] += 1
+                t = state["step"]
+                if use_kernel and fits_kernel(p.data, g, m, v):
+                    self._kernel_step(group, p.data, g, state, t)
+                    continue
                 if group["maximize"]:
                     g = -g
                 if wd and self.decoupled_weight_decay:
                     p.data *= 1 - lr * wd                          # AdamW: w <- w (1 - lr wd)
                 elif wd:
                     g = g + wd * p.data                            # Adam: L2 penalty's gradient
-                state["step"] += 1
-                t = state["step"]
                 m *= b1
                 m += (1 - b1) * g                                  # m = b1 m + (1 - b1) g
                 v *= b2
@@ -66,3 +72,39 @@ class Adam(Optimizer):
                 step_size = lr / (1 - b1**t)                       # lr / (1 - b1^t): m_hat
                 denom = np.sqrt(v) / math.sqrt(1 - b2**t) + eps    # sqrt(v_hat) + eps
                 p.data -= step_size * m / denom                    # w -= lr m_hat / denom
+
+    def _kernel_step(self, group: dict, p, g, state: dict, t: int) -> None:
+        """The update above in one compiled pass, its scalars cast to the weights' precision
+        exactly where NumPy casts them, so the numbers are the same."""
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        decoupled = bool(wd) and self.decoupled_weight_decay
+        vmax = state.get("max_exp_avg_sq", state["exp_avg_sq"])
+        _adam_kernel(p, g, state["exp_avg"], state["exp_avg_sq"], vmax,
+                     *map(p.dtype.type, (b1, 1 - b1, b2, 1 - b2, lr / (1 - b1**t),
+                                         math.sqrt(1 - b2**t), eps, wd, 1 - lr * wd)),
+                     bool(wd) and not decoupled, decoupled, group["amsgrad"], group["maximize"])
+
+
+@jit.kernel()
+def _adam_kernel(p, g, m, v, vmax, b1, one_minus_b1, b2, one_minus_b2, step_size, bias2_sqrt,
+                 eps, wd, shrink, coupled, decoupled, amsgrad, maximize):
+    """Adam.step for one parameter in one pass over p, g, m, v (NumPy's path makes about a dozen,
+    each with a temporary): the same float operations in the same order."""
+    p, g, m, v, vmax = p.ravel(), g.ravel(), m.ravel(), v.ravel(), vmax.ravel()
+    for i in range(p.size):
+        gi = -g[i] if maximize else g[i]
+        if decoupled:
+            p[i] *= shrink
+        elif coupled:
+            gi = gi + wd * p[i]
+        mi = m[i] * b1 + one_minus_b1 * gi
+        vi = v[i] * b2 + one_minus_b2 * gi * gi
+        m[i], v[i] = mi, vi
+        if amsgrad:
+            largest = vmax[i]
+            if vi != vi or largest != largest:  # np.maximum: a NaN wins
+                largest = vi + largest
+            elif vi > largest:
+                largest = vi
+            vmax[i] = vi = largest
+        p[i] -= step_size * mi / (np.sqrt(vi) / bias2_sqrt + eps)

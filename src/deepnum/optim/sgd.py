@@ -34,7 +34,7 @@ class SGD(Optimizer):
             scalars = {}  # dtype -> (lr, mu, 1 - d, wd) in that precision, as NumPy would cast
             for p, g, state in self._params_with_grad(group):
                 v = state.get("momentum_buffer") if mu else None
-                if use_kernel and v is not None and _fits_kernel(p.data, g, v):
+                if use_kernel and v is not None and fits_kernel(p.data, g, v):
                     t = scalars.get(g.dtype)
                     if t is None:
                         t = scalars[g.dtype] = tuple(map(g.dtype.type,
@@ -55,9 +55,10 @@ class SGD(Optimizer):
                 p.data -= lr * g
 
 
-def _fits_kernel(p: np.ndarray, g: np.ndarray, v: np.ndarray) -> bool:
-    return (p.dtype is g.dtype is v.dtype and g.dtype.char in "fd" and p.flags.c_contiguous
-            and g.flags.c_contiguous and v.flags.c_contiguous)
+def fits_kernel(*arrays: np.ndarray) -> bool:
+    """Whether an update kernel can take these arrays: one float dtype, all C-contiguous."""
+    dtype = arrays[0].dtype
+    return dtype.char in "fd" and all(a.dtype is dtype and a.flags.c_contiguous for a in arrays)
 
 
 @jit.kernel()
