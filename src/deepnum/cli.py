@@ -97,7 +97,8 @@ def _configure_train(p):
 
 def _common_run_options(p):
     p.add_argument("--threads", type=int, default=1,
-                   help="BLAS threads (1, fastest for these small matrices; 0 = library default)")
+                   help="BLAS and compiled-kernel threads (1, fastest for these small "
+                        "matrices; 0 = library default)")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2),
                    help="0 quiet, 1 progress bar, 2 a line per epoch (default: 1 on a terminal)")
 

@@ -56,10 +56,17 @@ def enable(flag: bool = True) -> None:
 
 
 def set_num_threads(n: int) -> None:
-    """Threads for the parallel kernels (BLAS has its own pool: use threadpoolctl for that)."""
+    """Threads for the parallel kernels, at most :func:`max_threads` (BLAS has its own pool: use
+    threadpoolctl for that)."""
     numba = _numba()
     if numba is not None:
         numba.set_num_threads(n)
+
+
+def max_threads() -> int:
+    """The most threads the parallel kernels can use (the cores, or NUMBA_NUM_THREADS)."""
+    numba = _numba()
+    return numba.config.NUMBA_NUM_THREADS if numba is not None else 1
 
 
 # Inside a kernel, ``jit.prange(n)`` is a loop whose iterations may run on different cores.

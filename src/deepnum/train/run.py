@@ -44,10 +44,14 @@ CHECKPOINT = "checkpoint.safetensors"
 
 
 def set_threads(threads: int | None) -> None:
-    """Limit BLAS threads. These models multiply small matrices, for which extra threads mostly
-    wait on each other (and on a busy machine slow a run down many times over)."""
+    """Limit BLAS threads and the compiled kernels' threads (deepnum.jit). These models multiply
+    small matrices, for which extra threads mostly wait on each other (and on a busy machine slow
+    a run down many times over)."""
     if not threads:
         return
+    from deepnum import jit
+
+    jit.set_num_threads(min(int(threads), jit.max_threads()))
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
