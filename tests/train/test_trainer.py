@@ -214,3 +214,14 @@ def test_progress_bar_with_rich_shows_epoch_and_metrics(circle):
     trainer.fit(circle[0], epochs=2, verbose=0, callbacks=[ProgressBar(verbose=1, stream=stream)])
     text = stream.getvalue()
     assert "Epoch 1/2" in text and "Epoch 2/2" in text and "accuracy" in text
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, None])
+def test_all_finite_agrees_with_isfinite_all(bad):
+    from deepnum.train.trainer import _all_finite
+
+    a = np.random.default_rng(0).standard_normal((7, 5)).astype(np.float32)
+    a[3, 2] = 1e30  # its square overflows float32: the dot product alone would cry wolf
+    if bad is not None:
+        a[6, 4] = bad
+    assert _all_finite(a) == bool(np.isfinite(a).all())

@@ -176,7 +176,7 @@ class Trainer:
         loss_ok = bool(np.isfinite(loss.data).all())
         first_bad = None
         for p in self.model.parameters():
-            if p.grad is not None and not np.isfinite(p.grad.data).all():
+            if p.grad is not None and not _all_finite(p.grad.data):
                 first_bad = self._names.get(id(p), "?")
                 break
         if loss_ok and first_bad is None:
@@ -296,3 +296,11 @@ def evaluate(model, data, loss=None, metrics=("accuracy",), batch_size: int = 25
 
 
 __all__ = ["Callback", "Trainer", "build_optimizer", "evaluate", "fit", "predict"]
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """np.isfinite(a).all(), at about half the cost for the usual all-finite gradient: a NaN or
+    inf anywhere makes the dot product a.a non-finite; only then (or if the squares overflow) is
+    each element looked at."""
+    flat = a.reshape(-1)
+    return bool(np.isfinite(flat @ flat)) or bool(np.isfinite(a).all())
