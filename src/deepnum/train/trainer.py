@@ -303,4 +303,6 @@ def _all_finite(a: np.ndarray) -> bool:
     inf anywhere makes the dot product a.a non-finite; only then (or if the squares overflow) is
     each element looked at."""
     flat = a.reshape(-1)
-    return bool(np.isfinite(flat @ flat)) or bool(np.isfinite(a).all())
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is expected, and handled
+        square = flat @ flat
+    return bool(np.isfinite(square)) or bool(np.isfinite(a).all())
