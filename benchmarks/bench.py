@@ -170,7 +170,8 @@ def parse_args(argv=None):
     p.add_argument("--cases", default=",".join(ALL_CASES),
                    help=f"comma-separated subset of {','.join(ALL_CASES)}")
     p.add_argument("--threads", type=int, default=os.cpu_count(),
-                   help="threads for NumPy's BLAS and for PyTorch (default: all cores)")
+                   help="threads for NumPy's BLAS, deepnum's kernels and PyTorch "
+                   "(default: all cores)")
     p.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 5)")
     p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     p.add_argument("--steps", type=int, default=None,
@@ -226,9 +227,11 @@ def main(argv=None) -> dict:
     table = format_table(rows, peak)
     print()
     print(table)
+    print(f"deepnum compiled kernels: {harness.jit_facts()}")
     result = {"started": started.isoformat(timespec="seconds"), "argv": sys.argv[1:],
               "quick": args.quick, "data": source, "threads": threads,
               "machine": harness.machine_facts(), "load_avg_end": harness.load_average(),
+              "jit_end": harness.jit_facts(),
               "matmul_peak": peak, "rows": rows, "table": table}
     path = args.json or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                                      f"bench-{started.strftime('%Y%m%d-%H%M%S')}.json")

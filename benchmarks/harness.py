@@ -29,12 +29,22 @@ def load_average() -> tuple[float, float, float]:
 
 
 def set_threads(num_threads: int) -> dict:
-    """Give NumPy's BLAS and PyTorch the same number of threads; report what each ended up with."""
+    """Give NumPy's BLAS, deepnum's compiled kernels and PyTorch the same number of threads;
+    report what each ended up with (and whether deepnum's kernels are on)."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
+    from deepnum import jit
+
     threadpool_limits(num_threads)  # kept for the whole process: no context manager
+    try:  # deepnum's compiled kernels (Numba) get the same count
+        jit.set_num_threads(num_threads)
+    except ValueError:  # more than Numba's pool holds (NUMBA_NUM_THREADS, the core count)
+        import numba
+
+        jit.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     info = {"requested": num_threads,
-            "numpy_blas": [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]}
+            "numpy_blas": [(p["internal_api"], p["num_threads"]) for p in threadpool_info()],
+            "deepnum_jit": jit_facts()}
     try:
         import torch
 
@@ -44,6 +54,22 @@ def set_threads(num_threads: int) -> dict:
     except ImportError:  # pragma: no cover - torch is a test dependency
         info["torch"] = None
     return info
+
+
+def jit_facts() -> dict:
+    """Whether deepnum's compiled kernels are on, their thread count and Numba's threading layer
+    (known once a parallel kernel has run; before that, the configured choice)."""
+    from deepnum import jit
+
+    if not jit.available():
+        return {"enabled": False, "numba": None}
+    import numba
+
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        layer = f"not started (config {numba.config.THREADING_LAYER})"
+    return {"enabled": jit.enabled(), "threads": numba.get_num_threads(), "threading_layer": layer}
 
 
 def machine_facts() -> dict:

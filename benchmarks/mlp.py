@@ -23,6 +23,37 @@ def flops_per_epoch(num_samples: int, sizes=SIZES) -> int:
     return 2 * per_sample * num_samples
 
 
+def gemm_ceiling(batch_size: int = 128, steps: int = 200, sizes=SIZES) -> dict:
+    """The matrix products of one training step and nothing else (forward x W^T for every
+    layer, backward g^T x for every layer and g W for all but the first), on the same arrays
+    every time (caches hot), timed over ``steps`` steps (lower quartile of 3 rounds): the most any
+    implementation of this design can reach, as GFLOP/s."""
+    import time
+
+    rng = np.random.default_rng(0)
+    ws = [rng.random((o, i), dtype=np.float32) for i, o in zip(sizes, sizes[1:])]
+    hs = [rng.random((batch_size, s), dtype=np.float32) for s in sizes]
+
+    def step() -> None:
+        for k, w in enumerate(ws):
+            hs[k] @ w.T
+            hs[k + 1].T @ hs[k]
+            if k:
+                hs[k + 1] @ w
+
+    rounds = []
+    for _ in range(3):
+        step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        rounds.append((time.perf_counter() - start) / steps)
+    seconds = float(np.percentile(rounds, 25))
+    flops = flops_per_epoch(batch_size, sizes)
+    return {"batch": batch_size, "us_per_step": round(seconds * 1e6, 1),
+            "gflops": round(flops / seconds / 1e9, 1)}
+
+
 def batches(num_samples: int, batch_size: int, steps: int | None):
     starts = range(0, num_samples, batch_size)
     return list(starts)[:steps] if steps else list(starts)

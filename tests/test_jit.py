@@ -57,3 +57,32 @@ def test_environment_variable_turns_the_kernels_off(monkeypatch, restore_jit):
     monkeypatch.setenv("DEEPNUM_JIT", "0")
     monkeypatch.setitem(jit._state, "enabled", None)  # decide again, as a new process would
     assert not jit.enabled()
+
+
+def test_threading_layer_is_never_openmp():
+    numba = pytest.importorskip("numba")
+    x = np.ones(10)
+    _double_into(x, np.empty_like(x))  # starts the pool
+    assert numba.threading_layer() in ("tbb", "workqueue")
+
+
+def test_parallel_kernels_can_be_launched_from_several_threads():
+    pytest.importorskip("numba")
+    import threading
+
+    x = np.arange(50_000, dtype=np.float64)
+    failures = []
+
+    def work():
+        out = np.empty_like(x)
+        for _ in range(50):
+            _double_into(x, out)
+            if not np.array_equal(out, 2 * x):
+                failures.append(out)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures

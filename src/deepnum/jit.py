@@ -22,8 +22,10 @@ not depend on the number of threads.
 from __future__ import annotations
 
 import os
+import threading
 
-_state = {"enabled": None}  # None: not decided yet (Numba not imported)
+_state = {"enabled": None, "layer": None}  # None: not decided yet (Numba not imported)
+_launch = threading.Lock()  # one parallel kernel at a time (see _Kernel.__call__)
 
 
 def _numba():
@@ -31,7 +33,25 @@ def _numba():
         import numba
     except ImportError:
         return None
+    if _state["layer"] is None:
+        _state["layer"] = _choose_threading_layer(numba)
     return numba
+
+
+def _choose_threading_layer(numba) -> str:
+    """TBB's pool when it is installed (it comes with the ``fast`` extra), else Numba's own
+    workqueue; never OpenMP, Numba's usual second choice: its idle workers spin and fight
+    OpenBLAS's spinning workers for the cores (measured on 2 cores: LeNet-5 training steps 3-8x
+    slower than with TBB). A layer the user chose (NUMBA_THREADING_LAYER) is kept."""
+    if numba.config.THREADING_LAYER != "default":
+        return numba.config.THREADING_LAYER
+    try:
+        from numba.np.ufunc import tbbpool  # noqa: F401 - fails without a usable libtbb
+        layer = "tbb"
+    except (ImportError, OSError):
+        layer = "workqueue"
+    numba.config.THREADING_LAYER = layer
+    return layer
 
 
 def available() -> bool:
@@ -90,6 +110,11 @@ class _Kernel:
             prange = numba.prange
             compiled = self.compiled = numba.njit(self.func, parallel=self.parallel, cache=True,
                                                   nogil=True, error_model="numpy")
+        if self.parallel:
+            # a parallel kernel already uses every core; and the workqueue layer aborts the
+            # process if two threads (e.g. two Playground sessions) launch kernels at once
+            with _launch:
+                return compiled(*args)
         return compiled(*args)
 
 

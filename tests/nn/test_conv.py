@@ -6,7 +6,14 @@ import torch
 
 import deepnum as dn
 import deepnum.nn as nn
+from deepnum.ops import conv as conv_ops
 from tests.helpers import assert_close, copy_module_weights
+
+
+@pytest.fixture(autouse=True)
+def _kernels_from_batch_one(monkeypatch):
+    """The kernels start at batch 48 (below, NumPy is faster); these tests use small batches."""
+    monkeypatch.setattr(conv_ops, "KERNEL_MIN_BATCH", 1)
 
 
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=3), dict(kernel_size=(3, 2), stride=2,
@@ -86,3 +93,28 @@ def test_repr_and_no_bias():
                           "bias=False)")
     assert conv.bias is None and list(conv.state_dict()) == ["weight"]
     assert conv(dn.randn(1, 3, 8, 8)).shape == (1, 8, 4, 4)
+
+
+def test_lenet5_gradients_same_on_kernel_and_numpy_paths(rng):
+    """A LeNet-5 forward and backward (fused Conv2d+ReLU, max pooling, batch-last arrays between
+    layers): the compiled kernels give the loss and every parameter gradient bit for bit."""
+    from deepnum import jit
+    from deepnum.models import build
+
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    x = rng.standard_normal((8, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 8)
+    before, results = jit.enabled(), []
+    try:
+        for use_jit in (False, True):
+            jit.enable(use_jit)
+            dn.manual_seed(0)
+            model = build("lenet5", num_classes=10)
+            loss = nn.CrossEntropyLoss()(model(dn.tensor(x)), dn.tensor(y))
+            loss.backward()
+            results.append([loss.numpy()] + [p.grad.numpy() for p in model.parameters()])
+    finally:
+        jit.enable(before)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -8,7 +8,15 @@ import torch.nn.functional as TF
 
 import deepnum as dn
 import deepnum.nn.functional as F
+from deepnum import jit
+from deepnum.ops import conv as conv_ops
 from tests.helpers import check_against_torch
+
+
+@pytest.fixture(autouse=True)
+def _kernels_from_batch_one(monkeypatch):
+    """The kernels start at batch 48 (below, NumPy is faster); these tests use small batches."""
+    monkeypatch.setattr(conv_ops, "KERNEL_MIN_BATCH", 1)
 
 # (N, C, H, W, O, kernel, stride, padding, dilation, groups)
 CASES = [
@@ -32,14 +40,14 @@ def _data(case, rng):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", CASES)
-def test_conv2d_matches_torch(case, dtype, rng):
+def test_conv2d_matches_torch(case, dtype, rng, kernels):
     _, _, _, _, _, _, s, p, d, g = case
     check_against_torch(lambda x, w, b: F.conv2d(x, w, b, s, p, d, g),
                         lambda x, w, b: TF.conv2d(x, w, b, s, p, d, g), _data(case, rng), dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_conv2d_without_bias(dtype, rng):
+def test_conv2d_without_bias(dtype, rng, kernels):
     x, w, _ = _data(CASES[2], rng)
     check_against_torch(lambda x, w: F.conv2d(x, w, None, (2, 1), (1, 2), 1, 2),
                         lambda x, w: TF.conv2d(x, w, None, (2, 1), (1, 2), 1, 2), [x, w], dtype)
@@ -69,7 +77,7 @@ def test_conv2d_lecture_example_values():
     assert out.numpy()[0, 1, 2, 1] == -np.trace(x[0, :, 2:5, 1:4], axis1=1, axis2=2).sum()
 
 
-def test_conv2d_gradcheck(rng):
+def test_conv2d_gradcheck(rng, kernels):
     for case in (CASES[2], CASES[3], CASES[6]):
         _, _, _, _, _, _, s, p, d, g = case
         x, w, b = (dn.tensor(a, requires_grad=True) for a in _data(case, rng))
@@ -88,7 +96,7 @@ def test_conv2d_only_needed_gradients(rng):
         assert not F.conv2d(xt, wt, bt, padding=1).requires_grad
 
 
-def test_conv2d_unbatched_and_output_layout(rng):
+def test_conv2d_unbatched_and_output_layout(rng, kernels):
     x, w, b = (dn.tensor(a) for a in _data(CASES[0], rng))
     single = F.conv2d(x[0], w, b)
     np.testing.assert_allclose(single.numpy(), F.conv2d(x, w, b).numpy()[0], rtol=1e-6)
@@ -100,7 +108,7 @@ def test_conv2d_unbatched_and_output_layout(rng):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 2),
                                                             (1, "same", 2, 1), (3, 2, 2, 2)])
-def test_conv1d_matches_torch(stride, padding, dilation, groups, dtype, rng):
+def test_conv1d_matches_torch(stride, padding, dilation, groups, dtype, rng, kernels):
     x, w, b = rng.standard_normal((3, 4, 17)), rng.standard_normal((6, 4 // groups, 3)), \
         rng.standard_normal(6)
     check_against_torch(lambda x, w, b: F.conv1d(x, w, b, stride, padding, dilation, groups),
@@ -118,7 +126,7 @@ def test_conv2d_shape_errors(rng):
         F.conv2d(x, w, b, stride=2, padding="same")
 
 
-def test_conv2d_float32_stays_float32(rng):
+def test_conv2d_float32_stays_float32(rng, kernels):
     x, w, b = (dn.tensor(a.astype(np.float32), requires_grad=True) for a in _data(CASES[2], rng))
     out = F.conv2d(x, w, b, (2, 1), (1, 2), 1, 2)
     assert out.dtype == np.float32
@@ -129,7 +137,7 @@ def test_conv2d_float32_stays_float32(rng):
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_backward_twice_with_retain_graph(rng):
+def test_backward_twice_with_retain_graph(rng, kernels):
     """Saved columns must survive a first backward (they go back to the scratch pool only when
     the graph is freed), and reused buffers must not leak values between steps."""
     x, w, b = (dn.tensor(a, requires_grad=True) for a in _data(CASES[2], rng))
@@ -151,7 +159,7 @@ def test_backward_twice_with_retain_graph(rng):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", CASES[:4])
-def test_conv2d_relu_matches_torch(case, dtype, rng):
+def test_conv2d_relu_matches_torch(case, dtype, rng, kernels):
     _, _, _, _, _, _, s, p, d, g = case
     check_against_torch(lambda x, w, b: F.conv2d_relu(x, w, b, s, p, d, g),
                         lambda x, w, b: TF.relu(TF.conv2d(x, w, b, s, p, d, g)),
@@ -159,3 +167,81 @@ def test_conv2d_relu_matches_torch(case, dtype, rng):
     x, w, _ = _data(case, rng)
     check_against_torch(lambda x, w: F.conv2d_relu(x, w, None, s, p, d, g),
                         lambda x, w: TF.relu(TF.conv2d(x, w, None, s, p, d, g)), [x, w], dtype)
+
+
+def _conv_both_paths(fn, arrays, layout):
+    """Output and every input gradient of ``fn`` on the NumPy path and on the kernel path."""
+    results = []
+    for use_jit in (False, True):
+        jit.enable(use_jit)
+        x, w, b = arrays
+        if layout == "batch-last":  # as a convolution or pooling hands it to the next layer
+            x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        tensors = [dn.Tensor._wrap(a.copy(order="K")) for a in (x, w, b)]
+        for t in tensors:
+            t.requires_grad = True
+        out = fn(*tensors)
+        upstream = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
+        (out * dn.tensor(upstream)).sum().backward()
+        results.append([out.numpy().copy()] + [t.grad.numpy().copy() for t in tensors])
+    return results
+
+
+@pytest.mark.parametrize("layout", ["batch-first", "batch-last"])
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[3], CASES[6]])
+def test_conv_kernels_equal_numpy_path_bit_for_bit(case, dtype, relu, layout, rng):
+    """The kernels copy the same numbers into the columns, add the bias, clip at zero, mask the
+    gradient and add the taps back in the NumPy path's order; BLAS does the products on both
+    paths: outputs and all gradients are identical."""
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    _, _, _, _, _, _, s, p, d, g = case
+    conv = F.conv2d_relu if relu else F.conv2d
+    arrays = [a.astype(dtype) for a in _data(case, rng)]
+    before = jit.enabled()
+    try:
+        numpy_path, jit_path = _conv_both_paths(lambda x, w, b: conv(x, w, b, s, p, d, g),
+                                                arrays, layout)
+    finally:
+        jit.enable(before)
+    for name, a, b in zip(("output", "input grad", "weight grad", "bias grad"), jit_path,
+                          numpy_path):
+        assert a.dtype == dtype, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_conv_kernels_same_result_with_one_and_two_threads(rng):
+    """No kernel sums across threads: one or two threads give the same bits."""
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has a single thread on this machine")
+    arrays = [a.astype(np.float32) for a in _data(CASES[3], rng)]
+    before, results = jit.enabled(), []
+    try:
+        for threads in (1, 2):
+            jit.set_num_threads(threads)
+            results.append(_conv_both_paths(
+                lambda x, w, b: F.conv2d_relu(x, w, b, 2, 2, (2, 1), 3), arrays, "batch-last")[1])
+    finally:
+        jit.set_num_threads(1)
+        jit.enable(before)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_kernels_only_from_the_minimum_batch(monkeypatch):
+    monkeypatch.setattr(conv_ops, "KERNEL_MIN_BATCH", 48)
+    before = jit.enabled()
+    try:
+        jit.enable(False)
+        assert not conv_ops.use_kernels(1000)
+        if jit.available():
+            jit.enable(True)
+            assert not conv_ops.use_kernels(47) and conv_ops.use_kernels(48)
+    finally:
+        jit.enable(before)

@@ -7,7 +7,15 @@ import torch.nn.functional as TF
 
 import deepnum as dn
 import deepnum.nn.functional as F
+from deepnum import jit
+from deepnum.ops import conv as conv_ops
 from tests.helpers import check_against_torch
+
+
+@pytest.fixture(autouse=True)
+def _kernels_from_batch_one(monkeypatch):
+    """The kernels start at batch 48 (below, NumPy is faster); these tests use small batches."""
+    monkeypatch.setattr(conv_ops, "KERNEL_MIN_BATCH", 1)
 
 # (shape, kernel, stride, padding)
 POOLS = [
@@ -21,14 +29,14 @@ POOLS = [
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape,kernel,stride,padding", POOLS)
-def test_max_pool2d_matches_torch(shape, kernel, stride, padding, dtype, rng):
+def test_max_pool2d_matches_torch(shape, kernel, stride, padding, dtype, rng, kernels):
     check_against_torch(lambda x: F.max_pool2d(x, kernel, stride, padding),
                         lambda x: TF.max_pool2d(x, kernel, stride, padding),
                         [rng.standard_normal(shape)], dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_max_pool2d_dilation(dtype, rng):
+def test_max_pool2d_dilation(dtype, rng, kernels):
     check_against_torch(lambda x: F.max_pool2d(x, 3, 2, 1, dilation=2),
                         lambda x: TF.max_pool2d(x, 3, 2, 1, dilation=2),
                         [rng.standard_normal((2, 2, 11, 10))], dtype)
@@ -61,7 +69,7 @@ def test_adaptive_avg_pool2d_matches_torch(shape, out, dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_pool1d_matches_torch(dtype, rng):
+def test_pool1d_matches_torch(dtype, rng, kernels):
     x = [rng.standard_normal((2, 3, 11))]
     check_against_torch(lambda x: F.max_pool1d(x, 3, 2, 1), lambda x: TF.max_pool1d(x, 3, 2, 1),
                         x, dtype)
@@ -69,7 +77,7 @@ def test_pool1d_matches_torch(dtype, rng):
                         x, dtype)
 
 
-def test_max_pool_ties_route_to_first_maximum():
+def test_max_pool_ties_route_to_first_maximum(kernels):
     """Equal values in a window: the whole gradient goes to the first one (row-major), as torch."""
     x = np.array([[[[1.0, 3.0, 3.0, 0.0],
                     [3.0, 2.0, 5.0, 5.0],
@@ -83,7 +91,7 @@ def test_max_pool_ties_route_to_first_maximum():
     assert ours.grad.numpy().sum() == 4 and ours.grad.numpy()[0, 0, 0, 1] == 1
 
 
-def test_max_pool_overlapping_windows_accumulate():
+def test_max_pool_overlapping_windows_accumulate(kernels):
     x = np.zeros((1, 1, 5, 5))
     x[0, 0, 2, 2] = 9.0  # the centre is the max of all four 3x3 windows (stride 2)
     ours = dn.tensor(x, requires_grad=True)
@@ -91,7 +99,7 @@ def test_max_pool_overlapping_windows_accumulate():
     assert ours.grad.numpy()[0, 0, 2, 2] == 4
 
 
-def test_max_pool_nan_propagates_like_torch():
+def test_max_pool_nan_propagates_like_torch(kernels):
     x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
     ours = dn.tensor(x, requires_grad=True)
     out = F.max_pool2d(ours, 2)
@@ -102,14 +110,14 @@ def test_max_pool_nan_propagates_like_torch():
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
-def test_pool_gradcheck(rng):
+def test_pool_gradcheck(rng, kernels):
     x = dn.tensor(rng.standard_normal((2, 2, 7, 6)), requires_grad=True)
     assert dn.gradcheck(lambda t: F.max_pool2d(t, 3, 2, 1), [x])
     assert dn.gradcheck(lambda t: F.avg_pool2d(t, 3, 2, 1, count_include_pad=False), [x])
     assert dn.gradcheck(lambda t: F.adaptive_avg_pool2d(t, (3, 4)), [x])
 
 
-def test_pool_keeps_batch_last_layout_and_dtype(rng):
+def test_pool_keeps_batch_last_layout_and_dtype(rng, kernels):
     x = dn.tensor(rng.standard_normal((3, 5, 5, 2)).astype(np.float32)).permute(3, 0, 1, 2)
     for out in (F.max_pool2d(x, 2), F.avg_pool2d(x, 2)):
         assert out.dtype == np.float32
@@ -119,3 +127,86 @@ def test_pool_keeps_batch_last_layout_and_dtype(rng):
 def test_pool_window_larger_than_input_is_an_error():
     with pytest.raises(ValueError, match="does not fit"):
         F.max_pool2d(dn.randn(1, 1, 2, 2), 3)
+
+
+def test_max_pool_nans_and_infinities_like_torch(kernels):
+    """Several NaNs, -inf and ties in overlapping padded windows: values and routes as torch."""
+    x = np.array([[[[np.nan, 1.0, np.nan, -np.inf, 2.0],
+                    [3.0, 3.0, -np.inf, -np.inf, 2.0],
+                    [np.inf, 0.0, 5.0, 5.0, -1.0],
+                    [-np.inf, -np.inf, 5.0, np.nan, 0.0]]]])
+    check_against_torch(lambda t: F.max_pool2d(t, 3, 1, 1), lambda t: TF.max_pool2d(t, 3, 1, 1),
+                        [x])
+    check_against_torch(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), [x[..., :4]])
+
+
+# geometries for the kernel/NumPy comparison: (shape, kernel, stride, padding, dilation)
+KERNEL_POOLS = POOLS[:4] + [((2, 3, 8, 8), 2, 2, 0, 1),      # windows tile the input (LeNet)
+                            ((2, 2, 11, 10), 3, 2, 1, 2),    # dilation
+                            ((2, 2, 9, 9), 2, 3, 0, 1)]      # gaps between windows
+
+
+def _pool_both_paths(x, args, upstream):
+    """Forward value and input gradient of max_pool2d on the NumPy path and the kernel path."""
+    results = []
+    for use_jit in (False, True):
+        jit.enable(use_jit)
+        t = dn.Tensor._wrap(x.copy(order="K"))
+        t.requires_grad = True
+        out = F.max_pool2d(t, *args)
+        (out * dn.tensor(upstream)).sum().backward()
+        results.append((out.numpy().copy(), t.grad.numpy().copy()))
+    return results
+
+
+@pytest.mark.parametrize("layout", ["batch-first", "batch-last"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", KERNEL_POOLS)
+def test_max_pool_kernel_equals_numpy_path(case, dtype, layout, rng):
+    """Same maxima and gradients, equal element for element (the kernel writes 0 where the NumPy
+    path writes g * 0, so a zero's sign may differ; the values compare equal)."""
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    shape, kernel, stride, padding = case[:4]
+    dilation = case[4] if len(case) > 4 else 1
+    x = rng.standard_normal(shape).astype(dtype)
+    x[..., ::3, ::2] = x[..., :1, :1]  # ties
+    if layout == "batch-last":
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    before = jit.enabled()
+    try:
+        out_shape = F.max_pool2d(dn.tensor(x), kernel, stride, padding, dilation).shape
+        upstream = rng.standard_normal(out_shape).astype(dtype)
+        (numpy_out, numpy_grad), (jit_out, jit_grad) = _pool_both_paths(
+            x, (kernel, stride, padding, dilation), upstream)
+    finally:
+        jit.enable(before)
+    np.testing.assert_array_equal(jit_out, numpy_out)
+    np.testing.assert_array_equal(jit_grad, numpy_grad)
+    assert jit_out.dtype == dtype and jit_grad.dtype == dtype
+
+
+def test_max_pool_kernel_same_result_with_one_and_two_threads(rng):
+    """Every output element is written by one loop iteration: the thread count changes nothing."""
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has a single thread on this machine")
+    x = rng.standard_normal((4, 6, 12, 12)).astype(np.float32)
+    upstream = rng.standard_normal((4, 6, 5, 5)).astype(np.float32)
+    before, results = jit.enabled(), []
+    jit.enable(True)
+    try:
+        for threads in (1, 2):
+            jit.set_num_threads(threads)
+            t = dn.tensor(x, requires_grad=True)
+            out = F.max_pool2d(t, 3, 2)  # overlapping windows: the scatter kernel
+            (out * dn.tensor(upstream)).sum().backward()
+            results.append((out.numpy().copy(), t.grad.numpy().copy()))
+    finally:
+        jit.set_num_threads(1)
+        jit.enable(before)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -8,6 +8,7 @@ from deepnum.nn.activation import ReLU
 from deepnum.nn.conv import Conv2d
 from deepnum.nn.linear import Linear
 from deepnum.nn.module import Module
+from deepnum.nn.pooling import MaxPool2d
 
 _FUSES_RELU = (Linear, Conv2d)  # layers with a _forward_relu (their op with ReLU in place)
 
@@ -36,18 +37,27 @@ class Sequential(Module):
         # A Linear or Conv2d followed by a ReLU runs as one op (F.linear_relu, F.conv2d_relu:
         # ReLU in place, no mask array), only for these exact classes and when no one replaced
         # their forward (as train.summary does to record shapes); the result is the same.
-        layer = None  # a Linear/Conv2d held back until we know whether a ReLU follows
+        # A Conv2d, ReLU, MaxPool2d runs as one op too (F.conv2d_relu_max_pool2d).
+        layer, relu = None, False  # a Linear/Conv2d (and its ReLU) held back: what follows?
         for module in self._modules.values():
             if layer is not None:
-                if type(module) is ReLU and "forward" not in module.__dict__:
-                    x, layer = layer._forward_relu(x), None
+                plain = "forward" not in module.__dict__
+                if not relu and type(module) is ReLU and plain:
+                    relu = True
                     continue
-                x, layer = layer(x), None
+                if (relu and type(module) is MaxPool2d and plain
+                        and hasattr(layer, "_forward_relu_pool")):
+                    x, layer, relu = layer._forward_relu_pool(x, module), None, False
+                    continue
+                x = layer._forward_relu(x) if relu else layer(x)
+                layer, relu = None, False
             if type(module) in _FUSES_RELU and "forward" not in module.__dict__:
                 layer = module
             else:
                 x = module(x)
-        return x if layer is None else layer(x)
+        if layer is None:
+            return x
+        return layer._forward_relu(x) if relu else layer(x)
 
     def __getitem__(self, index):
         modules = list(self._modules.values())

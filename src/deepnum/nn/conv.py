@@ -124,6 +124,14 @@ class Conv2d(_ConvNd):
         return F.conv2d_relu(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                              self.groups)
 
+    def _forward_relu_pool(self, x: Tensor, pool) -> Tensor:
+        """forward(x), a ReLU and the MaxPool2d ``pool``, in one op: Sequential calls it for
+        Conv2d, ReLU, MaxPool2d."""
+        self._check(x)
+        return F.conv2d_relu_max_pool2d(x, self.weight, self.bias, self.stride, self.padding,
+                                        self.dilation, self.groups, pool.kernel_size,
+                                        pool.stride, pool.padding, pool.dilation)
+
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L); ``weight`` is (out_channels, in_channels/groups, k).

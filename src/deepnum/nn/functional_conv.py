@@ -16,12 +16,13 @@ import numpy as np
 
 from deepnum.errors import ShapeError
 from deepnum.ops import conv as conv_ops
+from deepnum.ops import conv_pool as conv_pool_ops
 from deepnum.ops import norm as norm_ops
 from deepnum.ops import pool as pool_ops
 from deepnum.tensor import Tensor
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "conv1d", "conv2d",
-           "conv2d_relu", "max_pool1d", "max_pool2d"]
+           "conv2d_relu", "conv2d_relu_max_pool2d", "max_pool1d", "max_pool2d"]
 
 
 def pair(value, name: str = "argument", layer: str = "conv2d") -> tuple[int, int]:
@@ -81,7 +82,22 @@ def conv2d_relu(input: Tensor, weight: Tensor, bias: Tensor | None = None, strid
     return _conv2d(conv_ops.Conv2dReLU, input, weight, bias, stride, padding, dilation, groups)
 
 
-def _conv2d(op, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
+def conv2d_relu_max_pool2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                           padding=0, dilation=1, groups: int = 1, pool_kernel_size=2,
+                           pool_stride=None, pool_padding=0, pool_dilation=1) -> Tensor:
+    """max_pool2d(relu(conv2d(...)), pool_kernel_size, pool_stride, ...) (what Sequential runs for
+    Conv2d, ReLU, MaxPool2d): one op with the compiled kernels (batches of 48 and more), else
+    the two ops; the same numbers either way."""
+    if not conv_ops.use_kernels(input.shape[0] if input.ndim == 4 else 1):
+        return max_pool2d(conv2d_relu(input, weight, bias, stride, padding, dilation, groups),
+                          pool_kernel_size, pool_stride, pool_padding, pool_dilation)
+    kernel, pstride, ppad = _pool_args(pool_kernel_size, pool_stride, pool_padding, "max_pool2d")
+    pool = (kernel, pstride, ppad, pair(pool_dilation, "dilation", "max_pool2d"))
+    return _conv2d(conv_pool_ops.Conv2dReLUMaxPool, input, weight, bias, stride, padding,
+                   dilation, groups, pool=pool)
+
+
+def _conv2d(op, input, weight, bias, stride, padding, dilation, groups, **extra) -> Tensor:
     x, unbatched = _batched(input, 2, "conv2d")
     o, cg, kh, kw = weight.shape
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
@@ -97,7 +113,7 @@ def _conv2d(op, input, weight, bias, stride, padding, dilation, groups) -> Tenso
                              f"{d * (k - 1) + 1}, "
                              f"got input of shape {tuple(input.shape)}")
     args = (x, weight) if bias is None else (x, weight, bias)
-    out = op.apply(*args, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    out = op.apply(*args, stride=stride, padding=pads, dilation=dilation, groups=groups, **extra)
     return out.squeeze(0) if unbatched else out
 
 

@@ -1,0 +1,109 @@
+"""The fused Conv2d + ReLU + MaxPool2d op (used with the compiled kernels) against PyTorch and
+against the two separate ops; Sequential picks it for Conv2d, ReLU, MaxPool2d."""
+
+import numpy as np
+import pytest
+import torch.nn.functional as TF
+
+import deepnum as dn
+import deepnum.nn as nn
+import deepnum.nn.functional as F
+from deepnum import jit
+from deepnum.ops import conv as conv_ops
+from tests.helpers import check_against_torch
+
+
+@pytest.fixture(autouse=True)
+def _kernels_from_batch_one(monkeypatch):
+    """The kernels start at batch 48 (below, NumPy is faster); these tests use small batches."""
+    monkeypatch.setattr(conv_ops, "KERNEL_MIN_BATCH", 1)
+
+# (N, C, H, W, O, kernel, stride, padding, dilation, groups), (pool kernel, stride, padding)
+CASES = [
+    ((3, 1, 12, 12, 4, 5, 1, 2, 1, 1), (2, 2, 0)),    # LeNet's first stage: windows tile
+    ((2, 4, 11, 10, 6, 3, 1, 0, 1, 2), (3, 2, 1)),    # overlapping, padded windows; groups
+    ((2, 3, 9, 9, 2, (3, 2), (2, 1), 1, (1, 2), 1), (2, 1, 0)),  # stride 1 pool, odd sizes
+]
+
+
+def _data(case, rng, dtype=np.float64):
+    n, c, h, w, o, k, s, p, d, g = case
+    kh, kw = (k, k) if isinstance(k, int) else k
+    return [rng.standard_normal(shape).astype(dtype)
+            for shape in ((n, c, h, w), (o, c // g, kh, kw), (o,))]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case,pool", CASES)
+def test_conv2d_relu_max_pool2d_matches_torch(case, pool, dtype, rng, kernels):
+    _, _, _, _, _, _, s, p, d, g = case
+    check_against_torch(
+        lambda x, w, b: F.conv2d_relu_max_pool2d(x, w, b, s, p, d, g, *pool),
+        lambda x, w, b: TF.max_pool2d(TF.relu(TF.conv2d(x, w, b, s, p, d, g)), *pool),
+        _data(case, rng), dtype)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("case,pool", CASES)
+def test_fused_op_equals_the_separate_ops(case, pool, bias, rng):
+    """Same values and gradients as conv2d_relu then max_pool2d on the kernel path (equal as
+    numbers: a zero's sign may differ, see ops/conv_pool.py)."""
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    _, _, _, _, _, _, s, p, d, g = case
+    x, w, b = _data(case, rng, np.float32)
+    w[:2] = 0  # channels 0 and 1 are their bias everywhere: all ties, above and below 0
+    b[1] = -abs(b[1])
+    upstream = None
+    results = []
+    before = jit.enabled()
+    jit.enable(True)
+    try:
+        for fused in (True, False):
+            tensors = [dn.tensor(a, requires_grad=True) for a in (x, w, b)]
+            bt = tensors[2] if bias else None
+            if fused:
+                out = F.conv2d_relu_max_pool2d(tensors[0], tensors[1], bt, s, p, d, g, *pool)
+            else:
+                out = F.max_pool2d(F.conv2d_relu(tensors[0], tensors[1], bt, s, p, d, g), *pool)
+            if upstream is None:
+                upstream = rng.standard_normal(out.shape).astype(np.float32)
+            (out * dn.tensor(upstream)).sum().backward()
+            grads = [t.grad.numpy() for t in tensors[:3 if bias else 2]]
+            results.append([out.numpy()] + grads)
+    finally:
+        jit.enable(before)
+    for a, b_ in zip(*results):
+        np.testing.assert_array_equal(a, b_)
+
+
+def test_sequential_fuses_conv_relu_maxpool_only_with_kernels(rng):
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+    x = dn.tensor(rng.standard_normal((2, 1, 6, 6)).astype(np.float32))
+    before = jit.enabled()
+    try:
+        for use_jit in ([False, True] if jit.available() else [False]):
+            jit.enable(use_jit)
+            flat = model(x)
+            pooled = flat._ctx.parents[0]  # Flatten's input: the pooling's output
+            expected = "Conv2dReLUMaxPool" if use_jit else "MaxPool2d"
+            assert type(pooled._ctx).__name__ == expected
+            assert flat.shape == (2, 36)
+    finally:
+        jit.enable(before)
+
+
+def test_fused_op_in_no_grad_keeps_nothing(rng):
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    x, w, b = (dn.tensor(a) for a in _data(CASES[0][0], rng, np.float32))
+    before = jit.enabled()
+    jit.enable(True)
+    try:
+        with dn.no_grad():
+            out = F.conv2d_relu_max_pool2d(x, w, b, 1, 2, 1, 1, 2)
+        ref = F.max_pool2d(F.conv2d_relu(x, w, b, 1, 2), 2)
+    finally:
+        jit.enable(before)
+    assert out._ctx is None and out.dtype == np.float32
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
