@@ -27,6 +27,10 @@ __all__ = ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "con
 
 def pair(value, name: str = "argument", layer: str = "conv2d") -> tuple[int, int]:
     """5 -> (5, 5); (3, 2) stays; anything else is a ValueError naming the argument."""
+    if type(value) is int:  # the usual case first: the ABC checks below cost ~1 us each call
+        return value, value
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is type(value[1]) is int:
+        return value
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value), int(value)
     if (isinstance(value, (tuple, list)) and len(value) == 2
