@@ -159,6 +159,10 @@ def format_table(rows: list, peak: dict | None) -> str:
                      f"{peak['best_gflops']} GFLOP/s, median {peak['median_gflops']} GFLOP/s "
                      f"(load {peak['load_avg_1min']}); MLP target: deepnum at >= "
                      f"{100 * PEAK_FRACTION_TARGET:.0f}% of the best")
+        for g in peak.get("mlp_gemms", []):
+            lines.append(f"the MLP's matrix products alone (batch {g['batch']}, hot caches, "
+                         f"nothing else): {g['us_per_step']} us/step, {g['gflops']} GFLOP/s = "
+                         f"{100 * g['fraction_of_peak']:.0f}% of the best")
     return "\n".join(lines)
 
 
@@ -217,6 +221,11 @@ def main(argv=None) -> dict:
     peak, rows = None, []
     if "peak" in args.cases or "mlp" in args.cases:
         peak = harness.matmul_peak_gflops(args.peak_size)
+        # the MLP's own products alone: what this design could reach if nothing else took time
+        peak["mlp_gemms"] = [mlp.gemm_ceiling(b, steps=20 if args.quick else 200)
+                             for b in (128, 32)]
+        for g in peak["mlp_gemms"]:
+            g["fraction_of_peak"] = round(g["gflops"] / peak["best_gflops"], 3)
         print(f"  matmul peak: {peak}", flush=True)
     if "mlp" in args.cases:
         rows += run_mlp(args, x, y, peak)

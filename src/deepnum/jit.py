@@ -45,13 +45,9 @@ def _choose_threading_layer(numba) -> str:
     slower than with TBB). A layer the user chose (NUMBA_THREADING_LAYER) is kept."""
     if numba.config.THREADING_LAYER != "default":
         return numba.config.THREADING_LAYER
-    try:
-        from numba.np.ufunc import tbbpool  # noqa: F401 - fails without a usable libtbb
-        layer = "tbb"
-    except (ImportError, OSError):
-        layer = "workqueue"
-    numba.config.THREADING_LAYER = layer
-    return layer
+    # Numba tries these in order when it starts its pool; workqueue always loads
+    numba.config.THREADING_LAYER_PRIORITY = ["tbb", "workqueue", "omp"]
+    return "tbb, else workqueue"
 
 
 def available() -> bool:
