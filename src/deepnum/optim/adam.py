@@ -9,7 +9,7 @@ import numpy as np
 from deepnum import jit
 from deepnum.autograd import no_grad
 from deepnum.optim.optimizer import Optimizer
-from deepnum.optim.sgd import fits_kernel
+from deepnum.optim.sgd import fits_kernel, flat
 
 
 def check_betas(name: str, betas) -> tuple[float, float]:
@@ -79,7 +79,7 @@ class Adam(Optimizer):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         decoupled = bool(wd) and self.decoupled_weight_decay
         vmax = state.get("max_exp_avg_sq", state["exp_avg_sq"])
-        _adam_kernel(p, g, state["exp_avg"], state["exp_avg_sq"], vmax,
+        _adam_kernel(*flat(p, g, state["exp_avg"], state["exp_avg_sq"], vmax),
                      *map(p.dtype.type, (b1, 1 - b1, b2, 1 - b2, lr / (1 - b1**t),
                                          math.sqrt(1 - b2**t), eps, wd, 1 - lr * wd)),
                      bool(wd) and not decoupled, decoupled, group["amsgrad"], group["maximize"])
@@ -88,9 +88,8 @@ class Adam(Optimizer):
 @jit.kernel()
 def _adam_kernel(p, g, m, v, vmax, b1, one_minus_b1, b2, one_minus_b2, step_size, bias2_sqrt,
                  eps, wd, shrink, coupled, decoupled, amsgrad, maximize):
-    """Adam.step for one parameter in one pass over p, g, m, v (NumPy's path makes about a dozen,
-    each with a temporary): the same float operations in the same order."""
-    p, g, m, v, vmax = p.ravel(), g.ravel(), m.ravel(), v.ravel(), vmax.ravel()
+    """Adam.step for one parameter in one pass over flat p, g, m, v (NumPy's path makes about a
+    dozen, each with a temporary): the same float operations in the same order."""
     for i in range(p.size):
         gi = -g[i] if maximize else g[i]
         if decoupled:
@@ -99,12 +98,11 @@ def _adam_kernel(p, g, m, v, vmax, b1, one_minus_b1, b2, one_minus_b2, step_size
             gi = gi + wd * p[i]
         mi = m[i] * b1 + one_minus_b1 * gi
         vi = v[i] * b2 + one_minus_b2 * gi * gi
-        m[i], v[i] = mi, vi
+        m[i] = mi
+        v[i] = vi
         if amsgrad:
-            largest = vmax[i]
-            if vi != vi or largest != largest:  # np.maximum: a NaN wins
-                largest = vi + largest
-            elif vi > largest:
-                largest = vi
-            vmax[i] = vi = largest
+            before = vmax[i]
+            if before > vi or before != before:  # np.maximum: the larger, and a NaN wins
+                vi = before
+            vmax[i] = vi
         p[i] -= step_size * mi / (np.sqrt(vi) / bias2_sqrt + eps)

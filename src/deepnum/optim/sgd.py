@@ -39,7 +39,8 @@ class SGD(Optimizer):
                     if t is None:
                         t = scalars[g.dtype] = tuple(map(g.dtype.type,
                                                          (lr, mu, 1 - dampening, wd)))
-                    _sgd_momentum_kernel(p.data, g, v, *t, bool(dampening), nesterov, maximize)
+                    _sgd_momentum_kernel(*flat(p.data, g, v), *t, bool(dampening), nesterov,
+                                         maximize)
                     continue
                 if maximize:
                     g = -g
@@ -55,6 +56,11 @@ class SGD(Optimizer):
                 p.data -= lr * g
 
 
+def flat(*arrays: np.ndarray) -> list[np.ndarray]:
+    """1-D views of C-contiguous arrays: one compiled kernel serves parameters of every shape."""
+    return [a.reshape(-1) for a in arrays]
+
+
 def fits_kernel(*arrays: np.ndarray) -> bool:
     """Whether an update kernel can take these arrays: one float dtype, all C-contiguous."""
     dtype = arrays[0].dtype
@@ -63,10 +69,9 @@ def fits_kernel(*arrays: np.ndarray) -> bool:
 
 @jit.kernel()
 def _sgd_momentum_kernel(p, g, v, lr, mu, undamped, wd, damped, nesterov, maximize):
-    """The momentum update of SGD.step in one pass over p, g, v (NumPy's path makes three or
+    """The momentum update of SGD.step in one pass over flat p, g, v (NumPy's path makes three or
     more, each through memory): the same float operations in the same order, so the same
     numbers."""
-    p, g, v = p.ravel(), g.ravel(), v.ravel()  # views: all three are C-contiguous
     for i in range(p.size):
         gi = -g[i] if maximize else g[i]
         if wd:
