@@ -32,10 +32,11 @@ class LeNet5(Module):
     ``activation="tanh", pooling="avg"`` for the historical network.
 
     Memory: a training step at batch 128 (float32, forward + backward + SGD with momentum) works in
-    about 37 MiB: 24 MiB of im2col buffers, reused from one step to the next, and 12.6 MiB of
-    arrays allocated during the step (tracemalloc peak; ``python benchmarks/bench_lenet.py
-    --memory``). It is proportional to the batch, 0.29 MiB per sample at batch 64, 128 and 256;
-    the weights, their gradients and the momentum add 0.7 MiB.
+    about 14 MiB with the compiled kernels (deepnum.jit): 10.1 MiB of im2col block buffers, reused
+    from one step to the next, and 4.2 MiB allocated during the step (tracemalloc peak; ``python
+    benchmarks/bench_lenet.py --memory``), 0.10-0.14 MiB per sample at batch 256-64. On the NumPy
+    path it is 24.2 + 7.7 MiB, 0.25 MiB per sample. The weights, their gradients and the momentum
+    add 0.7 MiB.
 
     >>> model = LeNet5(num_classes=10, activation="tanh", pooling="avg")
     >>> model.num_parameters()                      # 61706
