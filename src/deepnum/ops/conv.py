@@ -108,22 +108,28 @@ class Scratch:
 SCRATCH = Scratch()
 
 
-def _matmul_blocks(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """a (G, R, K) @ b (G, K, M), computed in column blocks of b."""
-    m = b.shape[-1]
-    if out is None:
-        out = np.empty(a.shape[:-1] + (m,), dtype=np.result_type(a, b))
-    for s in range(0, m, BLOCK):
-        np.matmul(a, b[..., s:s + BLOCK], out=out[..., s:s + BLOCK])
+def _matmul_blocks(a: np.ndarray, blocks, out: np.ndarray) -> np.ndarray:
+    """a (G, R, K) @ b (G, K, M) into out (G, R, M), b given as its column blocks
+    (start, end, block), one product per block."""
+    g, _, k = a.shape
+    for s, e, block in blocks:
+        np.matmul(a, block.reshape(g, k, e - s), out=out[..., s:e])
     return out
 
 
-def _matmul_nt_blocks(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a (G, R, M) @ b (G, S, M)^T -> (G, R, S): the long M axis is summed block by block."""
+def _column_blocks_of(a: np.ndarray):
+    """(start, end, block) for the BLOCK-column blocks of a stored (G, R, M) matrix."""
     m = a.shape[-1]
-    out = np.zeros(a.shape[:-1] + (b.shape[-2],), dtype=np.result_type(a, b))
-    for s in range(0, m, BLOCK):
-        out += np.matmul(a[..., s:s + BLOCK], b[..., s:s + BLOCK].swapaxes(-1, -2))
+    return ((s, min(s + BLOCK, m), a[..., s:s + BLOCK]) for s in range(0, m, BLOCK))
+
+
+def _matmul_nt_blocks(blocks, b: np.ndarray, rows: int, dtype) -> np.ndarray:
+    """a (G, R, M) @ b (G, S, M)^T -> (G, R, S), a given as its column blocks (start, end, block):
+    the long M axis is summed block by block."""
+    g = b.shape[0]
+    out = np.zeros((g, rows, b.shape[-2]), dtype=dtype)
+    for s, e, block in blocks:
+        out += np.matmul(block.reshape(g, rows, e - s), b[..., s:e].swapaxes(-1, -2))
     return out
 
 
@@ -146,16 +152,14 @@ class Conv2d(Function):
         self.geometry = (x.shape, (c, h + pt + pb, w + pl + pr, n), padding, stride, dilation,
                          (oh, ow), g)
         self.cols = self.xt = None
+        out = np.empty((g, og, m), dtype=np.result_type(x, weight))  # (G, Og, OH*OW*N)
+        wmat = weight.reshape(g, og, k)
         kernel_path = use_kernels(n)
         if kernel_path:
             # a batch-first input (the data) is copied batch-last first: the kernel then reads
             # contiguous runs over the batch (3x faster than gathering across images)
             xt = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
-            out = np.empty((g, og, m), dtype=np.result_type(x, weight))
-            wmat = weight.reshape(g, og, k)
-            for s, e, block in self._column_blocks(xt):
-                np.matmul(wmat, block.reshape(g, k, e - s), out=out[..., s:e])
-            out = out.reshape(o, m)
+            _matmul_blocks(wmat, self._column_blocks(xt), out)
             if needs and needs[1]:
                 self.xt = xt  # backward builds the columns again, block by block
         else:
@@ -167,11 +171,12 @@ class Conv2d(Function):
                                   sw * stride[1], sn), writeable=False)
             buffer = SCRATCH.take(windows.shape, x.dtype)
             np.copyto(buffer, windows)
-            out = _matmul_blocks(weight.reshape(g, og, k), buffer.reshape(g, k, m)).reshape(o, m)
+            _matmul_blocks(wmat, _column_blocks_of(buffer.reshape(g, k, m)), out)
             if needs and needs[1]:
                 self.cols = buffer  # only the weight gradient reads it; back to SCRATCH in __del__
             else:
                 SCRATCH.give(buffer)
+        out = out.reshape(o, m)
         if kernel_path and (bias is not None or self.relu):
             bias_or_none = np.zeros(o, out.dtype) if bias is None else np.ascontiguousarray(bias)
             kernels.bias_relu(out, bias_or_none, bias is not None, self.relu, out.dtype.type(0))
@@ -215,16 +220,16 @@ class Conv2d(Function):
             # (cols @ g^T)^T: the same product as g @ cols^T, but OpenBLAS runs this
             # orientation ~1.5x faster for few output channels (measured)
             if self.cols is not None:
-                gw = _matmul_nt_blocks(self.cols.reshape(g, -1, m), gmat)
-            else:  # the kernel path kept no columns: the same blocks, built again
-                gw = np.zeros((g, cg * kh * kw, og), dtype=np.result_type(self.xt, gmat))
-                for s, e, block in self._column_blocks(self.xt):
-                    gw += np.matmul(block.reshape(g, -1, e - s), gmat[..., s:e].swapaxes(-1, -2))
+                blocks, dtype = _column_blocks_of(self.cols.reshape(g, -1, m)), self.cols.dtype
+            else:  # the kernel path kept no columns: the same blocks are built again
+                blocks, dtype = self._column_blocks(self.xt), self.xt.dtype
+            gw = _matmul_nt_blocks(blocks, gmat, cg * kh * kw, np.result_type(dtype, gmat))
             gw = np.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(o, cg, kh, kw)
         if needs[0]:
             wmat = weight.reshape(g, og, cg * kh * kw)
             buffer = SCRATCH.take((c, kh, kw, oh, ow, n), grad.dtype)
-            _matmul_blocks(wmat.transpose(0, 2, 1), gmat, out=buffer.reshape(g, -1, m))
+            _matmul_blocks(wmat.transpose(0, 2, 1), _column_blocks_of(gmat),
+                           buffer.reshape(g, -1, m))
             dcols = buffer
             (pt, _), (pl, _) = padding
             if use_kernels(n):
