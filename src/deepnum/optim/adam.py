@@ -8,8 +8,7 @@ import numpy as np
 
 from deepnum import jit
 from deepnum.autograd import no_grad
-from deepnum.optim.optimizer import Optimizer
-from deepnum.optim.sgd import fits_kernel, flat
+from deepnum.optim.optimizer import Optimizer, fits_kernel, flat
 
 
 def check_betas(name: str, betas) -> tuple[float, float]:

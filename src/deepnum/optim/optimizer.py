@@ -103,3 +103,15 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+# ---------------------------------------------------------------- compiled updates (deepnum.jit)
+def flat(*arrays: np.ndarray) -> list[np.ndarray]:
+    """1-D views of C-contiguous arrays: one compiled kernel serves parameters of every shape."""
+    return [a.reshape(-1) for a in arrays]
+
+
+def fits_kernel(*arrays: np.ndarray) -> bool:
+    """Whether an update kernel can take these arrays: one float dtype, all C-contiguous."""
+    dtype = arrays[0].dtype
+    return dtype.char in "fd" and all(a.dtype is dtype and a.flags.c_contiguous for a in arrays)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from deepnum import jit
 from deepnum.autograd import no_grad
-from deepnum.optim.optimizer import Optimizer
+from deepnum.optim.optimizer import Optimizer, fits_kernel, flat
 
 
 class SGD(Optimizer):
@@ -31,16 +29,13 @@ class SGD(Optimizer):
             lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
             dampening, nesterov, maximize = (group["dampening"], group["nesterov"],
                                              group["maximize"])
-            scalars = {}  # dtype -> (lr, mu, 1 - d, wd) in that precision, as NumPy would cast
             for p, g, state in self._params_with_grad(group):
                 v = state.get("momentum_buffer") if mu else None
                 if use_kernel and v is not None and fits_kernel(p.data, g, v):
-                    t = scalars.get(g.dtype)
-                    if t is None:
-                        t = scalars[g.dtype] = tuple(map(g.dtype.type,
-                                                         (lr, mu, 1 - dampening, wd)))
-                    _sgd_momentum_kernel(*flat(p.data, g, v), *t, bool(dampening), nesterov,
-                                         maximize)
+                    # the scalars in the weights' precision, where NumPy would cast them
+                    scalars = map(g.dtype.type, (lr, mu, 1 - dampening, wd))
+                    _sgd_momentum_kernel(*flat(p.data, g, v), *scalars, bool(dampening),
+                                         nesterov, maximize)
                     continue
                 if maximize:
                     g = -g
@@ -54,17 +49,6 @@ class SGD(Optimizer):
                         v += (1 - dampening) * g if dampening else g
                     g = g + mu * v if nesterov else v
                 p.data -= lr * g
-
-
-def flat(*arrays: np.ndarray) -> list[np.ndarray]:
-    """1-D views of C-contiguous arrays: one compiled kernel serves parameters of every shape."""
-    return [a.reshape(-1) for a in arrays]
-
-
-def fits_kernel(*arrays: np.ndarray) -> bool:
-    """Whether an update kernel can take these arrays: one float dtype, all C-contiguous."""
-    dtype = arrays[0].dtype
-    return dtype.char in "fd" and all(a.dtype is dtype and a.flags.c_contiguous for a in arrays)
 
 
 @jit.kernel()
