@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import threading
 
-_state = {"enabled": None, "layer": None}  # None: not decided yet (Numba not imported)
+_state = {"enabled": None, "pool_chosen": False}  # enabled None: not decided yet
 _launch = threading.Lock()  # one parallel kernel at a time (see _Kernel.__call__)
 
 
@@ -33,21 +33,20 @@ def _numba():
         import numba
     except ImportError:
         return None
-    if _state["layer"] is None:
-        _state["layer"] = _choose_threading_layer(numba)
+    if not _state["pool_chosen"]:
+        _choose_threading_layer(numba)
+        _state["pool_chosen"] = True
     return numba
 
 
-def _choose_threading_layer(numba) -> str:
+def _choose_threading_layer(numba) -> None:
     """TBB's pool when it is installed (it comes with the ``fast`` extra), else Numba's own
     workqueue; never OpenMP, Numba's usual second choice: its idle workers spin and fight
     OpenBLAS's spinning workers for the cores (measured on 2 cores: LeNet-5 training steps 3-8x
     slower than with TBB). A layer the user chose (NUMBA_THREADING_LAYER) is kept."""
-    if numba.config.THREADING_LAYER != "default":
-        return numba.config.THREADING_LAYER
-    # Numba tries these in order when it starts its pool; workqueue always loads
-    numba.config.THREADING_LAYER_PRIORITY = ["tbb", "workqueue", "omp"]
-    return "tbb, else workqueue"
+    if numba.config.THREADING_LAYER == "default":
+        # Numba tries these in order when it starts its pool; workqueue always loads
+        numba.config.THREADING_LAYER_PRIORITY = ["tbb", "workqueue", "omp"]
 
 
 def available() -> bool:
