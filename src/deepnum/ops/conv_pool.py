@@ -20,12 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.ops.conv import Conv2d
-from deepnum.ops.pool import (
-    _geometry,
-    _max_pool_kernel,
-    _max_pool_route_kernel,
-    _max_pool_scatter_kernel,
-)
+from deepnum.ops.pool import _geometry, max_pool_planes, route_to_winners
 
 
 class Conv2dReLUMaxPool(Conv2d):
@@ -34,30 +29,14 @@ class Conv2dReLUMaxPool(Conv2d):
 
     def forward(self, x, weight, bias=None, pool=((2, 2), (2, 2), (0, 0), (1, 1)), **geometry):
         raw = super().forward(x, weight, None, **geometry)  # no bias, no ReLU yet
-        kernel, stride, padding, dilation = pool
-        ph_, pw_ = _geometry(raw, kernel, stride, padding, dilation)
+        out_hw = _geometry(raw, *pool)
         conv_out = raw.transpose(1, 2, 3, 0)  # (O, OH, OW, N), C-contiguous
-        o, oh, ow, n = conv_out.shape
-        out = np.empty((o, ph_, pw_, n), dtype=conv_out.dtype)
-        arg = np.empty(out.shape, dtype=np.uint8 if kernel[0] * kernel[1] <= 256 else np.int32)
-        shift = np.zeros(o, out.dtype) if bias is None else np.ascontiguousarray(bias)
-        _max_pool_kernel(conv_out, out, arg, *kernel, *stride, *padding, *dilation, shift,
-                         bias is not None, True)
+        out, arg = max_pool_planes(conv_out, out_hw, pool, bias=bias, relu=True)
         if self.needs_input_grad:
-            self.pool, self.arg, self.out = pool, arg, out
-            self.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
-            self.tiles = (padding == (0, 0) and dilation == (1, 1) and stride == kernel
-                          and (ph_ * stride[0], pw_ * stride[1]) == (oh, ow))
-            self.conv_shape = conv_out.shape
+            self.pool, self.arg, self.out, self.conv_shape = pool, arg, out, conv_out.shape
         return out.transpose(3, 0, 1, 2)
 
     def backward(self, grad):
-        kernel, stride, padding, dilation = self.pool
         gs = np.ascontiguousarray(grad.transpose(1, 2, 3, 0))  # (O, PH, PW, N)
-        shape, dtype = self.conv_shape, gs.dtype
-        gconv = np.empty(shape, dtype=dtype) if self.tiles else np.zeros(shape, dtype=dtype)
-        route = _max_pool_route_kernel if self.disjoint else _max_pool_scatter_kernel
-        zero = dtype.type(0)
-        route(gs, self.arg, gconv, *kernel, *stride, *padding, *dilation, self.out, True, zero,
-              zero + 1)
+        gconv = route_to_winners(gs, self.arg, self.conv_shape, self.pool, relu_out=self.out)
         return super().backward(gconv.transpose(3, 0, 1, 2))

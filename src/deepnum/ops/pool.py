@@ -188,6 +188,44 @@ def _max_pool_scatter_kernel(g, arg, gx, kh, kw, sh, sw, ph, pw, dh, dw, out, re
                         gx[p, y, xx, b] += v
 
 
+def window_layout(pool, in_hw, out_hw) -> tuple[bool, bool]:
+    """(disjoint, tiles) for pooling windows ``pool`` = (kernel, stride, padding, dilation):
+    whether no two windows share a pixel, and whether they also cover every pixel of the input
+    exactly (then backward writes every pixel and needs no zero fill)."""
+    kernel, stride, padding, dilation = pool
+    disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+    tiles = (padding == (0, 0) and dilation == (1, 1) and stride == kernel
+             and (out_hw[0] * stride[0], out_hw[1] * stride[1]) == tuple(in_hw))
+    return disjoint, tiles
+
+
+def max_pool_planes(xs, out_hw, pool, bias=None, relu=False):
+    """The compiled max pool of planes xs (P, H, W, B): (maxima, winning taps). With ``bias``
+    (one per plane) and ``relu``, of relu(xs + bias) (see conv_pool)."""
+    kernel, stride, padding, dilation = pool
+    shape = (xs.shape[0], *out_hw, xs.shape[3])
+    out = np.empty(shape, dtype=xs.dtype)
+    arg = np.empty(shape, dtype=np.uint8 if kernel[0] * kernel[1] <= 256 else np.int32)
+    shift = np.zeros(xs.shape[0], xs.dtype) if bias is None else np.ascontiguousarray(bias)
+    _max_pool_kernel(xs, out, arg, *kernel, *stride, *padding, *dilation, shift,
+                     bias is not None, relu)
+    return out, arg
+
+
+def route_to_winners(gs, arg, in_shape, pool, relu_out=None):
+    """The compiled max-pool backward on planes: gx of ``in_shape`` (P, H, W, B) with each
+    window's gradient gs sent to its winner ``arg``, times (relu_out > 0) when the pooled maxima
+    of a ReLU are given."""
+    kernel, stride, padding, dilation = pool
+    disjoint, tiles = window_layout(pool, in_shape[1:3], gs.shape[1:3])
+    gx = np.empty(in_shape, dtype=gs.dtype) if tiles else np.zeros(in_shape, dtype=gs.dtype)
+    route = _max_pool_route_kernel if disjoint else _max_pool_scatter_kernel
+    zero = gs.dtype.type(0)
+    route(gs, arg, gx, *kernel, *stride, *padding, *dilation,
+          gs if relu_out is None else relu_out, relu_out is not None, zero, zero + 1)
+    return gx
+
+
 class MaxPool2d(Function):
     """Max over each window; padding counts as -inf. The gradient goes to the first maximum in the
     window (row-major), as in PyTorch; a NaN in a window wins, as in PyTorch."""
@@ -195,12 +233,9 @@ class MaxPool2d(Function):
     def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1)):
         oh, ow = _geometry(x, kernel_size, stride, padding, dilation)
         self.geometry = (kernel_size, stride, padding, dilation)
-        self.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel_size))
-        # windows that tile the input exactly write every pixel: no zero fill needed
-        self.tiles = (padding == (0, 0) and dilation == (1, 1) and stride == kernel_size
-                      and (oh * stride[0], ow * stride[1]) == x.shape[2:])
         if use_kernels(x.shape[0]):  # batches from 48 (below, thread launches cost more)
             return self._forward_kernel(x, oh, ow)
+        self.disjoint, self.tiles = window_layout(self.geometry, x.shape[2:], (oh, ow))
         xp = _padded(x, *padding, fill=-np.inf)
         taps = list(_taps(*kernel_size, oh, ow, stride, dilation))
         best = xp[taps[0][1]].copy(order="K")
@@ -214,31 +249,21 @@ class MaxPool2d(Function):
 
     def _forward_kernel(self, x, oh, ow):
         """One compiled pass: the maximum and the winning tap of every window."""
-        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.geometry
         xs, batch_last = planes(x)
-        shape = (xs.shape[0], oh, ow, xs.shape[3])
-        out = np.empty(shape, dtype=x.dtype)
-        arg = np.empty(shape, dtype=np.uint8 if kh * kw <= 256 else np.int32)
-        _max_pool_kernel(xs, out, arg, kh, kw, sh, sw, ph, pw, dh, dw,
-                         np.zeros(xs.shape[0], x.dtype), False, False)
+        out, arg = max_pool_planes(xs, (oh, ow), self.geometry)
         if self.needs_input_grad:
             self.arg, self.shape, self.batch_last = arg, x.shape, batch_last
         return unplanes(out, batch_last, x.shape[0])
 
     def _backward_kernel(self, g):
         """One compiled pass: each window's gradient goes to its recorded winner."""
-        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.geometry
         n, c, h, w = self.shape
         if self.batch_last:  # a gradient from Flatten arrives batch-first: copied (10x faster)
             gs = np.ascontiguousarray(g.transpose(1, 2, 3, 0))
         else:
             gs = np.ascontiguousarray(g).reshape(n * c, *g.shape[2:], 1)
         shape = (c, h, w, n) if self.batch_last else (n * c, h, w, 1)
-        gx = np.empty(shape, dtype=g.dtype) if self.tiles else np.zeros(shape, dtype=g.dtype)
-        route = _max_pool_route_kernel if self.disjoint else _max_pool_scatter_kernel
-        zero = g.dtype.type(0)
-        route(gs, self.arg, gx, kh, kw, sh, sw, ph, pw, dh, dw, gs, False, zero, zero + 1)
-        return unplanes(gx, self.batch_last, n)
+        return unplanes(route_to_winners(gs, self.arg, shape, self.geometry), self.batch_last, n)
 
     def backward(self, g):
         if hasattr(self, "arg"):
