@@ -7,7 +7,7 @@ import torch
 import deepnum as dn
 import deepnum.nn as nn
 from deepnum.ops import conv as conv_ops
-from tests.helpers import assert_close, copy_module_weights
+from tests.helpers import assert_close, check_against_torch, copy_module_weights
 
 
 @pytest.fixture(autouse=True)
@@ -23,13 +23,7 @@ def test_conv2d_layer_matches_torch(kwargs, rng):
     ours, theirs = nn.Conv2d(4, 6, **kwargs).double(), torch.nn.Conv2d(4, 6, **kwargs).double()
     assert ours.weight.shape == tuple(theirs.weight.shape)  # (out, in/groups, kH, kW)
     copy_module_weights(ours, theirs)
-    x = rng.standard_normal((2, 4, 9, 8))
-    xo, xt = dn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, ref = ours(xo), theirs(xt)
-    assert_close(out, ref)
-    out.sum().backward()
-    ref.sum().backward()
-    assert_close(xo.grad, xt.grad, what="input grad")
+    check_against_torch(ours, theirs, [rng.standard_normal((2, 4, 9, 8))])  # output, input grad
     assert_close(ours.weight.grad, theirs.weight.grad, what="weight grad")
 
 
