@@ -36,12 +36,7 @@ def set_threads(num_threads: int) -> dict:
     from deepnum import jit
 
     threadpool_limits(num_threads)  # kept for the whole process: no context manager
-    try:  # deepnum's compiled kernels (Numba) get the same count
-        jit.set_num_threads(num_threads)
-    except ValueError:  # more than Numba's pool holds (NUMBA_NUM_THREADS, the core count)
-        import numba
-
-        jit.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    jit.set_num_threads(num_threads)  # deepnum's compiled kernels (Numba): the same, capped
     info = {"requested": num_threads,
             "numpy_blas": [(p["internal_api"], p["num_threads"]) for p in threadpool_info()],
             "deepnum_jit": jit_facts()}

@@ -53,6 +53,13 @@ def test_parallel_kernel_gives_the_same_result_on_any_number_of_threads():
     np.testing.assert_array_equal(*results)
 
 
+def test_more_threads_than_cores_are_capped():
+    numba = pytest.importorskip("numba")
+    jit.set_num_threads(10_000)
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+    jit.set_num_threads(1)
+
+
 def test_environment_variable_turns_the_kernels_off(monkeypatch, restore_jit):
     monkeypatch.setenv("DEEPNUM_JIT", "0")
     monkeypatch.setitem(jit._state, "enabled", None)  # decide again, as a new process would

@@ -71,17 +71,11 @@ def enable(flag: bool = True) -> None:
 
 
 def set_num_threads(n: int) -> None:
-    """Threads for the parallel kernels, at most :func:`max_threads` (BLAS has its own pool: use
-    threadpoolctl for that)."""
+    """Threads for the parallel kernels, capped at Numba's pool size (the cores, or
+    NUMBA_NUM_THREADS). BLAS has its own pool: use threadpoolctl for that."""
     numba = _numba()
     if numba is not None:
-        numba.set_num_threads(n)
-
-
-def max_threads() -> int:
-    """The most threads the parallel kernels can use (the cores, or NUMBA_NUM_THREADS)."""
-    numba = _numba()
-    return numba.config.NUMBA_NUM_THREADS if numba is not None else 1
+        numba.set_num_threads(min(int(n), numba.config.NUMBA_NUM_THREADS))
 
 
 # Inside a kernel, ``jit.prange(n)`` is a loop whose iterations may run on different cores.

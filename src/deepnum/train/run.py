@@ -51,7 +51,7 @@ def set_threads(threads: int | None) -> None:
         return
     from deepnum import jit
 
-    jit.set_num_threads(min(int(threads), jit.max_threads()))
+    jit.set_num_threads(int(threads))
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
