@@ -4,6 +4,7 @@ from threadpoolctl import threadpool_limits
 
 import deepnum as dn
 from deepnum import jit
+from tests.helpers import kernels_on
 
 # pytest -n 2 runs one worker per core: BLAS threads beyond that only fight each other (a small
 # training step measured 75 ms with default threads under contention, 5.6 ms with one).
@@ -30,7 +31,5 @@ def kernels(request):
     use_jit = request.param == "jit"
     if use_jit and not jit.available():
         pytest.skip("Numba is not installed")
-    before = jit.enabled()
-    jit.enable(use_jit)
-    yield request.param
-    jit.enable(before)
+    with kernels_on(use_jit):
+        yield request.param

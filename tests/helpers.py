@@ -6,10 +6,13 @@ then compares the outputs and the gradients of every input, in float64 (tight) a
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
 import deepnum as dn
+from deepnum import jit
 
 TOLERANCE = {np.float64: dict(rtol=1e-6, atol=1e-9), np.float32: dict(rtol=1e-4, atol=1e-5)}
 
@@ -52,3 +55,14 @@ def check_against_torch(dn_fn, torch_fn, inputs, dtype=np.float64, grad=True, up
 def copy_module_weights(ours, theirs) -> None:
     """Load a PyTorch module's state dict into a deepnum module (same names and layouts)."""
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+
+
+@contextlib.contextmanager
+def kernels_on(flag: bool = True):
+    """Run the block with deepnum's compiled kernels on (or off), then restore the setting."""
+    before = jit.enabled()
+    jit.enable(flag)
+    try:
+        yield
+    finally:
+        jit.enable(before)

@@ -7,7 +7,7 @@ import torch
 import deepnum as dn
 import deepnum.nn as nn
 from deepnum.ops import conv as conv_ops
-from tests.helpers import assert_close, check_against_torch, copy_module_weights
+from tests.helpers import assert_close, check_against_torch, copy_module_weights, kernels_on
 
 
 @pytest.fixture(autouse=True)
@@ -99,16 +99,13 @@ def test_lenet5_gradients_same_on_kernel_and_numpy_paths(rng):
         pytest.skip("Numba is not installed")
     x = rng.standard_normal((8, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 8)
-    before, results = jit.enabled(), []
-    try:
-        for use_jit in (False, True):
-            jit.enable(use_jit)
-            dn.manual_seed(0)
-            model = build("lenet5", num_classes=10)
+    results = []
+    for use_jit in (False, True):
+        dn.manual_seed(0)
+        model = build("lenet5", num_classes=10)
+        with kernels_on(use_jit):
             loss = nn.CrossEntropyLoss()(model(dn.tensor(x)), dn.tensor(y))
             loss.backward()
-            results.append([loss.numpy()] + [p.grad.numpy() for p in model.parameters()])
-    finally:
-        jit.enable(before)
+        results.append([loss.numpy()] + [p.grad.numpy() for p in model.parameters()])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)

@@ -10,7 +10,7 @@ import deepnum as dn
 import deepnum.nn.functional as F
 from deepnum import jit
 from deepnum.ops import conv as conv_ops
-from tests.helpers import check_against_torch
+from tests.helpers import check_against_torch, kernels_on
 
 
 @pytest.fixture(autouse=True)
@@ -173,16 +173,16 @@ def _conv_both_paths(fn, arrays, layout):
     """Output and every input gradient of ``fn`` on the NumPy path and on the kernel path."""
     results = []
     for use_jit in (False, True):
-        jit.enable(use_jit)
         x, w, b = arrays
         if layout == "batch-last":  # as a convolution or pooling hands it to the next layer
             x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
         tensors = [dn.Tensor._wrap(a.copy(order="K")) for a in (x, w, b)]
         for t in tensors:
             t.requires_grad = True
-        out = fn(*tensors)
-        upstream = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
-        (out * dn.tensor(upstream)).sum().backward()
+        with kernels_on(use_jit):
+            out = fn(*tensors)
+            upstream = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
+            (out * dn.tensor(upstream)).sum().backward()
         results.append([out.numpy().copy()] + [t.grad.numpy().copy() for t in tensors])
     return results
 
@@ -200,12 +200,8 @@ def test_conv_kernels_equal_numpy_path_bit_for_bit(case, dtype, relu, layout, rn
     _, _, _, _, _, _, s, p, d, g = case
     conv = F.conv2d_relu if relu else F.conv2d
     arrays = [a.astype(dtype) for a in _data(case, rng)]
-    before = jit.enabled()
-    try:
-        numpy_path, jit_path = _conv_both_paths(lambda x, w, b: conv(x, w, b, s, p, d, g),
-                                                arrays, layout)
-    finally:
-        jit.enable(before)
+    numpy_path, jit_path = _conv_both_paths(lambda x, w, b: conv(x, w, b, s, p, d, g), arrays,
+                                            layout)
     for name, a, b in zip(("output", "input grad", "weight grad", "bias grad"), jit_path,
                           numpy_path):
         assert a.dtype == dtype, name
@@ -221,7 +217,7 @@ def test_conv_kernels_same_result_with_one_and_two_threads(rng):
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("Numba has a single thread on this machine")
     arrays = [a.astype(np.float32) for a in _data(CASES[3], rng)]
-    before, results = jit.enabled(), []
+    results = []
     try:
         for threads in (1, 2):
             jit.set_num_threads(threads)
@@ -229,19 +225,14 @@ def test_conv_kernels_same_result_with_one_and_two_threads(rng):
                 lambda x, w, b: F.conv2d_relu(x, w, b, 2, 2, (2, 1), 3), arrays, "batch-last")[1])
     finally:
         jit.set_num_threads(1)
-        jit.enable(before)
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
 
 
 def test_kernels_only_from_the_minimum_batch(monkeypatch):
     monkeypatch.setattr(conv_ops, "KERNEL_MIN_BATCH", 48)
-    before = jit.enabled()
-    try:
-        jit.enable(False)
+    with kernels_on(False):
         assert not conv_ops.use_kernels(1000)
-        if jit.available():
-            jit.enable(True)
+    if jit.available():
+        with kernels_on(True):
             assert not conv_ops.use_kernels(47) and conv_ops.use_kernels(48)
-    finally:
-        jit.enable(before)

@@ -10,7 +10,7 @@ import deepnum.nn as nn
 import deepnum.nn.functional as F
 from deepnum import jit
 from deepnum.ops import conv as conv_ops
-from tests.helpers import check_against_torch
+from tests.helpers import check_against_torch, kernels_on
 
 
 @pytest.fixture(autouse=True)
@@ -56,9 +56,7 @@ def test_fused_op_equals_the_separate_ops(case, pool, bias, rng):
     b[1] = -abs(b[1])
     upstream = None
     results = []
-    before = jit.enabled()
-    jit.enable(True)
-    try:
+    with kernels_on(True):
         for fused in (True, False):
             tensors = [dn.tensor(a, requires_grad=True) for a in (x, w, b)]
             bt = tensors[2] if bias else None
@@ -71,8 +69,6 @@ def test_fused_op_equals_the_separate_ops(case, pool, bias, rng):
             (out * dn.tensor(upstream)).sum().backward()
             grads = [t.grad.numpy() for t in tensors[:3 if bias else 2]]
             results.append([out.numpy()] + grads)
-    finally:
-        jit.enable(before)
     for a, b_ in zip(*results):
         np.testing.assert_array_equal(a, b_)
 
@@ -80,30 +76,22 @@ def test_fused_op_equals_the_separate_ops(case, pool, bias, rng):
 def test_sequential_fuses_conv_relu_maxpool_only_with_kernels(rng):
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
     x = dn.tensor(rng.standard_normal((2, 1, 6, 6)).astype(np.float32))
-    before = jit.enabled()
-    try:
-        for use_jit in ([False, True] if jit.available() else [False]):
-            jit.enable(use_jit)
+    for use_jit in ([False, True] if jit.available() else [False]):
+        with kernels_on(use_jit):
             flat = model(x)
-            pooled = flat._ctx.parents[0]  # Flatten's input: the pooling's output
-            expected = "Conv2dReLUMaxPool" if use_jit else "MaxPool2d"
-            assert type(pooled._ctx).__name__ == expected
-            assert flat.shape == (2, 36)
-    finally:
-        jit.enable(before)
+        pooled = flat._ctx.parents[0]  # Flatten's input: the pooling's output
+        expected = "Conv2dReLUMaxPool" if use_jit else "MaxPool2d"
+        assert type(pooled._ctx).__name__ == expected
+        assert flat.shape == (2, 36)
 
 
 def test_fused_op_in_no_grad_keeps_nothing(rng):
     if not jit.available():
         pytest.skip("Numba is not installed")
     x, w, b = (dn.tensor(a) for a in _data(CASES[0][0], rng, np.float32))
-    before = jit.enabled()
-    jit.enable(True)
-    try:
+    with kernels_on(True):
         with dn.no_grad():
             out = F.conv2d_relu_max_pool2d(x, w, b, 1, 2, 1, 1, 2)
         ref = F.max_pool2d(F.conv2d_relu(x, w, b, 1, 2), 2)
-    finally:
-        jit.enable(before)
     assert out._ctx is None and out.dtype == np.float32
     np.testing.assert_array_equal(out.numpy(), ref.numpy())

@@ -9,7 +9,7 @@ import deepnum as dn
 import deepnum.nn.functional as F
 from deepnum import jit
 from deepnum.ops import conv as conv_ops
-from tests.helpers import check_against_torch
+from tests.helpers import check_against_torch, kernels_on
 
 
 @pytest.fixture(autouse=True)
@@ -150,11 +150,11 @@ def _pool_both_paths(x, args, upstream):
     """Forward value and input gradient of max_pool2d on the NumPy path and the kernel path."""
     results = []
     for use_jit in (False, True):
-        jit.enable(use_jit)
         t = dn.Tensor._wrap(x.copy(order="K"))
         t.requires_grad = True
-        out = F.max_pool2d(t, *args)
-        (out * dn.tensor(upstream)).sum().backward()
+        with kernels_on(use_jit):
+            out = F.max_pool2d(t, *args)
+            (out * dn.tensor(upstream)).sum().backward()
         results.append((out.numpy().copy(), t.grad.numpy().copy()))
     return results
 
@@ -173,14 +173,10 @@ def test_max_pool_kernel_equals_numpy_path(case, dtype, layout, rng):
     x[..., ::3, ::2] = x[..., :1, :1]  # ties
     if layout == "batch-last":
         x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
-    before = jit.enabled()
-    try:
-        out_shape = F.max_pool2d(dn.tensor(x), kernel, stride, padding, dilation).shape
-        upstream = rng.standard_normal(out_shape).astype(dtype)
-        (numpy_out, numpy_grad), (jit_out, jit_grad) = _pool_both_paths(
-            x, (kernel, stride, padding, dilation), upstream)
-    finally:
-        jit.enable(before)
+    out_shape = F.max_pool2d(dn.tensor(x), kernel, stride, padding, dilation).shape
+    upstream = rng.standard_normal(out_shape).astype(dtype)
+    (numpy_out, numpy_grad), (jit_out, jit_grad) = _pool_both_paths(
+        x, (kernel, stride, padding, dilation), upstream)
     np.testing.assert_array_equal(jit_out, numpy_out)
     np.testing.assert_array_equal(jit_grad, numpy_grad)
     assert jit_out.dtype == dtype and jit_grad.dtype == dtype
@@ -196,17 +192,16 @@ def test_max_pool_kernel_same_result_with_one_and_two_threads(rng):
         pytest.skip("Numba has a single thread on this machine")
     x = rng.standard_normal((4, 6, 12, 12)).astype(np.float32)
     upstream = rng.standard_normal((4, 6, 5, 5)).astype(np.float32)
-    before, results = jit.enabled(), []
-    jit.enable(True)
-    try:
-        for threads in (1, 2):
-            jit.set_num_threads(threads)
-            t = dn.tensor(x, requires_grad=True)
-            out = F.max_pool2d(t, 3, 2)  # overlapping windows: the scatter kernel
-            (out * dn.tensor(upstream)).sum().backward()
-            results.append((out.numpy().copy(), t.grad.numpy().copy()))
-    finally:
-        jit.set_num_threads(1)
-        jit.enable(before)
+    results = []
+    with kernels_on(True):
+        try:
+            for threads in (1, 2):
+                jit.set_num_threads(threads)
+                t = dn.tensor(x, requires_grad=True)
+                out = F.max_pool2d(t, 3, 2)  # overlapping windows: the scatter kernel
+                (out * dn.tensor(upstream)).sum().backward()
+                results.append((out.numpy().copy(), t.grad.numpy().copy()))
+        finally:
+            jit.set_num_threads(1)
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)

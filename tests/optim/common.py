@@ -9,7 +9,7 @@ import torch
 import deepnum as dn
 import deepnum.nn as nn
 import deepnum.nn.functional as F
-from tests.helpers import assert_close
+from tests.helpers import assert_close, kernels_on
 
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 
@@ -93,10 +93,9 @@ def check_kernel_matches_numpy(ours_cls, kwargs: dict, dtype, steps: int = 20):
     """The compiled update (deepnum.jit) and the NumPy update give the same weights and state
     bit for bit after every one of ``steps`` steps."""
     pytest.importorskip("numba")
-    runs, before = [], dn.jit.enabled()
-    try:
-        for use_jit in (False, True):
-            dn.jit.enable(use_jit)
+    runs = []
+    for use_jit in (False, True):
+        with kernels_on(use_jit):
             model, _ = make_models(dtype)
             opt = ours_cls(model.parameters(), **kwargs)
             history = []
@@ -106,8 +105,6 @@ def check_kernel_matches_numpy(ours_cls, kwargs: dict, dtype, steps: int = 20):
                                + [b.copy() for s in opt.state.values() for b in s.values()
                                   if isinstance(b, np.ndarray)])
             runs.append(history)
-    finally:
-        dn.jit.enable(before)
     for step, (plain, compiled) in enumerate(zip(*runs)):
         for a, b in zip(plain, compiled):
             np.testing.assert_array_equal(a, b, err_msg=f"after step {step + 1}")
