@@ -43,6 +43,15 @@ def test_conv2d_relu_max_pool2d_matches_torch(case, pool, dtype, rng, kernels):
         _data(case, rng), dtype)
 
 
+@pytest.mark.parametrize("case,pool", CASES)
+def test_conv2d_relu_max_pool2d_gradcheck(case, pool, rng, kernels):
+    """Finite differences agree with the fused op's gradients of input, weight and bias."""
+    _, _, _, _, _, _, s, p, d, g = case
+    tensors = [dn.tensor(a, requires_grad=True) for a in _data(case, rng)]
+    assert dn.gradcheck(lambda x, w, b: F.conv2d_relu_max_pool2d(x, w, b, s, p, d, g, *pool),
+                        tensors)
+
+
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("case,pool", CASES)
 def test_fused_op_equals_the_separate_ops(case, pool, bias, rng):
