@@ -6,7 +6,7 @@ import pytest
 from deepnum import jit
 
 
-@jit.kernel(parallel=True)
+@jit.kernel("x[n] out[n]", parallel=True)
 def _double_into(x, out):
     for i in jit.prange(x.shape[0]):
         out[i] = 2 * x[i]
@@ -93,3 +93,64 @@ def test_parallel_kernels_can_be_launched_from_several_threads():
     for t in threads:
         t.join()
     assert not failures
+
+
+# ---------------------------------------------------------------- the guard in front of kernels
+def _f(*shape, dtype=np.float32):
+    return np.zeros(shape, dtype=dtype)
+
+
+def _kernel_calls():
+    """(kernel, arguments that fit it, what to break) for every compiled kernel in deepnum."""
+    from deepnum.ops import conv_kernels, pool
+    from deepnum.optim import adam, sgd
+
+    s = np.float32(0.5)
+    one_d = (_f(8), _f(8), _f(8))
+    pool_geometry = (2, 2, 2, 2, 0, 0, 1, 1)
+    yield (sgd._sgd_momentum_kernel, one_d + (s, s, s, s, False, False, False), 2, _f(4))
+    yield (adam._adam_kernel, (_f(8),) * 5 + (s,) * 9 + (False,) * 4, 4, _f(7))
+    yield (conv_kernels.bias_relu, (_f(3, 10), _f(3), True, True, s), 1, _f(2))
+    yield (conv_kernels.relu_grad, (_f(3, 10), _f(3, 10), _f(3, 10), s, s), 2, _f(3, 9))
+    yield (conv_kernels.col2im, (_f(2, 3, 3, 4, 4, 5), _f(2, 6, 6, 5), 1, 1, 1, 1, 0, 0), 1,
+           _f(2, 6, 6, 4))
+    yield (conv_kernels.im2col_block,
+           (_f(2, 6, 6, 5), _f(18, 7), 0, 1, 1, 1, 1, 0, 0, 3, 3, 4, 4), 1, _f(17, 7))
+    yield (conv_kernels.im2col_block,  # columns past the end of the matrix
+           (_f(2, 6, 6, 5), _f(18, 7), 73, 1, 1, 1, 1, 0, 0, 3, 3, 4, 4), 2, 74)
+    yield (conv_kernels.col2im, (_f(2, 3, 3, 4, 4, 5), _f(2, 6, 6, 5), 1, 1, 1, 1, 0, 0), 2, 0)
+    pooled = (_f(4, 3, 3, 5), np.zeros((4, 3, 3, 5), np.uint8))
+    yield (pool._max_pool_kernel, (_f(4, 6, 6, 5),) + pooled + pool_geometry +
+           (_f(4), False, False), 11, _f(3))
+    for route in (pool._max_pool_route_kernel, pool._max_pool_scatter_kernel):
+        args = (_f(4, 3, 3, 5), pooled[1], _f(4, 6, 6, 5)) + pool_geometry + \
+            (_f(4, 3, 3, 5), False, s, s)
+        yield route, args, 1, np.zeros((4, 3, 2, 5), np.uint8)
+        yield route, args, 2, _f(3, 6, 6, 5)
+
+
+KERNEL_CALLS = list(_kernel_calls())
+
+
+@pytest.mark.parametrize("kernel, args, position, bad", KERNEL_CALLS,
+                         ids=[f"{k.__name__}-{p}" for k, _, p, _ in KERNEL_CALLS])
+def test_every_kernel_refuses_arrays_that_do_not_fit_before_running(kernel, args, position,
+                                                                    bad):
+    kernel.contract.check(args)  # the fitting call passes the guard
+    broken = args[:position] + (bad,) + args[position + 1:]
+    with pytest.raises(jit.KernelArgumentError, match=kernel.__name__):
+        kernel(*broken)
+
+
+def test_the_guard_refuses_wrong_dtypes_layouts_and_non_arrays():
+    x = np.arange(8, dtype=np.float64)
+    for bad, why in ((x.astype(np.int64), "float32 or float64"), (x[::2].copy()[:4], "'n' axis"),
+                     (np.arange(16.0)[::2], "C-contiguous"), ([0.0] * 8, "1-D array"),
+                     (x.reshape(2, 4), "1-D array")):
+        with pytest.raises(jit.KernelArgumentError, match=why):
+            _double_into(x, bad)
+
+
+def test_a_contract_must_name_the_kernels_parameters():
+    with pytest.raises(TypeError, match="contract names 'y'"):
+        jit.kernel("y[n]")(lambda x: None)

@@ -21,8 +21,14 @@ not depend on the number of threads.
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import threading
+
+import numpy as np
+
+from deepnum.errors import DeepnumError
 
 _state = {"enabled": None, "pool_chosen": False}  # enabled None: not decided yet
 _launch = threading.Lock()  # one parallel kernel at a time (see _Kernel.__call__)
@@ -83,15 +89,79 @@ def set_num_threads(n: int) -> None:
 prange = range
 
 
+class KernelArgumentError(DeepnumError, ValueError):
+    """A compiled kernel was called with arrays that do not have the shapes, dtypes or memory
+    layout it assumes. Numba compiles without bounds checks, so such a call could read or write
+    outside an array; the guard refuses it before any compiled code runs."""
+
+
+class Contract:
+    """What a kernel assumes about its array arguments, checked before every call.
+
+    ``shapes`` lists each array parameter with its dimensions, e.g. ``"p[n] g[n] v[n]"`` (three
+    1-D arrays of one length) or ``"x[C,H,W,N] cols[K,B]"``. A dimension named twice must have
+    the same size everywhere; a number is a fixed size. Every listed array must be a C-contiguous
+    NumPy array of float32 or float64, or of integers where marked ``:int`` (``"arg[P]:int"``).
+    ``where`` takes any of the sizes and the kernel's other arguments by name and returns True
+    when they fit together (e.g. the im2col rows are C * kh * kw, strides are positive).
+    """
+
+    _entry = re.compile(r"(\w+)\[([\w,]*)\](:int)?")
+
+    def __init__(self, func, shapes: str, where=None):
+        names = list(inspect.signature(func).parameters)
+        self.kernel, self.where = func.__name__, where
+        self.where_names = [] if where is None else list(inspect.signature(where).parameters)
+        self.arrays = []  # (position, name, dims, integer) per listed array
+        for name, dims, integer in self._entry.findall(shapes):
+            if name not in names:
+                raise TypeError(f"{func.__name__}: contract names {name!r}, not a parameter")
+            dims = tuple(int(d) if d.isdigit() else d for d in dims.split(",") if d)
+            self.arrays.append((names.index(name), name, dims, bool(integer)))
+        self.scalars = [(i, n) for i, n in enumerate(names)
+                        if n not in {entry[1] for entry in self.arrays}]
+
+    def check(self, args) -> None:
+        sizes = {}
+        for position, name, dims, integer in self.arrays:
+            a = args[position]
+            if type(a) is not np.ndarray or a.ndim != len(dims):
+                self._fail(f"{name} must be a {len(dims)}-D array, got "
+                           f"{getattr(a, 'shape', type(a).__name__)}")
+            if not a.flags.c_contiguous:
+                self._fail(f"{name} must be C-contiguous")
+            if a.dtype.kind not in "iu" if integer else a.dtype.char not in "fd":
+                self._fail(f"{name} must hold {'integers' if integer else 'float32 or float64'}"
+                           f", got {a.dtype}")
+            for dim, size in zip(dims, a.shape):
+                expected = dim if type(dim) is int else sizes.setdefault(dim, size)
+                if size != expected:
+                    self._fail(f"{name} has shape {a.shape}, but its {dim!r} axis must be "
+                               f"{expected} ({self._shapes(args)})")
+        if self.where is not None:
+            values = {**sizes, **{n: args[i] for i, n in self.scalars}}
+            if not self.where(*[values[n] for n in self.where_names]):
+                self._fail(f"the sizes and arguments do not fit together ({self._shapes(args)})")
+
+    def _shapes(self, args) -> str:
+        return ", ".join(f"{name} {getattr(args[position], 'shape', '?')}"
+                         for position, name, _, _ in self.arrays)
+
+    def _fail(self, why: str):
+        raise KernelArgumentError(f"compiled kernel {self.kernel}: {why}")
+
+
 class _Kernel:
     """A function compiled with numba.njit on its first call (the import and compile are paid
-    only by programs that run the op)."""
+    only by programs that run the op), called only with arrays that pass its :class:`Contract`."""
 
-    def __init__(self, func, parallel: bool):
+    def __init__(self, func, parallel: bool, contract: Contract):
         self.func, self.parallel, self.compiled = func, parallel, None
+        self.contract = contract
         self.__doc__, self.__name__ = func.__doc__, func.__name__
 
     def __call__(self, *args):
+        self.contract.check(args)  # before any compiled code runs: no unchecked length reaches it
         compiled = self.compiled
         if compiled is None:
             global prange
@@ -107,7 +177,8 @@ class _Kernel:
         return compiled(*args)
 
 
-def kernel(parallel: bool = False):
+def kernel(shapes: str, where=None, parallel: bool = False):
     """Decorator: compile this loop with Numba when it is first called (``parallel`` lets
-    ``jit.prange`` loops run on all cores)."""
-    return lambda func: _Kernel(func, parallel)
+    ``jit.prange`` loops run on all cores). ``shapes`` and ``where`` are its :class:`Contract`:
+    every call is checked against them first, and refused with KernelArgumentError."""
+    return lambda func: _Kernel(func, parallel, Contract(func, shapes, where))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from deepnum import jit
 
 
-@jit.kernel(parallel=True)
+@jit.kernel("out[O,M] bias[O]", parallel=True)
 def bias_relu(out, bias, add_bias, relu, zero):
     """out (O, M) += bias[o], then max(out, 0) (NaN stays NaN, as np.maximum), in place.
     ``zero`` is 0 in out's dtype, so float32 stays float32 inside the loop."""
@@ -34,7 +34,7 @@ def bias_relu(out, bias, add_bias, relu, zero):
                     row[k] = zero
 
 
-@jit.kernel(parallel=True)
+@jit.kernel("g[O,M] out[O,M] gm[O,M]", parallel=True)
 def relu_grad(g, out, gm, zero, one):
     """gm = g * (out > 0) for (O, M) arrays: the ReLU's gradient mask applied in one pass."""
     o, m = g.shape
@@ -49,7 +49,8 @@ def relu_grad(g, out, gm, zero, one):
             gm_row[k] = g_row[k] * (one if out_row[k] > zero else zero)
 
 
-@jit.kernel(parallel=True)
+@jit.kernel("dcols[C,KH,KW,OH,OW,N] gx[C,H,W,N]", parallel=True,
+            where=lambda sh, sw, dh, dw: min(sh, sw, dh, dw) >= 1)
 def col2im(dcols, gx, sh, sw, dh, dw, pt, pl):
     """gx (C, H, W, N) = the sum of every tap's columns where the tap read them, padding dropped.
     Each image row is one iteration, its taps added in (i, j) order like the NumPy path."""
@@ -75,7 +76,10 @@ def col2im(dcols, gx, sh, sw, dh, dw, pt, pl):
                             dst[b] += src[b]
 
 
-@jit.kernel(parallel=True)
+@jit.kernel("x[C,H,W,N] cols[K,B]", parallel=True,
+            where=lambda C, N, K, B, start, sh, sw, dh, dw, kh, kw, oh, ow: (
+                K == C * kh * kw and min(N, oh, ow, sh, sw, dh, dw) >= 1
+                and 0 <= start and start + B <= oh * ow * N))
 def im2col_block(x, cols, start, sh, sw, dh, dw, pt, pl, kh, kw, oh, ow):
     """Columns start .. start + B of the (C*kh*kw, OH*OW*N) im2col matrix into cols (C*kh*kw, B):
     one GEMM block, built while the product reads it from the cache (never the whole matrix)."""

@@ -97,7 +97,8 @@ def unplanes(p: np.ndarray, batch_last: bool, n: int) -> np.ndarray:
     return p.reshape(n, -1, *p.shape[1:3])
 
 
-@jit.kernel(parallel=True)
+@jit.kernel("x[P,H,W,N] out[P,OH,OW,N] arg[P,OH,OW,N]:int bias[P]", parallel=True,
+            where=lambda kh, kw, sh, sw, dh, dw: min(kh, kw, sh, sw, dh, dw) >= 1)
 def _max_pool_kernel(x, out, arg, kh, kw, sh, sw, ph, pw, dh, dw, bias, add_bias, relu):
     """out = the maximum of each window of x (planes, H, W, batch), arg = its tap i*kw + j.
 
@@ -138,7 +139,8 @@ def _max_pool_kernel(x, out, arg, kh, kw, sh, sw, ph, pw, dh, dw, bias, add_bias
                         best[b] = 0
 
 
-@jit.kernel(parallel=True)
+@jit.kernel("g[P,OH,OW,N] arg[P,OH,OW,N]:int gx[P,H,W,N] out[P,OH,OW,N]", parallel=True,
+            where=lambda kh, kw, sh, sw, dh, dw: min(kh, kw, sh, sw, dh, dw) >= 1)
 def _max_pool_route_kernel(g, arg, gx, kh, kw, sh, sw, ph, pw, dh, dw, out, relu, zero, one):
     """Disjoint windows: each pixel of a window gets g if it is the window's winner, else 0 (one
     write per pixel; pixels outside every window are left alone). With ``relu``, the winner gets
@@ -167,7 +169,8 @@ def _max_pool_route_kernel(g, arg, gx, kh, kw, sh, sw, ph, pw, dh, dw, out, relu
                             dst[b] = gw[b] if where[b] == t else zero
 
 
-@jit.kernel(parallel=True)
+@jit.kernel("g[P,OH,OW,N] arg[P,OH,OW,N]:int gx[P,H,W,N] out[P,OH,OW,N]", parallel=True,
+            where=lambda kh, kw, sh, sw, dh, dw: min(kh, kw, sh, sw, dh, dw) >= 1)
 def _max_pool_scatter_kernel(g, arg, gx, kh, kw, sh, sw, ph, pw, dh, dw, out, relu, zero, one):
     """Overlapping windows: gx (zeros) += g at each window's winner (times out > 0 with
     ``relu``). Windows are visited in reverse row-major order, so every pixel adds its windows

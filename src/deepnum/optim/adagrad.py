@@ -16,6 +16,8 @@ class Adagrad(Optimizer):
     >>> opt = dn.optim.Adagrad(model.parameters(), lr=1e-2)
     """
 
+    state_kinds = {"step": "count", "sum": "param"}
+
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10,
                  maximize: bool = False):
@@ -29,6 +31,9 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self.state[id(p)] = dict(step=0, sum=np.full_like(
                     p.data, group["initial_accumulator_value"]))
+
+    def required_state(self, group: dict) -> tuple[str, ...]:
+        return ("step", "sum")
 
     @no_grad()
     def step(self) -> None:

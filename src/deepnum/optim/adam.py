@@ -27,6 +27,8 @@ class Adam(Optimizer):
     """
 
     decoupled_weight_decay = False
+    state_kinds = {"step": "count", "exp_avg": "param", "exp_avg_sq": "param",
+                   "max_exp_avg_sq": "param"}
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
@@ -37,6 +39,10 @@ class Adam(Optimizer):
     def _validate(self, group: dict) -> None:
         super()._validate(group)
         group["betas"] = check_betas(type(self).__name__, group["betas"])
+
+    def required_state(self, group: dict) -> tuple[str, ...]:
+        amsgrad = ("max_exp_avg_sq",) if group["amsgrad"] else ()
+        return ("step", "exp_avg", "exp_avg_sq") + amsgrad
 
     @no_grad()
     def step(self) -> None:
@@ -84,7 +90,7 @@ class Adam(Optimizer):
                      bool(wd) and not decoupled, decoupled, group["amsgrad"], group["maximize"])
 
 
-@jit.kernel()
+@jit.kernel("p[n] g[n] m[n] v[n] vmax[n]")
 def _adam_kernel(p, g, m, v, vmax, b1, one_minus_b1, b2, one_minus_b2, step_size, bias2_sqrt,
                  eps, wd, shrink, coupled, decoupled, amsgrad, maximize):
     """Adam.step for one parameter in one pass over flat p, g, m, v (NumPy's path makes about a

@@ -50,10 +50,31 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore :meth:`state_dict`: only the attributes this scheduler has, each with a value
+        of the same kind (a number for a number, a list for a list), so a damaged checkpoint
+        cannot replace the optimizer or plant a string where a step count was."""
+        for key, value in state_dict.items():
+            if key == "optimizer" or key not in self.__dict__:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: unknown entry {key!r}")
+            if not _same_kind(self.__dict__[key], value):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {key} must be like "
+                                 f"{self.__dict__[key]!r}, got {str(value)[:40]!r}")
         self.__dict__.update(state_dict)
 
     def _lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _same_kind(current, value) -> bool:
+    """Whether ``value`` may replace ``current`` in a scheduler's state."""
+    if isinstance(current, bool) or current is None or isinstance(current, str):
+        return type(value) is type(current) or (current is None and value is None)
+    if isinstance(current, numbers.Real):
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if isinstance(current, (list, tuple)):
+        return isinstance(value, (list, tuple)) and len(value) == len(current) and all(
+            _same_kind(c, v) for c, v in zip(current, value))
+    return callable(current) and value is current  # functions are not saved
 
 
 def _positive(name: str, arg: str, value, integer: bool = False):

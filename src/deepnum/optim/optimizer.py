@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 
 import numpy as np
 
-from deepnum.nn.module import Parameter
 from deepnum.tensor import Tensor
+
+_NON_NEGATIVE = ("lr", "weight_decay", "momentum", "eps", "alpha", "lr_decay",
+                 "initial_accumulator_value", "initial_lr")
+_REAL = ("dampening",)
+_FLAGS = ("nesterov", "amsgrad", "maximize", "centered")
 
 
 class Optimizer:
@@ -15,6 +21,10 @@ class Optimizer:
 
     Subclasses implement ``step()`` as one update rule over ``self.param_groups``.
     """
+
+    # The buffers this optimizer keeps per parameter, checked when a state dict is loaded:
+    # "param" is an array of the parameter's shape, "count" a non-negative integer (steps).
+    state_kinds: dict[str, str] = {}
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
@@ -35,7 +45,13 @@ class Optimizer:
     def add_param_group(self, group: dict) -> None:
         group = dict(group)
         params = group["params"]
-        group["params"] = [params] if isinstance(params, Parameter) else list(params)
+        params = [params] if isinstance(params, Tensor) else list(params)
+        if params and all(isinstance(p, tuple) and len(p) == 2 for p in params):
+            # model.named_parameters(), as PyTorch accepts: the names go in the state dict and
+            # in error messages
+            group["param_names"] = [str(name) for name, _ in params]
+            params = [p for _, p in params]
+        group["params"] = params
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         self._validate(group)
@@ -46,10 +62,23 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _validate(self, group: dict) -> None:
-        """Hyperparameters that must be non-negative; subclasses add their own checks."""
-        for key in ("lr", "weight_decay", "momentum", "eps", "alpha", "lr_decay"):
-            if key in group and group[key] < 0:
-                raise ValueError(f"{type(self).__name__}: {key} must be >= 0, got {group[key]!r}")
+        """Hyperparameters of the right type and range; subclasses add their own checks."""
+        for key, value in group.items():
+            if key in _NON_NEGATIVE or key in _REAL:
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                        or not math.isfinite(value):
+                    raise ValueError(f"{type(self).__name__}: {key} must be a finite number, "
+                                     f"got {value!r}")
+                if key in _NON_NEGATIVE and value < 0:
+                    raise ValueError(f"{type(self).__name__}: {key} must be >= 0, got {value!r}")
+            elif key in _FLAGS and not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{type(self).__name__}: {key} must be True or False, "
+                                 f"got {value!r}")
+
+    def required_state(self, group: dict) -> tuple[str, ...]:
+        """The buffers a parameter's state must hold once it is not empty (for this group's
+        options); a loaded state missing one is refused."""
+        return ()
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
@@ -83,19 +112,89 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a :meth:`state_dict`, refusing (ValueError, nothing changed) one that does not
+        fit these parameters: other group sizes, unknown or missing buffers, a buffer whose shape
+        is not its parameter's, bad hyperparameters. The buffers are cast to the parameters'
+        dtypes, as PyTorch does."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or not isinstance(state_dict.get("state"), dict) \
+                or not isinstance(state_dict.get("param_groups"), list):
+            raise ValueError(f"{name}: expected a dict with 'state' (a dict) and 'param_groups' "
+                             f"(a list), got {_describe(state_dict)}")
         groups = state_dict["param_groups"]
+        if not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in groups):
+            raise ValueError(f"{name}: every parameter group must be a dict with a 'params' list")
         sizes = [len(g["params"]) for g in groups]
         if sizes != [len(own["params"]) for own in self.param_groups]:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved groups have "
-                             f"{sizes} parameters, this optimizer's groups differ")
-        params = [p for group in self.param_groups for p in group["params"]]
-        self.state = {}
+            raise ValueError(f"{name}: the saved groups have {sizes} parameters, this "
+                             f"optimizer's groups have "
+                             f"{[len(own['params']) for own in self.param_groups]}")
+        # saved parameter ids -> this optimizer's parameters, group by group (PyTorch's rule)
+        slot, merged = {}, []
+        for own, saved in zip(self.param_groups, groups):
+            for position, (index, p) in enumerate(zip(saved["params"], own["params"])):
+                if isinstance(index, bool) or not isinstance(index, numbers.Integral) \
+                        or int(index) in slot:
+                    raise ValueError(f"{name}: parameter ids must be distinct integers, got "
+                                     f"{index!r}")
+                names = own.get("param_names")
+                slot[int(index)] = (p, len(slot), names[position] if names else None)
+            group = {**own, **copy.deepcopy({k: v for k, v in saved.items() if k != "params"})}
+            group["params"] = own["params"]
+            unknown = sorted(set(group) - set(own) - {"param_names", "initial_lr"})
+            if unknown:
+                raise ValueError(f"{name}: unknown hyperparameters {unknown} in a saved group")
+            self._validate(group)
+            merged.append(group)
+        state = {}
         for index, buffers in state_dict["state"].items():
-            p = params[int(index)]
-            self.state[id(p)] = {k: (np.array(v, dtype=p.dtype) if isinstance(v, np.ndarray) else v)
-                                 for k, v in buffers.items()}
-        for group, saved in zip(self.param_groups, groups):
-            group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
+            key = int(index) if isinstance(index, numbers.Integral) and \
+                not isinstance(index, bool) else None
+            if key not in slot:
+                raise ValueError(f"{name}: state for parameter id {index!r}, which no group lists")
+            p, position, pname = slot[key]
+            group = next(g for g in merged if any(q is p for q in g["params"]))
+            state[id(p)] = self._checked_state(buffers, p, group, position, pname, name)
+        self.state = state
+        for own, group in zip(self.param_groups, merged):
+            own.clear()
+            own.update(group)
+
+    def _checked_state(self, buffers, p, group, position, pname, name) -> dict:
+        """One parameter's saved buffers, checked against it and cast to its dtype."""
+        label = f"parameter {position}" + (f" ({pname!r})" if pname else "")
+        if not isinstance(buffers, dict):
+            raise ValueError(f"{name}: the state of {label} is not a dict")
+        checked = {}
+        for key, value in buffers.items():
+            kind = self.state_kinds.get(key)
+            if kind is None:
+                raise ValueError(f"{name}: unknown buffer {key!r} for {label} (a "
+                                 f"{type(self).__name__} keeps {sorted(self.state_kinds)})")
+            if isinstance(value, Tensor):
+                value = value.data
+            if kind == "param":
+                if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
+                    raise ValueError(f"{name}: {key} of {label} must be a numeric array, got "
+                                     f"{_describe(value)}")
+                if value.shape != p.data.shape:
+                    raise ValueError(f"{name}: {key} of {label} has shape {value.shape}, but the "
+                                     f"parameter has shape {p.data.shape}")
+                checked[key] = np.array(value, dtype=p.data.dtype, order="C")
+            else:  # a step count
+                if isinstance(value, np.ndarray) and value.size == 1:
+                    value = value.item()
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
+                        or not 0 <= value < 2**62:
+                    raise ValueError(f"{name}: {key} of {label} must be a non-negative integer, "
+                                     f"got {_describe(value)}")
+                checked[key] = int(value)
+        missing = [k for k in self.required_state(group) if k not in checked]
+        if checked and missing:
+            raise ValueError(f"{name}: the state of {label} lacks {missing}")
+        return checked
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -105,6 +204,12 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {str(value)[:40]}"
+
+
 # ---------------------------------------------------------------- compiled updates (deepnum.jit)
 def flat(*arrays: np.ndarray) -> list[np.ndarray]:
     """1-D views of C-contiguous arrays: one compiled kernel serves parameters of every shape."""
@@ -112,6 +217,8 @@ def flat(*arrays: np.ndarray) -> list[np.ndarray]:
 
 
 def fits_kernel(*arrays: np.ndarray) -> bool:
-    """Whether an update kernel can take these arrays: one float dtype, all C-contiguous."""
-    dtype = arrays[0].dtype
-    return dtype.char in "fd" and all(a.dtype is dtype and a.flags.c_contiguous for a in arrays)
+    """Whether an update kernel can take these arrays: one float dtype and one shape, all
+    C-contiguous (anything else takes the NumPy path; the kernel's contract checks again)."""
+    dtype, shape = arrays[0].dtype, arrays[0].shape
+    return dtype.char in "fd" and all(a.dtype is dtype and a.shape == shape
+                                      and a.flags.c_contiguous for a in arrays)

@@ -17,11 +17,18 @@ class RMSprop(Optimizer):
     >>> opt = dn.optim.RMSprop(model.parameters(), lr=1e-2, alpha=0.99)
     """
 
+    state_kinds = {"step": "count", "square_avg": "param", "momentum_buffer": "param",
+                   "grad_avg": "param"}
+
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  maximize: bool = False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
+
+    def required_state(self, group: dict) -> tuple[str, ...]:
+        return (("step", "square_avg") + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
 
     @no_grad()
     def step(self) -> None:

@@ -14,6 +14,8 @@ class SGD(Optimizer):
     >>> opt.zero_grad(); loss.backward(); opt.step()
     """
 
+    state_kinds = {"momentum_buffer": "param"}
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -51,7 +53,7 @@ class SGD(Optimizer):
                 p.data -= lr * g
 
 
-@jit.kernel()
+@jit.kernel("p[n] g[n] v[n]")
 def _sgd_momentum_kernel(p, g, v, lr, mu, undamped, wd, damped, nesterov, maximize):
     """The momentum update of SGD.step in one pass over flat p, g, v (NumPy's path makes three or
     more, each through memory): the same float operations in the same order, so the same
