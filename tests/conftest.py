@@ -33,3 +33,17 @@ def kernels(request):
         pytest.skip("Numba is not installed")
     with kernels_on(use_jit):
         yield request.param
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-cases", type=int, default=None,
+                     help="examples per fuzz test (tests/fuzz); CI runs a few dozen, "
+                          "`--fuzz-cases 20000` is the long run")
+
+
+def pytest_configure(config):
+    # The fuzz tests read this through tests.fuzz.CASES (hypothesis settings are fixed when a
+    # test module is imported, after this hook has run).
+    import tests.fuzz as fuzz
+
+    fuzz.CASES = config.getoption("--fuzz-cases")

@@ -89,7 +89,8 @@ def _tampered(tmp_path, architecture):
     ({"class": "Popen", "args": [{"list": ["touch", "/tmp/deepnum-pwned"]}], "kwargs": {}},
      "class 'Popen'"),
     ({"class": "system", "args": ["touch /tmp/deepnum-pwned"], "kwargs": {}}, "class 'system'"),
-    ({"class": "Linear", "args": [10**9, 10**9], "kwargs": {}}, "larger than"),
+    ({"class": "Linear", "args": [10**9, 10**9], "kwargs": {}},
+     "beyond the size of all the file.s weights"),
     ({"class": "Linear", "args": [{"eval": "1+1"}, 2], "kwargs": {}}, "unknown architecture"),
     ({"class": "Linear", "args": [2], "kwargs": {"bogus": 1}}, "cannot be rebuilt"),
     ("not a dict", "malformed module"),
@@ -149,3 +150,55 @@ def test_a_model_with_batchnorm_round_trips_its_0d_buffer(tmp_path):
     for key, value in model.state_dict().items():
         assert twin.state_dict()[key].shape == value.shape
         np.testing.assert_array_equal(twin.state_dict()[key], value)
+
+
+def _header_only_file(tmp_path, architecture):
+    """A few hundred bytes declaring ``architecture`` but holding one tiny tensor."""
+    return _tampered(tmp_path, architecture)
+
+
+@pytest.mark.parametrize("architecture", [
+    {"class": "Sequential", "args": [{"module": {"class": "Linear", "args": [4096, 4096],
+                                                 "kwargs": {}}}] * 24, "kwargs": {}},
+    {"class": "Conv2d", "args": [4096, 4096, 64], "kwargs": {}},
+], ids=["24-linear-4096", "conv-4096-64"])
+def test_a_tiny_file_cannot_make_deepnum_build_a_big_model(tmp_path, architecture):
+    import tracemalloc
+
+    path = _header_only_file(tmp_path, architecture)
+    tracemalloc.start()
+    with pytest.raises(ModelFileError, match="more weights than the file's 4 numbers"):
+        dn.load(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 * 2**20, f"{peak / 2**20:.0f} MiB allocated while refusing a tiny file"
+
+
+def test_nesting_deeper_than_the_limit_and_unknown_dtypes_are_model_file_errors(tmp_path):
+    from tests.fuzz.mutate import reseal, split
+
+    good = tmp_path / "good.safetensors"
+    dn.save(nn.Linear(2, 2), good)
+    tensors, meta = split(good.read_bytes())
+    deep = dict(meta, json='{"architecture": ' + "[" * 20000 + "]" * 20000 + "}")
+    (tmp_path / "deep.safetensors").write_bytes(reseal(tensors, deep))
+    with pytest.raises(ModelFileError, match="deep.safetensors: JSON nested deeper than 64"):
+        dn.load(tmp_path / "deep.safetensors")
+    tensors["weight"]["dtype"] = "BF16"
+    tensors["weight"]["shape"] = [8]
+    (tmp_path / "bf16.safetensors").write_bytes(reseal(tensors, meta))
+    with pytest.raises(ModelFileError, match="'weight' has dtype 'BF16', which deepnum does not"):
+        dn.load(tmp_path / "bf16.safetensors")
+
+
+def test_files_of_format_version_1_still_load(tmp_path):
+    model = nn.Linear(3, 2)
+    arrays = {k: np.asarray(v) for k, v in model.state_dict().items()}
+    text = json.dumps({"architecture": serialization.architecture_of(model), "user": {}})
+    header = {"format": serialization.MODEL_KIND, "version": "1",
+              "sha256": serialization._digest(arrays), "json": text}
+    from safetensors.numpy import save as to_bytes
+
+    (tmp_path / "v1.safetensors").write_bytes(to_bytes(arrays, metadata=header))
+    loaded = dn.load(tmp_path / "v1.safetensors")
+    np.testing.assert_array_equal(loaded.weight.numpy(), model.weight.numpy())

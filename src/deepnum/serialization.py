@@ -25,11 +25,21 @@ from pathlib import Path
 
 import numpy as np
 
+from deepnum.creation import BudgetExceeded, allocation_budget
 from deepnum.errors import ModelFileError
+from deepnum.schema import parse
 
-FORMAT_VERSION = 1
+# Version 2's checksum covers the JSON metadata as well as the arrays; version 1 files (arrays
+# only) are still read.
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = ("1", "2")
 MODEL_KIND = "deepnum.model"
 _MAX_HEADER = 100 * 1024 * 1024  # a header beyond 100 MB is not one we wrote
+_MAX_MODULES = 100_000  # modules one architecture may ask for (ResNet-152 has ~500)
+# safetensors dtypes deepnum reads, as NumPy types (NumPy has no bfloat16 or float8)
+_DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int8,
+           "I16": np.int16, "I32": np.int32, "I64": np.int64, "U8": np.uint8, "U16": np.uint16,
+           "U32": np.uint32, "U64": np.uint64, "BOOL": np.bool_}
 
 
 # ----------------------------------------------------------------------------- public API
@@ -55,7 +65,17 @@ def load(path, model=None, return_metadata: bool = False):
     arrays, meta = read_file(path, MODEL_KIND)
     if model is None:
         check_plausible(meta.get("architecture"), arrays, path)
-        model = rebuild(meta.get("architecture"), path)
+        # the rebuilt model may hold no more numbers than the file's tensors (plus a little
+        # for anything a layer keeps that is not saved): a tiny file cannot make deepnum
+        # allocate a huge model before its weights are found missing
+        held = sum(a.size for a in arrays.values())
+        try:
+            with allocation_budget(held + 4096 + held // 8):
+                model = rebuild(meta.get("architecture"), path)
+        except BudgetExceeded as error:
+            raise ModelFileError(f"{path}: the architecture describes more weights than the "
+                                 f"file's {held:,} numbers ({error}); refusing to build it"
+                                 ) from None
     load_weights(model, arrays, path)
     return (model, meta.get("user", {})) if return_metadata else model
 
@@ -68,11 +88,17 @@ def load_weights(model, arrays: dict, path) -> None:
     if missing or unexpected:
         raise ModelFileError(f"{path}: the weights do not fit the model (missing {missing[:5]}, "
                              f"unexpected {unexpected[:5]})")
-    for key, t in own.items():
+    for key, t in own.items():  # check them all before copying any
         value = arrays[key]
         if value.shape != t.data.shape:
             raise ModelFileError(f"{path}: weight '{key}' has shape {value.shape} in the file but "
                                  f"{t.data.shape} in the model")
+        if value.dtype != t.data.dtype and not (value.dtype.char in "fd"
+                                                and t.data.dtype.char in "fd"):
+            raise ModelFileError(f"{path}: weight '{key}' is {value.dtype} in the file but "
+                                 f"{t.data.dtype} in the model")
+    for key, t in own.items():
+        value = arrays[key]
         if value.dtype == t.data.dtype:
             t.data[...] = value
         else:  # keep the saved precision (a float64 model stays float64)
@@ -98,16 +124,21 @@ def check_plausible(spec, arrays: dict, path) -> None:
     """Refuse an architecture with a size no weight in the file could have (e.g. a tampered
     Linear(10**9, 10**9)), before anything is allocated."""
     limit = max(4096, sum(a.size for a in arrays.values()))
-    stack = [spec]
+    stack, modules = [spec], 0
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
+            modules += "module" in value
+            if modules > _MAX_MODULES:
+                raise ModelFileError(f"{path}: the architecture asks for more than "
+                                     f"{_MAX_MODULES:,} modules; refusing to build it")
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > limit:
-            raise ModelFileError(f"{path}: the architecture asks for a size of {value}, larger "
-                                 f"than all the file's weights together; refusing to build it")
+            raise ModelFileError(f"{path}: the architecture holds the number {value}, beyond "
+                                 f"the size of all the file's weights together ({limit:,}); "
+                                 f"refusing to build it")
 
 
 def rebuild(spec, path="<architecture>"):
@@ -229,14 +260,17 @@ def write_file(path, arrays: dict, meta: dict, kind: str) -> Path:
     path = Path(path)
     arrays = {k: np.asarray(v.data if hasattr(v, "_ctx") else v, order="C")
               for k, v in arrays.items()}
-    header = {"format": kind, "version": str(FORMAT_VERSION), "sha256": _digest(arrays),
-              "json": json.dumps(meta, allow_nan=False)}
+    text = json.dumps(meta, allow_nan=False)
+    header = {"format": kind, "version": str(FORMAT_VERSION), "sha256": _digest(arrays, text),
+              "json": text}
     atomic_write(path, to_bytes(arrays, metadata=header))
     return path
 
 
 def read_file(path, kind) -> tuple[dict, dict]:
-    """``(arrays, meta)`` from a file written by :func:`write_file`, checking everything first."""
+    """``(arrays, meta)`` from a file written by :func:`write_file`, checking everything first:
+    the safetensors header (dtypes deepnum reads, sizes that fit the file), the format and
+    version, the checksum over the arrays and the JSON, and the JSON's size and depth."""
     from safetensors import SafetensorError
     from safetensors.numpy import load as from_bytes
 
@@ -247,32 +281,36 @@ def read_file(path, kind) -> tuple[dict, dict]:
         raise ModelFileError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ModelFileError(f"{path}: is a directory, not a model file") from None
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot be read ({error.strerror or error})") from None
     header = _parse_header(raw, path)
     found = header.get("format")
     if found not in kinds:
-        what = f"a {found} file" if found else "not a deepnum file"
+        what = f"a {str(found)[:40]} file" if found else "not a deepnum file"
         raise ModelFileError(f"{path}: {what}; expected a {' or '.join(kinds)} file")
-    if header.get("version") != str(FORMAT_VERSION):
-        raise ModelFileError(f"{path}: file format version {header.get('version')!r} is not "
-                             f"supported (this deepnum reads version {FORMAT_VERSION})")
+    version = header.get("version")
+    if version not in _READABLE_VERSIONS:
+        raise ModelFileError(f"{path}: file format version {str(version)[:20]!r} is not "
+                             f"supported (this deepnum reads versions "
+                             f"{', '.join(_READABLE_VERSIONS)})")
+    text = header.get("json", "{}")
     try:
         arrays = from_bytes(raw)
-    except (SafetensorError, ValueError, OSError) as error:
-        raise ModelFileError(f"{path}: corrupt safetensors data ({error})") from None
-    if _digest(arrays) != header.get("sha256"):
-        raise ModelFileError(f"{path}: the weights do not match the file's checksum "
+    except (SafetensorError, ValueError, OSError, KeyError, TypeError) as error:
+        raise ModelFileError(f"{path}: corrupt safetensors data ({str(error)[:160]})") from None
+    digest = _digest(arrays) if version == "1" else _digest(arrays, text)
+    if digest != header.get("sha256"):
+        raise ModelFileError(f"{path}: the contents do not match the file's checksum "
                              f"(the file is corrupt or was modified)")
-    try:
-        meta = json.loads(header.get("json", "{}"))
-    except ValueError as error:
-        raise ModelFileError(f"{path}: corrupt metadata JSON ({error})") from None
+    meta = parse(text, path, error=ModelFileError)
     if not isinstance(meta, dict):
         raise ModelFileError(f"{path}: corrupt metadata (not a JSON object)")
     return arrays, meta
 
 
 def _parse_header(raw: bytes, path) -> dict:
-    """The safetensors ``__metadata__`` dict, with a clear error for anything that is not one."""
+    """The safetensors ``__metadata__`` dict, after checking every tensor entry of the header,
+    with a clear error for anything that is not a safetensors file deepnum can read."""
     if len(raw) < 8:
         raise ModelFileError(f"{path}: truncated or empty file ({len(raw)} bytes)")
     (size,) = struct.unpack("<Q", raw[:8])
@@ -280,22 +318,51 @@ def _parse_header(raw: bytes, path) -> dict:
         raise ModelFileError(f"{path}: not a safetensors file, or truncated "
                              f"(header claims {size} bytes, file has {len(raw)})")
     try:
-        header = json.loads(raw[8:8 + size])
-    except (ValueError, UnicodeDecodeError):
+        header = parse(raw[8:8 + size].decode("utf-8"), path, ModelFileError, _MAX_HEADER, 4)
+    except (ModelFileError, UnicodeDecodeError):
         raise ModelFileError(f"{path}: not a safetensors file (unreadable header)") from None
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(meta, dict):
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path}: not a safetensors file (unreadable header)")
+    meta = header.pop("__metadata__", None)
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise ModelFileError(f"{path}: a safetensors file without deepnum metadata; "
                              f"not written by deepnum")
+    body = len(raw) - 8 - size
+    for name, entry in header.items():
+        _check_entry(name, entry, body, path)
     return meta
 
 
-def _digest(arrays: dict) -> str:
+def _check_entry(name: str, entry, body: int, path) -> None:
+    """One tensor of the header: a dtype deepnum reads, a shape whose bytes lie in the file."""
+    if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+        raise ModelFileError(f"{path}: tensor {name[:60]!r}: malformed header entry")
+    dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if dtype not in _DTYPES:
+        raise ModelFileError(f"{path}: tensor {name[:60]!r} has dtype {str(dtype)[:10]!r}, which "
+                             f"deepnum does not read (it reads {', '.join(_DTYPES)})")
+    if not (isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape)
+            and isinstance(offsets, list) and len(offsets) == 2
+            and all(type(o) is int and 0 <= o <= body for o in offsets)):
+        raise ModelFileError(f"{path}: tensor {name[:60]!r}: malformed shape or offsets")
+    nbytes = np.dtype(_DTYPES[dtype]).itemsize
+    for s in shape:
+        nbytes *= s
+        if nbytes > body:  # checked as it grows: a shape like [2**40, 2**40] never overflows
+            break
+    if nbytes != offsets[1] - offsets[0]:
+        raise ModelFileError(f"{path}: tensor {name[:60]!r}: its shape {shape[:8]} needs "
+                             f"{nbytes:,} bytes, its offsets give {offsets[1] - offsets[0]:,}")
+
+
+def _digest(arrays: dict, text: str | None = None) -> str:
     sha = hashlib.sha256()
     for key in sorted(arrays):
         a = np.asarray(arrays[key], order="C")  # ascontiguousarray would make 0-d arrays 1-d
         sha.update(f"{key}:{a.dtype.str}:{a.shape};".encode())
         sha.update(a.tobytes())
+    if text is not None:
+        sha.update(b"json:" + text.encode())
     return sha.hexdigest()
 
 

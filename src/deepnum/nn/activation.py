@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from deepnum.creation import empty
 from deepnum.nn import functional as F
 from deepnum.nn import init
 from deepnum.nn._validate import non_negative, positive_int
@@ -158,8 +157,8 @@ class Maxout(Module):
         self.out_features = positive_int("Maxout", "out_features", out_features)
         self.pieces = positive_int("Maxout", "pieces", pieces)
         rows = out_features * pieces
-        self.weight = Parameter(np.empty((rows, in_features), dtype=dtype))
-        self.register_parameter("bias", Parameter(np.empty(rows, dtype=dtype)) if bias else None)
+        self.weight = Parameter(empty(rows, in_features, dtype=dtype))
+        self.register_parameter("bias", Parameter(empty(rows, dtype=dtype)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -14,8 +14,7 @@ and two 3x3x3 filters, gives 4x4x2:
 
 from __future__ import annotations
 
-import numpy as np
-
+from deepnum.creation import empty
 from deepnum.nn import functional as F
 from deepnum.nn import init
 from deepnum.nn._validate import positive_int
@@ -69,9 +68,9 @@ class _ConvNd(Module):
                 self.padding = self.padding[1:]
         self.padding_mode = padding_mode
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        self.weight = Parameter(empty(shape, dtype=dtype))
         if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
+            self.bias = Parameter(empty(out_channels, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

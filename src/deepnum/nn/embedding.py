@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepnum.creation import empty
 from deepnum.functions import where
 from deepnum.nn import init
 from deepnum.nn._validate import positive_int
@@ -62,7 +63,7 @@ class Embedding(Module):
         self.num_embeddings = positive_int("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = positive_int("Embedding", "embedding_dim", embedding_dim)
         self.padding_idx = _check_padding_idx(num_embeddings, padding_idx)
-        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
+        self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

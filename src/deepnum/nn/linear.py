@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from deepnum.creation import empty
 from deepnum.nn import functional as F
 from deepnum.nn import init
 from deepnum.nn._validate import positive_int
@@ -24,8 +23,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = positive_int("Linear", "in_features", in_features)
         self.out_features = positive_int("Linear", "out_features", out_features)
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
+        self.bias = Parameter(empty(out_features, dtype=dtype)) if bias else None
         if not bias:
             self.register_parameter("bias", None)
         self.reset_parameters()

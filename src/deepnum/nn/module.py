@@ -193,7 +193,8 @@ class Module:
         if strict and (missing or unexpected):
             raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                            f"unexpected keys {unexpected}")
-        for key, t in own.items():
+        values = {}
+        for key, t in own.items():  # check every value before changing any
             if key not in state_dict:
                 continue
             value = state_dict[key]
@@ -202,10 +203,15 @@ class Module:
             elif hasattr(value, "detach"):
                 value = value.detach().cpu().numpy()
             value = np.asarray(value)
+            if value.dtype.kind not in "fiub":
+                raise TypeError(f"{type(self).__name__}.load_state_dict: '{key}' holds "
+                                f"{value.dtype} values, not numbers")
             if value.shape != t.data.shape:
                 raise ShapeError(f"{type(self).__name__}.load_state_dict: '{key}' has shape "
                                  f"{value.shape} in the state dict but {t.data.shape} in the model")
-            t.data[...] = value
+            values[key] = value
+        for key, value in values.items():
+            own[key].data[...] = value
         return missing, unexpected
 
     # --------------------------------------------------------------- printing

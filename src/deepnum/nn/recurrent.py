@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from deepnum.creation import empty
 from deepnum.functions import cat, stack
 from deepnum.nn import functional as F
 from deepnum.nn import init
@@ -50,11 +51,11 @@ class _CellBase(Module):
         self.input_size = positive_int(name, "input_size", input_size)
         self.hidden_size = positive_int(name, "hidden_size", hidden_size)
         self.bias = bool(bias)
-        self.weight_ih = Parameter(np.empty((gates * hidden_size, input_size), dtype=dtype))
-        self.weight_hh = Parameter(np.empty((gates * hidden_size, hidden_size), dtype=dtype))
+        self.weight_ih = Parameter(empty(gates * hidden_size, input_size, dtype=dtype))
+        self.weight_hh = Parameter(empty(gates * hidden_size, hidden_size, dtype=dtype))
         if bias:
-            self.bias_ih = Parameter(np.empty(gates * hidden_size, dtype=dtype))
-            self.bias_hh = Parameter(np.empty(gates * hidden_size, dtype=dtype))
+            self.bias_ih = Parameter(empty(gates * hidden_size, dtype=dtype))
+            self.bias_hh = Parameter(empty(gates * hidden_size, dtype=dtype))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -187,12 +188,12 @@ class _RNNBase(Module):
             layer_in = input_size if layer == 0 else hidden_size * self.num_directions
             for suffix in self._suffixes(layer):
                 setattr(self, f"weight_ih{suffix}",
-                        Parameter(np.empty((gates, layer_in), dtype=dtype)))
+                        Parameter(empty(gates, layer_in, dtype=dtype)))
                 setattr(self, f"weight_hh{suffix}",
-                        Parameter(np.empty((gates, hidden_size), dtype=dtype)))
+                        Parameter(empty(gates, hidden_size, dtype=dtype)))
                 if bias:
-                    setattr(self, f"bias_ih{suffix}", Parameter(np.empty(gates, dtype=dtype)))
-                    setattr(self, f"bias_hh{suffix}", Parameter(np.empty(gates, dtype=dtype)))
+                    setattr(self, f"bias_ih{suffix}", Parameter(empty(gates, dtype=dtype)))
+                    setattr(self, f"bias_hh{suffix}", Parameter(empty(gates, dtype=dtype)))
         self.reset_parameters()
 
     def _suffixes(self, layer: int) -> list[str]:

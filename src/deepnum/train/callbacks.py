@@ -89,8 +89,16 @@ class History(Callback):
         return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()}}
 
     def load_state_dict(self, state: dict) -> None:
-        self.epoch = [int(e) for e in state.get("epoch", [])]
-        self.history = {k: [float(x) for x in v] for k, v in state.get("history", {}).items()}
+        epochs, columns = state.get("epoch", []), state.get("history", {})
+        if not isinstance(epochs, list) or not isinstance(columns, dict) or not all(
+                isinstance(v, list) for v in columns.values()):
+            raise ValueError("History: the saved state is not lists of epochs and values")
+        epochs = [int(e) for e in epochs]
+        history = {str(k): [float(x) for x in v] for k, v in columns.items()}
+        if epochs != list(range(len(epochs))) or any(len(v) != len(epochs)
+                                                     for v in history.values()):
+            raise ValueError("History: the saved epochs and columns do not line up")
+        self.epoch, self.history = epochs, history
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
@@ -163,9 +171,19 @@ class EarlyStopping(Callback):
                 "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights}
 
     def load_state_dict(self, state: dict) -> None:
-        self.best, self.wait = float(state["best"]), int(state["wait"])
-        self.best_epoch, self.stopped_epoch = int(state["best_epoch"]), int(state["stopped_epoch"])
-        self.best_weights = state.get("best_weights")
+        best, wait = float(state["best"]), int(state["wait"])
+        best_epoch, stopped_epoch = int(state["best_epoch"]), int(state["stopped_epoch"])
+        weights = state.get("best_weights")
+        if weights is not None:  # they must fit the model they will be put back into
+            own = self.model.state_dict()
+            if not isinstance(weights, dict) or set(weights) != set(own) or any(
+                    getattr(weights[k], "shape", None) != v.shape for k, v in own.items()):
+                raise ValueError("EarlyStopping: the saved best weights do not fit the model")
+        if wait < 0 or math.isnan(best):
+            raise ValueError(f"EarlyStopping: invalid saved state (best {best}, wait {wait})")
+        self.best, self.wait, self.best_epoch, self.stopped_epoch = (best, wait, best_epoch,
+                                                                     stopped_epoch)
+        self.best_weights = weights
 
 
 class ModelCheckpoint(Callback):

@@ -17,9 +17,42 @@ import math
 import numpy as np
 
 from deepnum.errors import ModelFileError
+from deepnum.schema import check, integer, strict_object
 from deepnum.serialization import read_file, write_file
 
 CHECKPOINT_KIND = "deepnum.checkpoint"
+
+# The JSON of a checkpoint as written (arrays are {"__array__": name} references, non-finite
+# floats {"__float__": "nan"}, dicts with integer keys {"__items__": [[key, value], ...]}).
+ARRAY = strict_object({"__array__": {"type": "string"}})
+_PCG64 = strict_object({"bit_generator": {"const": "PCG64"},
+                        "state": strict_object({"state": integer(0, 2**128 - 1),
+                                                "inc": integer(0, 2**128 - 1)}),
+                        "has_uint32": integer(0, 1), "uinteger": integer(0, 2**32 - 1)})
+_PLAIN = {"type": ["number", "boolean", "string", "null"]}
+_GROUP = {"type": "object", "required": ["params"],
+          "properties": {"params": {"type": "array", "items": integer()},
+                         "param_names": {"type": "array", "items": {"type": "string"}}},
+          "additionalProperties": {"anyOf": [_PLAIN, {"type": "array", "items": _PLAIN,
+                                                      "maxItems": 8}]}}
+_BUFFERS = {"type": "object", "additionalProperties": {"anyOf": [ARRAY, integer()]}}
+_PAIR = {"type": "array", "prefixItems": [integer(), _BUFFERS], "minItems": 2, "maxItems": 2}
+TRAINER_STATE = strict_object({
+    "model": {"type": "object", "additionalProperties": ARRAY},
+    "optimizer": strict_object({
+        "state": {"anyOf": [{"type": "object", "maxProperties": 0},
+                            strict_object({"__items__": {"type": "array", "items": _PAIR}})]},
+        "param_groups": {"type": "array", "items": _GROUP, "minItems": 1}}),
+    "rng": _PCG64,
+    "loader": {"anyOf": [{"type": "null"},
+                         strict_object({"seed": integer(), "generator": _PCG64,
+                                        "epochs_started": integer()})]},
+    "epoch": integer(0, 10**9),
+    "step": integer(0, 2**53),
+    "stop_training": {"type": "boolean"},
+    "callbacks": {"type": "array", "items": strict_object({"class": {"type": "string"},
+                                                           "state": {"type": "object"}})},
+})
 
 
 def save_checkpoint(path, state: dict):
@@ -29,9 +62,14 @@ def save_checkpoint(path, state: dict):
     return write_file(path, arrays, {"state": tree}, CHECKPOINT_KIND)
 
 
-def load_checkpoint(path) -> dict:
-    """The dict given to :func:`save_checkpoint`, with tuples as lists. Raises ModelFileError."""
+def load_checkpoint(path, schema: dict | None = None) -> dict:
+    """The dict given to :func:`save_checkpoint`, with tuples as lists. Raises ModelFileError,
+    also when the state's JSON does not fit ``schema`` (e.g. :data:`TRAINER_STATE`)."""
     arrays, meta = read_file(path, CHECKPOINT_KIND)
+    if "state" not in meta:
+        raise ModelFileError(f"{path}: corrupt checkpoint (no state)")
+    if schema is not None:
+        check(meta["state"], schema, f"{path}: checkpoint state", ModelFileError)
     try:
         return _unpack(meta["state"], arrays)
     except (KeyError, TypeError, ValueError) as error:
@@ -69,9 +107,15 @@ def _unpack(value, arrays: dict):
     if not isinstance(value, dict):
         return value
     if "__array__" in value:
+        if value["__array__"] not in arrays:
+            raise KeyError(f"array {str(value['__array__'])[:60]!r} is not in the file")
         return arrays[value["__array__"]]
     if "__float__" in value:
+        if value["__float__"] not in ("nan", "inf", "-inf"):
+            raise ValueError(f"{str(value['__float__'])[:20]!r} is not a non-finite float")
         return float(value["__float__"])
     if "__items__" in value:
         return {_unpack(k, arrays): _unpack(v, arrays) for k, v in value["__items__"]}
+    if any(k.startswith("__") for k in value):
+        raise ValueError(f"unknown entry {next(k for k in value if k.startswith('__'))[:40]!r}")
     return {k: _unpack(v, arrays) for k, v in value.items()}

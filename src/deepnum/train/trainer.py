@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from deepnum.autograd import no_grad
-from deepnum.errors import DivergenceError
+from deepnum.errors import DivergenceError, ModelFileError
 from deepnum.random import get_state, set_state
 from deepnum.tensor import Tensor
 from deepnum.train.callbacks import Callback, CallbackList, History
-from deepnum.train.checkpoint import load_checkpoint, save_checkpoint
+from deepnum.train.checkpoint import TRAINER_STATE, load_checkpoint, save_checkpoint
 from deepnum.train.losses import get_loss
 from deepnum.train.metrics import get_metric
 from deepnum.train.progress import ProgressBar
@@ -123,7 +123,8 @@ class Trainer:
         self.epochs, self.steps_per_epoch = epochs, len(loader)
         self.stop_training = False
         if resume and checkpoint is not None and Path(checkpoint).exists():
-            self._restore(load_checkpoint(checkpoint), loader, chain.callbacks)
+            state = load_checkpoint(checkpoint, TRAINER_STATE)
+            self._restore(state, loader, chain.callbacks, checkpoint)
         chain.on_train_begin()
         logs: dict = {}
         try:
@@ -241,18 +242,41 @@ class Trainer:
     def save_checkpoint(self, path, loader=None, callbacks=()) -> None:
         save_checkpoint(path, self.state_dict(loader, callbacks))
 
-    def _restore(self, state: dict, loader, callbacks) -> None:
-        self.model.load_state_dict(state["model"])
+    def _restore(self, state: dict, loader, callbacks, path) -> None:
+        """Continue from a checkpoint's state, all or nothing: anything that does not fit this
+        trainer (weights, optimizer buffers, counters, callbacks) raises ModelFileError naming
+        the file, and leaves the model, the optimizer and the random stream as they were."""
+        backup = self.state_dict(loader, callbacks)
+        backup["model"] = {k: v.copy() for k, v in backup["model"].items()}
+        try:
+            self._load_state(state, loader, callbacks)
+        except (KeyError, TypeError, ValueError, OverflowError, IndexError) as error:
+            self._load_state(backup, loader, callbacks)
+            raise ModelFileError(f"{path}: the checkpoint does not fit this run: "
+                                 f"{str(error)[:300]}") from None
+
+    def _load_state(self, state: dict, loader, callbacks) -> None:
+        for key, value in state["model"].items():
+            if isinstance(value, np.ndarray) and value.dtype.kind == "f" \
+                    and not np.isfinite(value).all():
+                raise ValueError(f"weight '{key}' holds non-finite values")
+        self.model.load_state_dict(state["model"])  # both check everything before changing
         self.optimizer.load_state_dict(state["optimizer"])
         set_state(state["rng"])
+        epoch, step = int(state["epoch"]), int(state["step"])
         if state.get("loader") is not None:
+            if int(state["loader"]["epochs_started"]) != epoch:
+                raise ValueError(f"the data loader started {state['loader']['epochs_started']} "
+                                 f"epochs, the trainer completed {epoch}")
             loader.load_state_dict(state["loader"])
-        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.epoch, self.step = epoch, step
         self.stop_training = bool(state.get("stop_training", False))
-        saved = state.get("callbacks", [])
-        for callback, entry in zip(callbacks, saved):
+        for callback, entry in zip(callbacks, state.get("callbacks", [])):
             if entry["class"] == type(callback).__name__:
                 callback.load_state_dict(entry["state"])
+        if callbacks and len(self.history.epoch) != epoch:
+            raise ValueError(f"the history holds {len(self.history.epoch)} epochs, the trainer "
+                             f"completed {epoch}")
 
 
 def _fresh(metric):
