@@ -55,7 +55,7 @@ def same_weights(torch_model, dn_model):
 
     with torch.no_grad():
         for p, q in zip(torch_model.parameters(), dn_model.parameters(), strict=True):
-            p.copy_(torch.from_numpy(q.data.copy()))
+            p.copy_(torch.from_numpy(q.array.copy()))
     return torch_model
 
 

@@ -58,7 +58,7 @@ def torch_model(dn_model):
             tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10))
     with torch.no_grad():
         for p, q in zip(model.parameters(), dn_model.parameters()):
-            p.copy_(torch.from_numpy(q.data.copy()))
+            p.copy_(torch.from_numpy(q.array.copy()))
     return model
 
 

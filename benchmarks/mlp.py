@@ -71,7 +71,7 @@ def deepnum_model():
 
 def weights_of(dn_model) -> list[np.ndarray]:
     """[W0, b0, W1, b1, W2, b2] copies in PyTorch's layout (out, in)."""
-    return [p.data.copy() for p in dn_model.parameters()]
+    return [p.array.copy() for p in dn_model.parameters()]
 
 
 def torch_model(weights):

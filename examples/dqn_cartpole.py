@@ -59,7 +59,7 @@ class ReplayBuffer:
 
 def greedy(q_net, state) -> int:
     with dn.no_grad():
-        return int(q_net(dn.tensor(np.asarray(state, dtype=np.float32)[None])).data[0].argmax())
+        return int(q_net(dn.tensor(np.asarray(state, dtype=np.float32)[None])).numpy()[0].argmax())
 
 
 def evaluate(q_net, env, episodes: int, seed: int) -> list[float]:
@@ -80,9 +80,9 @@ def train_step(q_net, target_net, optimizer, buffer, batch: int, gamma: float,
                double: bool) -> float:
     s, a, r, s_next, done = buffer.sample(batch)
     with dn.no_grad():
-        q_next = target_net(dn.tensor(s_next)).data
+        q_next = target_net(dn.tensor(s_next)).numpy()
         if double:   # Double DQN: the online net picks a', the target net scores it
-            best = q_net(dn.tensor(s_next)).data.argmax(axis=1)
+            best = q_net(dn.tensor(s_next)).numpy().argmax(axis=1)
             q_next = q_next[np.arange(batch), best]
         else:        # the original DQN: max over the target net's own estimates
             q_next = q_next.max(axis=1)
@@ -101,7 +101,7 @@ def update_target(target_net, q_net, tau: float) -> None:
     with dn.no_grad():
         for t, p in zip(target_net.parameters(), q_net.parameters()):
             t.data *= 1 - tau
-            t.data += tau * p.data
+            t.data += tau * p.numpy()
 
 
 def draw_cartpole(state, x_limit: float = 2.4, size=(300, 200)):

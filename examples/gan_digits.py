@@ -49,7 +49,7 @@ def train_judge(x, y, x_test, y_test, epochs: int, rng) -> tuple:
 def classify(judge, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Predicted digit and its softmax probability for images (N, 1, 28, 28) in [0, 1]."""
     with dn.no_grad():
-        p = np.concatenate([F.softmax(judge(dn.tensor(images[i:i + 500])), dim=1).data
+        p = np.concatenate([F.softmax(judge(dn.tensor(images[i:i + 500])), dim=1).numpy()
                             for i in range(0, len(images), 500)])
     return p.argmax(1), p.max(1)
 
@@ -109,7 +109,7 @@ def main(argv=None) -> dict:
         """RMS gap between the mean generated image and the mean real one (falls as G learns)."""
         generator.eval()
         with dn.no_grad():
-            gap = generator(fixed_noise).data.mean(axis=0) - mean_real
+            gap = generator(fixed_noise).numpy().mean(axis=0) - mean_real
         generator.train()
         return float(np.sqrt(np.mean(gap ** 2)))
 
@@ -137,14 +137,14 @@ def main(argv=None) -> dict:
             decay = min(args.ema, (1 + iteration) / (10 + iteration))
             for a, w in zip(averaged.parameters(), generator.parameters()):
                 a.data *= decay
-                a.data += (1 - decay) * w.data
+                a.data += (1 - decay) * w.numpy()
             d_losses.append(d_loss.item())
             g_losses.append(g_loss.item())
         history["d_loss"].append(float(np.mean(d_losses)))
         history["g_loss"].append(float(np.mean(g_losses)))
         averaged.eval()
         with dn.no_grad():
-            save_grid(averaged(fixed_noise).data, out / f"samples_epoch{epoch + 1:03d}.png",
+            save_grid(averaged(fixed_noise).numpy(), out / f"samples_epoch{epoch + 1:03d}.png",
                       f"epoch {epoch + 1}")
         print(f"epoch {epoch + 1:3d}  D loss {history['d_loss'][-1]:.3f}  "
               f"G loss {history['g_loss'][-1]:.3f}  ({timer.seconds}s)")
@@ -154,7 +154,7 @@ def main(argv=None) -> dict:
     sampler.eval()
     with dn.no_grad():
         samples = sampler(dn.tensor(rng.standard_normal((1000, args.latent))
-                                      .astype(np.float32))).data
+                                      .astype(np.float32))).numpy()
     digits, confidence = classify(judge, ((samples + 1) / 2).reshape(-1, 1, 28, 28))
     counts = np.bincount(digits, minlength=10)
     confident = float(np.mean(confidence >= 0.9))

@@ -76,7 +76,7 @@ def main(argv=None) -> dict:
     # Test: read the whole series once (the LSTM keeps its state), score only the held-out part.
     model.eval()
     with dn.no_grad():
-        prediction = model(dn.tensor(series[None, :-1, None])).data[0, :, 0]
+        prediction = model(dn.tensor(series[None, :-1, None])).numpy()[0, :, 0]
     truth = series[1:]
     test = slice(cut, None)                      # predictions of x_{cut+1} ... x_end
     mse = float(np.mean((prediction[test] - truth[test]) ** 2))

@@ -28,7 +28,7 @@ def accuracy(model, x: np.ndarray, y: np.ndarray, batch: int = 500) -> float:
     correct = 0
     with dn.no_grad():
         for i in range(0, len(x), batch):
-            predicted = model(dn.tensor(x[i:i + batch])).data.argmax(1)
+            predicted = model(dn.tensor(x[i:i + batch])).numpy().argmax(1)
             correct += int((predicted == y[i:i + batch]).sum())
     model.train()
     return correct / len(x)

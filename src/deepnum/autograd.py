@@ -95,7 +95,7 @@ class Function:
         needs = tuple([t.requires_grad for t in inputs]) if _grad_mode.enabled else ()
         record = True in needs
         fn.needs_input_grad = needs if record else ()
-        out = Tensor._wrap(fn.forward(*[t.data for t in inputs], **kwargs))
+        out = Tensor._wrap(fn.forward(*[t.array for t in inputs], **kwargs))
         if record:
             fn.parents = inputs
             out.requires_grad = True
@@ -134,15 +134,15 @@ def backward(root: Tensor, gradient=None, retain_graph: bool = False) -> None:
             "(create inputs with requires_grad=True, and do not call it inside no_grad())"
         )
     if gradient is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(
                 f"backward(): grad can be implicitly created only for a scalar output, but the "
                 f"output has shape {root.shape}; pass gradient= of that shape or reduce it first "
                 f"(e.g. loss.sum() or loss.mean())"
             )
-        gradient = np.ones_like(root.data)
+        gradient = np.ones_like(root.array)
     else:
-        gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
+        gradient = np.array(gradient.array if isinstance(gradient, Tensor) else gradient,
                             dtype=root.dtype)
         if gradient.shape != root.shape:
             raise ValueError(f"backward(): gradient has shape {gradient.shape}, "

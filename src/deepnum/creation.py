@@ -65,7 +65,7 @@ def _allocate(make, shape, dtype):
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new tensor from an array, list or number (float32 unless float64 data is given)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     return Tensor(np.array(data, dtype=dtype) if dtype is not None else data,
                   requires_grad=requires_grad)
 
@@ -95,11 +95,11 @@ def full(shape, value, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tens
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros_like(t.data), requires_grad=requires_grad)
+    return Tensor(np.zeros_like(t.array), requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones_like(t.data), requires_grad=requires_grad)
+    return Tensor(np.ones_like(t.array), requires_grad=requires_grad)
 
 
 def eye(n: int, dtype=DEFAULT_DTYPE) -> Tensor:

@@ -40,7 +40,7 @@ def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
 
 def where(condition, a, b) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, of ``b`` elsewhere (gradient to both)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     return elementwise.Where.apply(_as_tensor(a, like), _as_tensor(b, like),
                                    condition=cond.astype(bool))
@@ -61,7 +61,7 @@ def pad(x: Tensor, pad: tuple, value: float = 0.0) -> Tensor:
 def maximum(a, b) -> Tensor:
     """Elementwise max; on ties the gradient goes half to each side, as torch.maximum."""
     a, b = _as_tensor(a, b if isinstance(b, Tensor) else None), _as_tensor(b, a)
-    return (where(a.data > b.data, a, b) + where(a.data < b.data, b, a)) * 0.5
+    return (where(a.array > b.array, a, b) + where(a.array < b.array, b, a)) * 0.5
 
 
 def minimum(a, b) -> Tensor:

@@ -34,7 +34,7 @@ def _as_inputs(inputs) -> list:
     for x in inputs:
         if isinstance(x, Tensor):
             if x.dtype.kind == "f":
-                out.append(Tensor(x.data.astype(np.float64), requires_grad=x.requires_grad))
+                out.append(Tensor(x.array.astype(np.float64), requires_grad=x.requires_grad))
             else:
                 out.append(x)
         elif isinstance(x, np.ndarray) and x.dtype.kind == "f":
@@ -78,21 +78,21 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     buffers = []  # (buffer, its value at the start): running statistics must not drift
     if isinstance(fn, Module):
         for name, p in fn.named_parameters():
-            saved.append((p, p.data, p.grad))
-            p.data, p.grad = p.data.astype(np.float64), None
+            saved.append((p, p.array, p.grad))
+            p.array, p.grad = p.array.astype(np.float64), None
             if p.requires_grad:
                 checked.append((f"parameter {name!r}", p))
         for _, b in fn.named_buffers():
-            saved.append((b, b.data, b.grad))
-            b.data = b.data.astype(np.float64) if b.dtype.kind == "f" else b.data.copy()
-            buffers.append((b, b.data.copy()))
+            saved.append((b, b.array, b.grad))
+            b.array = b.array.astype(np.float64) if b.dtype.kind == "f" else b.array.copy()
+            buffers.append((b, b.array.copy()))
     rng_state = dn_random.get_state()
     weights: list = []
 
     def evaluate() -> Tensor:
         dn_random.set_state(rng_state)  # the same dropout masks every time
         for buffer, start in buffers:
-            buffer.data[...] = start
+            buffer.array[...] = start
         return _scalar(fn(*args), weights)
 
     try:
@@ -101,18 +101,18 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             if not out.requires_grad:
                 raise GradcheckError("gradcheck: the output does not depend on any checked input")
             out.backward()
-        analytic = [np.zeros_like(t.data) if t.grad is None else t.grad.data.copy()
+        analytic = [np.zeros_like(t.array) if t.grad is None else t.grad.array.copy()
                     for _, t in checked]
         worst = None
         with no_grad():
             for (name, t), grad in zip(checked, analytic):
-                flat = t.data.reshape(-1)  # a view: perturbing it perturbs t
+                flat = t.array.reshape(-1)  # a view: perturbing it perturbs t
                 for i in range(flat.size):
                     original = flat[i]
                     flat[i] = original + eps
-                    plus = float(evaluate().data)
+                    plus = float(evaluate().array)
                     flat[i] = original - eps
-                    minus = float(evaluate().data)
+                    minus = float(evaluate().array)
                     flat[i] = original
                     numeric = (plus - minus) / (2 * eps)
                     a = float(grad.reshape(-1)[i])
@@ -129,4 +129,4 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     finally:
         dn_random.set_state(rng_state)
         for tensor, data, grad in saved:
-            tensor.data, tensor.grad = data, grad
+            tensor.array, tensor.grad = data, grad

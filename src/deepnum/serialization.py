@@ -90,19 +90,19 @@ def load_weights(model, arrays: dict, path) -> None:
                              f"unexpected {unexpected[:5]})")
     for key, t in own.items():  # check them all before copying any
         value = arrays[key]
-        if value.shape != t.data.shape:
+        if value.shape != t.array.shape:
             raise ModelFileError(f"{path}: weight '{key}' has shape {value.shape} in the file but "
-                                 f"{t.data.shape} in the model")
-        if value.dtype != t.data.dtype and not (value.dtype.char in "fd"
-                                                and t.data.dtype.char in "fd"):
+                                 f"{t.array.shape} in the model")
+        if value.dtype != t.array.dtype and not (value.dtype.char in "fd"
+                                                and t.array.dtype.char in "fd"):
             raise ModelFileError(f"{path}: weight '{key}' is {value.dtype} in the file but "
-                                 f"{t.data.dtype} in the model")
+                                 f"{t.array.dtype} in the model")
     for key, t in own.items():
         value = arrays[key]
-        if value.dtype == t.data.dtype:
-            t.data[...] = value
+        if value.dtype == t.array.dtype:
+            t.array[...] = value
         else:  # keep the saved precision (a float64 model stays float64)
-            t.data = np.array(value, copy=True)
+            t.array = np.array(value, copy=True)
 
 
 # ----------------------------------------------------------------------------- architecture
@@ -258,7 +258,7 @@ def write_file(path, arrays: dict, meta: dict, kind: str) -> Path:
     from safetensors.numpy import save as to_bytes
 
     path = Path(path)
-    arrays = {k: np.asarray(v.data if hasattr(v, "_ctx") else v, order="C")
+    arrays = {k: np.asarray(v.array if hasattr(v, "_ctx") else v, order="C")
               for k, v in arrays.items()}
     text = json.dumps(meta, allow_nan=False)
     header = {"format": kind, "version": str(FORMAT_VERSION), "sha256": _digest(arrays, text),

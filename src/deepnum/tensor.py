@@ -1,6 +1,6 @@
 """Tensor: an ndarray, its gradient, and the op that made it.
 
-A Tensor wraps a NumPy array (``.data``) without copying it. Arithmetic on tensors goes through the
+A Tensor wraps a NumPy array (``.array``) without copying it. Arithmetic on tensors goes through the
 differentiable ops in :mod:`deepnum.ops`, which record the graph that :meth:`Tensor.backward` walks.
 Floating data is float32 unless it is given as float64; integer data (class labels) stays integer.
 
@@ -20,7 +20,7 @@ _FLOAT_KEPT = (np.float32, np.float64)
 
 def _as_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if dtype is not None:
         return np.asarray(data, dtype=dtype)
     array = np.asarray(data)
@@ -44,15 +44,15 @@ def _keep(keepdim, keepdims):
 class Tensor:
     """A multi-dimensional array that can record operations for automatic differentiation."""
 
-    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_retain_grad", "_graph_freed",
+    __slots__ = ("array", "requires_grad", "grad", "_ctx", "_retain_grad", "_graph_freed",
                  "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor must defer to Tensor's reflected operator
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
-        self.data = _as_array(data, dtype)
-        if requires_grad and self.data.dtype.kind != "f":
+        self.array = _as_array(data, dtype)
+        if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, "
-                            f"got dtype {self.data.dtype}")
+                            f"got dtype {self.array.dtype}")
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._ctx = None
@@ -63,7 +63,7 @@ class Tensor:
     def _wrap(cls, array: np.ndarray) -> Tensor:
         """Wrap an op's output array: the fast constructor used by every op."""
         t = cls.__new__(cls)
-        t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t.array = array if isinstance(array, np.ndarray) else np.asarray(array)
         t.requires_grad = False
         t.grad = None
         t._ctx = None
@@ -73,16 +73,26 @@ class Tensor:
 
     # ----------------------------------------------------------------- properties
     @property
+    def data(self) -> Tensor:
+        """The same memory as a tensor outside the graph (PyTorch's ``.data``: ``p.data.add_(x)``
+        changes ``p`` without autograd seeing it). The ndarray itself is ``.array``."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value) -> None:
+        self.array = _as_array(value)
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def is_leaf(self) -> bool:
@@ -93,16 +103,16 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def numel(self) -> int:
-        return self.data.size
+        return self.array.size
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self.array)
 
     # ----------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
@@ -110,40 +120,40 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph)
 
     def _accumulate_grad(self, g: np.ndarray) -> None:
-        if g.dtype != self.data.dtype:
-            g = g.astype(self.data.dtype)
+        if g.dtype != self.array.dtype:
+            g = g.astype(self.array.dtype)
         if self.grad is None:
             self.grad = Tensor._wrap(g)
         else:
-            self.grad = Tensor._wrap(self.grad.data + g)
+            self.grad = Tensor._wrap(self.grad.array + g)
 
     def retain_grad(self) -> Tensor:
         self._retain_grad = True
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, "
-                            f"got dtype {self.data.dtype}")
+                            f"got dtype {self.array.dtype}")
         self.requires_grad = requires_grad
         return self
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self.array)
 
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
-        return self.data
+        return self.array
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item(): only a one-element tensor can be converted to a Python "
                              f"scalar, this one has shape {self.shape}")
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def astype(self, dtype) -> Tensor:
         return movement.Cast.apply(self, dtype=np.dtype(dtype))
@@ -157,11 +167,11 @@ class Tensor:
         return self.astype(np.float64)
 
     def long(self) -> Tensor:
-        return Tensor._wrap(self.data.astype(np.int64))
+        return Tensor._wrap(self.array.astype(np.int64))
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
-        extra = "" if self.data.dtype in (np.float32, np.int64) else f", dtype={self.data.dtype}"
+        body = np.array2string(self.array, separator=", ", prefix="tensor(")
+        extra = "" if self.array.dtype in (np.float32, np.int64) else f", dtype={self.array.dtype}"
         if self._ctx is not None:
             extra += f", grad_fn=<{type(self._ctx).__name__}Backward>"
         elif self.requires_grad:
@@ -178,14 +188,14 @@ class Tensor:
         return bool(self.item())
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     # ----------------------------------------------------------------- arithmetic
     def _operand(self, other) -> Tensor:
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, numbers.Number) and self.data.dtype.kind == "f":
-            return Tensor._wrap(np.asarray(other, dtype=self.data.dtype))
+        if isinstance(other, numbers.Number) and self.array.dtype.kind == "f":
+            return Tensor._wrap(np.asarray(other, dtype=self.array.dtype))
         return Tensor._wrap(_as_array(other))
 
     def __add__(self, other):
@@ -234,8 +244,8 @@ class Tensor:
 
     # comparisons give boolean tensors and no gradient, as in PyTorch
     def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(op(self.data, other))
+        other = other.array if isinstance(other, Tensor) else other
+        return Tensor._wrap(op(self.array, other))
 
     def __lt__(self, other):
         return self._compare(other, np.less)
@@ -307,7 +317,7 @@ class Tensor:
         """Variance with Bessel's correction by default (``correction=1``), as ``torch.var``."""
         axis = _dim(dim, axis)
         centred = self - self.mean(axis, keepdim=True)
-        n = self.data.size if axis is None else int(np.prod(
+        n = self.array.size if axis is None else int(np.prod(
             [self.shape[a] for a in ((axis,) if np.ndim(axis) == 0 else axis)]))
         squares = (centred * centred).sum(axis, keepdim=_keep(keepdim, keepdims))
         return squares / max(n - correction, 0)
@@ -316,10 +326,10 @@ class Tensor:
         return self.var(dim, keepdim, axis=axis, keepdims=keepdims, correction=correction).sqrt()
 
     def argmax(self, dim=None, keepdim=False, *, axis=None):
-        return Tensor._wrap(np.argmax(self.data, axis=_dim(dim, axis), keepdims=keepdim))
+        return Tensor._wrap(np.argmax(self.array, axis=_dim(dim, axis), keepdims=keepdim))
 
     def argmin(self, dim=None, keepdim=False, *, axis=None):
-        return Tensor._wrap(np.argmin(self.data, axis=_dim(dim, axis), keepdims=keepdim))
+        return Tensor._wrap(np.argmin(self.array, axis=_dim(dim, axis), keepdims=keepdim))
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape):
@@ -367,16 +377,16 @@ class Tensor:
 
     def __getitem__(self, index):
         if isinstance(index, Tensor):
-            index = index.data
+            index = index.array
         elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+            index = tuple(i.array if isinstance(i, Tensor) else i for i in index)
         return movement.GetItem.apply(self, index=index)
 
     def __setitem__(self, index, value):
         if self.requires_grad and autograd.is_grad_enabled():
             raise RuntimeError("in-place assignment to a tensor that requires grad; "
                                "wrap it in dn.no_grad() or assign to .data")
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self.array[index] = value.array if isinstance(value, Tensor) else value
 
     def matmul(self, other):
         return self @ other

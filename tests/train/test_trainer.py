@@ -70,7 +70,7 @@ def test_evaluate_uses_eval_mode_and_no_graph_and_restores_mode(circle):
 def test_l2_penalty_adds_2_lambda_w_to_weight_gradients_only():
     model = nn.Linear(3, 2)
     x, y = np.ones((4, 3), np.float32), np.zeros(4, np.int64)
-    w0, b0 = model.weight.data.copy(), model.bias.data.copy()
+    w0, b0 = model.weight.numpy().copy(), model.bias.numpy().copy()
     plain = nn.Linear(3, 2)
     plain.load_state_dict(model.state_dict())
     Trainer(plain, optimizer="sgd", lr=1.0, momentum=0).fit((x, y), epochs=1, batch_size=4,

@@ -17,6 +17,16 @@ import numpy as np
 from deepnum.errors import DataError
 
 
+def as_numpy(value) -> np.ndarray:
+    """The ndarray of a deepnum Tensor (``.array``) or of a PyTorch tensor, or ``np.asarray``."""
+    array = getattr(value, "array", None)
+    if isinstance(array, np.ndarray):
+        return array
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
 class Dataset:
     """Base class: subclasses return one sample (usually a tuple of arrays) from ``__getitem__``.
 
@@ -43,7 +53,7 @@ class TensorDataset(Dataset):
         if not arrays:
             raise DataError("TensorDataset needs at least one array")
         # Tensors are unwrapped so batching is pure NumPy; the loader wraps batches again.
-        self.arrays = tuple(np.asarray(a.data if hasattr(a, "numpy") else a) for a in arrays)
+        self.arrays = tuple(as_numpy(a) for a in arrays)
         lengths = [len(a) if a.ndim else None for a in self.arrays]
         if None in lengths or len(set(lengths)) != 1:
             shapes = ", ".join(str(a.shape) for a in self.arrays)

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from deepnum.data.dataset import as_arrays
+from deepnum.data.dataset import as_arrays, as_numpy
 from deepnum.errors import DataError
 from deepnum.random import get_rng
 
@@ -114,7 +114,7 @@ def _collate(samples: list) -> list[np.ndarray]:
 
 def _unwrap(value):
     """A Tensor's array, or the value as an array."""
-    return np.asarray(value.data if hasattr(value, "numpy") else value)
+    return as_numpy(value)
 
 
 def _batch_dtype(field: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepnum.data.dataset import as_numpy
 from deepnum.errors import DataError
 
 
@@ -104,7 +105,7 @@ class MinMaxScale(_Scaler):
 
 def _as_float(x) -> np.ndarray:
     """``x`` as a float array (integers such as uint8 pixels become float32)."""
-    x = np.asarray(x.data if hasattr(x, "numpy") else x)
+    x = as_numpy(x)
     if x.size == 0:
         raise DataError("cannot scale an empty array")
     return x if x.dtype.kind == "f" else x.astype(np.float32)

@@ -31,7 +31,7 @@ def predict(model, x: np.ndarray, batch: int = 4096) -> np.ndarray:
     was_training = model.training
     model.eval()
     with dn.no_grad():
-        out = np.concatenate([model(dn.Tensor(x[i:i + batch])).data
+        out = np.concatenate([model(dn.Tensor(x[i:i + batch])).array
                               for i in range(0, len(x), batch)])
     model.train(was_training)
     return out

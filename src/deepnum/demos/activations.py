@@ -83,9 +83,9 @@ def run(ctx) -> None:
         out = fn(zt)
         out.sum().backward()  # d(sum_i f(z_i)) / d z_i = f'(z_i): the whole derivative curve
         formula, f, df = forms[name]
-        value_error = float(np.max(np.abs(out.data - f(z))))
-        grad_error = float(np.max(np.abs(zt.grad.data - df(z))))
-        curves[name] = (out.data.copy(), zt.grad.data.copy())
+        value_error = float(np.max(np.abs(out.array - f(z))))
+        grad_error = float(np.max(np.abs(zt.grad.array - df(z))))
+        curves[name] = (out.array.copy(), zt.grad.array.copy())
         rows.append(dict(activation=name, formula=formula, max_value_error=value_error,
                          max_derivative_error=grad_error))
 

@@ -46,8 +46,8 @@ def run(ctx) -> None:
     dn.manual_seed(0)
     model = mlp(sizes, activation=dn.nn.Sigmoid, dtype=np.float64)
     layers = [m for m in model if isinstance(m, dn.nn.Linear)]
-    weights = [layer.weight.data for layer in layers]
-    biases = [layer.bias.data for layer in layers]
+    weights = [layer.weight.array for layer in layers]
+    biases = [layer.bias.array for layer in layers]
     rng = np.random.default_rng(0)
     num_samples = 4 if ctx.fast else 32
     xs, labels = rng.normal(size=(num_samples, sizes[0])), rng.integers(0, sizes[-1], num_samples)
@@ -84,8 +84,8 @@ def run(ctx) -> None:
     gaps = []
     for l, layer in enumerate(layers):
         gaps.append(dict(layer=l + 1, W_shape=str(weights[l].shape),
-                         max_gap_dW=float(np.max(np.abs(total_w[l] - layer.weight.grad.data))),
-                         max_gap_db=float(np.max(np.abs(total_b[l] - layer.bias.grad.data))),
+                         max_gap_dW=float(np.max(np.abs(total_w[l] - layer.weight.grad.array))),
+                         max_gap_db=float(np.max(np.abs(total_b[l] - layer.bias.grad.array))),
                          largest_dW=float(np.max(np.abs(total_w[l])))))
     ctx.table(gaps, "autograd_gap", f"By-hand gradients summed over {num_samples} samples vs "
                                     f"deepnum autograd (float64)")
@@ -93,7 +93,7 @@ def run(ctx) -> None:
     plt = pyplot()
     fig, axes = plt.subplots(1, len(weights), figsize=(4 * len(weights), 3.2))
     for l, ax in enumerate(axes):
-        ax.scatter(layers[l].weight.grad.data.ravel(), total_w[l].ravel(), s=18)
+        ax.scatter(layers[l].weight.grad.array.ravel(), total_w[l].ravel(), s=18)
         lim = np.max(np.abs(total_w[l])) * 1.1 + 1e-12
         ax.plot([-lim, lim], [-lim, lim], "k--", lw=0.8)
         ax.set_xlabel("autograd dLoss/dW")

@@ -74,8 +74,8 @@ def run(ctx) -> None:
 
     model = models[f"dropout p = {P}"]
     linears = [m for m in model if isinstance(m, dn.nn.Linear)]
-    weights = [m.weight.data.astype(np.float64) for m in linears]
-    biases = [m.bias.data.astype(np.float64) for m in linears]
+    weights = [m.weight.array.astype(np.float64) for m in linears]
+    biases = [m.bias.array.astype(np.float64) for m in linears]
     num_networks = 200 if ctx.fast else 2000
     ensemble, w_train = _thinned_ensemble(weights, biases, x_test.astype(np.float64), P,
                                           num_networks)
@@ -98,10 +98,10 @@ def run(ctx) -> None:
     dn.manual_seed(1)
     model.train()
     hidden = model[2](model[1](model[0](dn.Tensor(x_train[:1]))))  # Linear, ReLU, Dropout
-    dropped = hidden.data[0] == 0
+    dropped = hidden.array[0] == 0
     model.zero_grad()
     F.cross_entropy(model[3:](hidden), y_train[:1]).backward()
-    untouched = bool(np.all(linears[1].weight.grad.data[:, dropped] == 0))
+    untouched = bool(np.all(linears[1].weight.grad.array[:, dropped] == 0))
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))

@@ -100,7 +100,7 @@ def mnist_mlp(ctx) -> None:
               "Training loss per epoch")
     plt = pyplot()
     fig, axes = plt.subplots(2, 8, figsize=(10, 3))
-    predicted = np.argmax(model(dn.Tensor(x_test[:16])).data, 1)
+    predicted = np.argmax(model(dn.Tensor(x_test[:16])).array, 1)
     for ax, image, label, guess in zip(axes.ravel(), x_test[:16], y_test[:16], predicted):
         ax.imshow(image.reshape(28, 28), cmap="gray_r")
         ax.set_title(f"{guess}" + ("" if guess == label else f" (is {label})"), fontsize=8,
@@ -140,7 +140,7 @@ def alexnet(ctx) -> None:
     ctx.table(rows, "summary", "AlexNet (227x227x3 input, 1000 classes), layer by layer")
     print(s)
     linear = [m for m in model.modules() if isinstance(m, dn.nn.Linear)]
-    fc = sum(m.weight.data.size + m.bias.data.size for m in linear)
+    fc = sum(m.weight.array.size + m.bias.array.size for m in linear)
     slide = 9216 * 4096 * 4096
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.5))

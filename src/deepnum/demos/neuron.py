@@ -48,8 +48,8 @@ def run(ctx) -> None:
     for bias in (True, False):
         neuron, loss = _train_neuron(x, y, bias, steps)
         with dn.no_grad():
-            z = neuron(dn.Tensor(x)).data[:, 0]
-            sig = dn.nn.functional.sigmoid(dn.Tensor(z)).data
+            z = neuron(dn.Tensor(x)).array[:, 0]
+            sig = dn.nn.functional.sigmoid(dn.Tensor(z)).array
         results[bias] = dict(neuron=neuron, loss=loss, acc=float(((sig >= 0.5) == y).mean()),
                              linear=bool(np.array_equal(sig >= 0.5, z >= 0)))
 
@@ -60,12 +60,12 @@ def run(ctx) -> None:
 
         def classes(points, neuron=neuron):
             with dn.no_grad():
-                return (neuron(dn.Tensor(points)).data[:, 0] >= 0).astype(int)
+                return (neuron(dn.Tensor(points)).array[:, 0] >= 0).astype(int)
 
         label = "with bias b" if bias else "bias fixed at 0"
         boundary(ax, classes, x, y, f"{label}: accuracy {results[bias]['acc']:.2f}")
-        w = neuron.weight.data[0]
-        b = neuron.bias.data[0] if bias else 0.0
+        w = neuron.weight.array[0]
+        b = neuron.bias.array[0] if bias else 0.0
         xs = np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 2)
         if abs(w[1]) > 1e-12:
             ax.plot(xs, -(w[0] * xs + b) / w[1], "k-", lw=1.5, label="w.x + b = 0")

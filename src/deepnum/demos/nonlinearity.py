@@ -33,8 +33,8 @@ def run(ctx) -> None:
     deep = mlp(sizes, activation=dn.nn.Tanh)
     losses = fit(deep, x, y, epochs=epochs, lr=0.3)
 
-    w1, w2, w3 = (layer.weight.data for layer in (linear[0], linear[1], linear[2]))
-    b1, b2, b3 = (layer.bias.data for layer in (linear[0], linear[1], linear[2]))
+    w1, w2, w3 = (layer.weight.array for layer in (linear[0], linear[1], linear[2]))
+    b1, b2, b3 = (layer.bias.array for layer in (linear[0], linear[1], linear[2]))
     w = w3 @ w2 @ w1  # (2, 2): the whole network is this one matrix ...
     b = w3 @ (w2 @ b1 + b2) + b3  # ... plus this offset
     probe = np.random.default_rng(1).uniform(-3, 3, (1000, 2))

@@ -59,7 +59,7 @@ def run(ctx) -> None:
         dn.manual_seed(0)
         model = mlp((64, 64, 10), activation=dn.nn.ReLU)
         fit(model, x_train, y_train, epochs=epochs, lr=0.05, batch_size=32, penalty=penalty)
-        w = np.concatenate([p.data.ravel() for p in _weights(model)])
+        w = np.concatenate([p.array.ravel() for p in _weights(model)])
         weights[name] = w
         rows.append(dict(regularization=name, train_accuracy=accuracy(model, x_train, y_train),
                          test_accuracy=accuracy(model, x_test, y_test),

@@ -23,13 +23,13 @@ START = np.array([-4.0, 1.5])
 def _quadratic_path(lr: float, steps: int) -> np.ndarray:
     w = dn.tensor(START, dtype=np.float64, requires_grad=True)
     opt = dn.optim.SGD([w], lr=lr)
-    path = [w.data.copy()]
+    path = [w.array.copy()]
     for _ in range(steps):
         loss = (dn.tensor(CURVATURE / 2, dtype=np.float64) * w * w).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
-        path.append(w.data.copy())
+        path.append(w.array.copy())
     return np.array(path)
 
 
@@ -49,7 +49,7 @@ def _minibatch_path(x, y, batch_size: int, lr: float, steps: int, seed: int = 0)
     w = dn.tensor([-1.0, 2.0], dtype=np.float64, requires_grad=True)  # (w, b) far from (2, -1)
     opt = dn.optim.SGD([w], lr=lr)
     rng = np.random.default_rng(seed)
-    path = [w.data.copy()]
+    path = [w.array.copy()]
     for _ in range(steps):
         idx = rng.choice(len(x), batch_size, replace=False)
         xb, yb = dn.tensor(x[idx], dtype=np.float64), dn.tensor(y[idx], dtype=np.float64)
@@ -57,7 +57,7 @@ def _minibatch_path(x, y, batch_size: int, lr: float, steps: int, seed: int = 0)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        path.append(w.data.copy())
+        path.append(w.array.copy())
     return np.array(path)
 
 

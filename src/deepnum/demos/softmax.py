@@ -25,7 +25,7 @@ from deepnum.demos.registry import demo
 @demo("softmax", "the lecture's softmax, MSE and cross-entropy numbers; dLoss/dz = p - q")
 def run(ctx) -> None:
     z = dn.tensor([1.2, 0.9, 0.4], dtype=np.float64)
-    p = F.softmax(z, dim=0).data
+    p = F.softmax(z, dim=0).array
     y, t = dn.tensor([0.4, 0.6], dtype=np.float64), dn.tensor([0.0, 1.0], dtype=np.float64)
     mse = nn.MSELoss()(y, t).item()
     # Cross-entropy from probabilities: deepnum's loss takes logits, and softmax(log y) = y when y
@@ -39,14 +39,14 @@ def run(ctx) -> None:
     logits = dn.tensor(rng.normal(0, 2, (n, c)), dtype=np.float64, requires_grad=True)
     labels = rng.integers(0, c, n)
     F.cross_entropy(logits, labels, reduction="sum").backward()
-    probs = F.softmax(logits.detach(), dim=1).data
-    grad_gap = float(np.max(np.abs(logits.grad.data - (probs - np.eye(c)[labels]))))
+    probs = F.softmax(logits.detach(), dim=1).array
+    grad_gap = float(np.max(np.abs(logits.grad.array - (probs - np.eye(c)[labels]))))
     # ... and the softmax Jacobian dp_k/dy_j = p_k (delta_kj - p_j) from the slide.
     jac = np.zeros((3, 3))
     for k in range(3):
         zk = dn.tensor([1.2, 0.9, 0.4], dtype=np.float64, requires_grad=True)
         F.softmax(zk, dim=0)[k].backward()
-        jac[k] = zk.grad.data
+        jac[k] = zk.grad.array
     jac_gap = float(np.max(np.abs(jac - (np.diag(p) - np.outer(p, p)))))
 
     rows = [

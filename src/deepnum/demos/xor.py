@@ -46,8 +46,8 @@ def run(ctx) -> None:
     for seed in range(10):
         hidden, out, loss = train_xor(seed, steps)
         with dn.no_grad():
-            h = F.tanh(hidden(dn.Tensor(XOR_X))).data
-            y = F.sigmoid(out(dn.Tensor(h))).data[:, 0]
+            h = F.tanh(hidden(dn.Tensor(XOR_X))).array
+            y = F.sigmoid(out(dn.Tensor(h))).array[:, 0]
         correct = int(((y >= 0.5) == (XOR_T == 1)).sum())
         attempts.append(dict(seed=seed, final_mse=loss, correct_of_4=correct))
         if correct == 4:
@@ -59,12 +59,12 @@ def run(ctx) -> None:
 
     def predict(points):
         with dn.no_grad():
-            return (out(F.tanh(hidden(dn.Tensor(points)))).data[:, 0] >= 0).astype(int)
+            return (out(F.tanh(hidden(dn.Tensor(points)))).array[:, 0] >= 0).astype(int)
 
     boundary(axes[0], predict, XOR_X, XOR_T.astype(int), "input space x: the network's regions")
     for (a, b), label in zip(XOR_X, ("(0,0)", "(0,1)", "(1,0)", "(1,1)")):
         axes[0].annotate(label, (a, b), textcoords="offset points", xytext=(6, 6), fontsize=8)
-    w, b = out.weight.data[0], out.bias.data[0]
+    w, b = out.weight.array[0], out.bias.array[0]
     axes[1].scatter(h[:, 0], h[:, 1], c=XOR_T, cmap="coolwarm", s=120, edgecolors="k")
     for (a, b_), label in zip(h, ("(0,0)", "(0,1)", "(1,0)", "(1,1)")):
         axes[1].annotate(label, (a, b_), textcoords="offset points", xytext=(6, 6), fontsize=8)

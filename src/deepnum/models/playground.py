@@ -62,7 +62,7 @@ class PointFeatures(nn.Module):
         if x.ndim != 2 or x.shape[1] != 2:
             raise nn.functional.shape_error(self, "points of shape (N, 2)", x.shape)
         dtype = x.dtype if x.dtype.kind == "f" else np.float32
-        points = (x.data - np.asarray(self.offset, dtype)) * np.asarray(self.scale, dtype)
+        points = (x.array - np.asarray(self.offset, dtype)) * np.asarray(self.scale, dtype)
         a, b = points[:, 0], points[:, 1]
         columns = [FEATURE_FUNCTIONS[name][0](a, b) for name in self.names]
         return Tensor._wrap(np.stack(columns, axis=1).astype(dtype, copy=False))

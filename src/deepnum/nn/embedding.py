@@ -34,7 +34,7 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
 
     The row at ``padding_idx`` gets no gradient, as in ``torch.nn.functional.embedding``.
     """
-    ids = np.asarray(input.data if isinstance(input, Tensor) else input)
+    ids = np.asarray(input.array if isinstance(input, Tensor) else input)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: ids must be integers, got dtype {ids.dtype}")
     vocab = weight.shape[0]
@@ -69,7 +69,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, input) -> Tensor:
         return embedding(input, self.weight, self.padding_idx)
@@ -77,12 +77,12 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None):
         """An Embedding holding the given (V, D) array; ``freeze`` stops it from training."""
-        array = np.asarray(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        array = np.asarray(embeddings.array if isinstance(embeddings, Tensor) else embeddings)
         if array.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, "
                              f"got shape {array.shape}")
         module = cls(array.shape[0], array.shape[1], padding_idx, dtype=array.dtype)
-        module.weight.data[...] = array
+        module.weight.array[...] = array
         module.weight.requires_grad = not freeze
         return module
 

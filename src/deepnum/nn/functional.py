@@ -103,13 +103,13 @@ def identity(x: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """LeakyReLU(z) = z if z > 0 else negative_slope * z (a small gradient where ReLU has none)."""
-    return where(x.data > 0, x, x * negative_slope)
+    return where(x.array > 0, x, x * negative_slope)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """ELU(z) = z if z > 0 else alpha * (e^z - 1): smooth, saturating at -alpha for z -> -inf."""
     negative = (x.clip(max=0).exp() - 1) * alpha  # clip: e^z of a large positive z would overflow
-    return where(x.data > 0, x, negative)
+    return where(x.array > 0, x, negative)
 
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -179,7 +179,7 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
                          f"got {label_smoothing!r}")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.array if isinstance(target, Tensor) else np.asarray(target)
     w = None if weight is None else np.asarray(getattr(weight, "data", weight), dtype=input.dtype)
     if input.ndim == 1:  # a single sample: (C,) with a scalar target
         out = cross_entropy(input.unsqueeze(0), Tensor._wrap(t.reshape(1, *t.shape[0:])
@@ -214,7 +214,7 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
 
 
 def _target_array(target, like: Tensor) -> np.ndarray:
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.array if isinstance(target, Tensor) else np.asarray(target)
     return t.astype(like.dtype, copy=False) if t.dtype.kind in "fb" else t
 
 
@@ -234,7 +234,7 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
     """
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target.array if isinstance(target, Tensor) else target)
     if input.ndim == 1:
         out = nll_loss(input.unsqueeze(0), t.reshape(1), weight, ignore_index, reduction)
         return out.squeeze(0) if reduction == "none" else out
@@ -316,7 +316,7 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
         out = multi_margin_loss(input.unsqueeze(0), np.asarray(getattr(target, "data", target))
                                 .reshape(1), p, margin, weight, reduction)
         return out.squeeze(0) if reduction == "none" else out
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target.array if isinstance(target, Tensor) else target)
     n, c = input.shape
     if input.ndim != 2 or t.shape != (n,):
         raise ShapeError(f"multi_margin_loss: expected input (N, C) and target (N,), got "

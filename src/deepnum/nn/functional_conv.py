@@ -220,19 +220,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input of shape {tuple(input.shape)}")
         if training and num_batches_tracked is not None:
-            num_batches_tracked.data += 1
+            num_batches_tracked.array += 1
         if momentum is None and num_batches_tracked is not None:
-            momentum = 1.0 / max(int(num_batches_tracked.data), 1)
+            momentum = 1.0 / max(int(num_batches_tracked.array), 1)
         update = training and running_mean is not None
         args = (input,) if weight is None else (input, weight, bias)
         return norm_ops.BatchNorm.apply(
             *args, eps=eps, momentum=0.1 if momentum is None else momentum,
-            running_mean=running_mean.data if update else None,
-            running_var=running_var.data if update and running_var is not None else None)
+            running_mean=running_mean.array if update else None,
+            running_var=running_var.array if update and running_var is not None else None)
     shape = (1, c) + (1,) * (input.ndim - 2)
     dtype = input.dtype
-    invstd = (1.0 / np.sqrt(running_var.data + eps)).astype(dtype).reshape(shape)
-    out = (input - Tensor._wrap(running_mean.data.astype(dtype).reshape(shape))) \
+    invstd = (1.0 / np.sqrt(running_var.array + eps)).astype(dtype).reshape(shape)
+    out = (input - Tensor._wrap(running_mean.array.astype(dtype).reshape(shape))) \
         * Tensor._wrap(invstd)
     if weight is not None:
         out = out * weight.reshape(shape) + bias.reshape(shape)

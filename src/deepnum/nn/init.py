@@ -40,7 +40,7 @@ def _fans(t: Tensor) -> tuple[int, int]:
 
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
-    t.data[...] = values
+    t.array[...] = values
     return t
 
 
@@ -53,7 +53,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 
 def constant_(t: Tensor, value: float) -> Tensor:
-    t.data[...] = value
+    t.array[...] = value
     return t
 
 

@@ -33,7 +33,7 @@ class Linear(Module):
         init.default_weight_and_bias_(self.weight, self.bias)
 
     def _check(self, x: Tensor) -> None:
-        shape = x.data.shape  # not x.shape: this runs for every batch, and at one sample it shows
+        shape = x.array.shape  # not x.shape: this runs for every batch, and at one sample it shows
         if not shape or shape[-1] != self.in_features:
             raise F.shape_error(self, f"input of shape (*, {self.in_features})", shape)
 

@@ -44,7 +44,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     _check("huber_loss", input, target, reduction, delta, "delta")
     error = input - target
     size = error.abs()
-    loss = where(size.data < delta, 0.5 * error * error, delta * (size - 0.5 * delta))
+    loss = where(size.array < delta, 0.5 * error * error, delta * (size - 0.5 * delta))
     return _reduced(loss, reduction)
 
 
@@ -56,7 +56,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     size = error.abs()
     if beta == 0:
         return _reduced(size, reduction)
-    loss = where(size.data < beta, (0.5 / beta) * error * error, size - 0.5 * beta)
+    loss = where(size.array < beta, (0.5 / beta) * error * error, size - 0.5 * beta)
     return _reduced(loss, reduction)
 
 

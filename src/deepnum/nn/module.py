@@ -26,7 +26,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad: bool = True):
-        array = data.data if isinstance(data, Tensor) else data
+        array = data.array if isinstance(data, Tensor) else data
         super().__init__(array, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -125,7 +125,7 @@ class Module:
                     yield (f"{module_name}.{name}" if module_name else name), b
 
     def num_parameters(self, trainable_only: bool = False) -> int:
-        return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only)
+        return sum(p.array.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # --------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> Module:
@@ -141,7 +141,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -157,8 +157,8 @@ class Module:
     def astype(self, dtype) -> Module:
         """Cast every floating parameter and buffer in place (``model.double()`` in PyTorch)."""
         for t in list(self.parameters()) + [b for _, b in self.named_buffers()]:
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t.array.dtype.kind == "f":
+                t.array = t.array.astype(dtype)
         return self
 
     def double(self) -> Module:
@@ -179,7 +179,7 @@ class Module:
 
     def state_dict(self) -> OrderedDict:
         """Name -> ndarray for every parameter and buffer, with PyTorch's names and layouts."""
-        return OrderedDict((name, t.data) for name, t in self.named_state())
+        return OrderedDict((name, t.array) for name, t in self.named_state())
 
     def load_state_dict(self, state_dict, strict: bool = True):
         """Copy arrays into this module's parameters and buffers, checking names and shapes.
@@ -199,19 +199,20 @@ class Module:
                 continue
             value = state_dict[key]
             if isinstance(value, Tensor):
-                value = value.data
+                value = value.array
             elif hasattr(value, "detach"):
                 value = value.detach().cpu().numpy()
             value = np.asarray(value)
             if value.dtype.kind not in "fiub":
                 raise TypeError(f"{type(self).__name__}.load_state_dict: '{key}' holds "
                                 f"{value.dtype} values, not numbers")
-            if value.shape != t.data.shape:
+            if value.shape != t.array.shape:
                 raise ShapeError(f"{type(self).__name__}.load_state_dict: '{key}' has shape "
-                                 f"{value.shape} in the state dict but {t.data.shape} in the model")
+                                 f"{value.shape} in the state dict but {t.array.shape} in the "
+                                 f"model")
             values[key] = value
         for key, value in values.items():
-            own[key].data[...] = value
+            own[key].array[...] = value
         return missing, unexpected
 
     # --------------------------------------------------------------- printing

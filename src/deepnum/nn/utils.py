@@ -66,7 +66,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         raise ValueError(f"clip_grad_norm_: max_norm must be a non-negative number, "
                          f"got {max_norm!r}")
     norm_type = float(norm_type)
-    grads = [p.grad.data for p in _tensors(parameters) if p.grad is not None]
+    grads = [p.grad.array for p in _tensors(parameters) if p.grad is not None]
     if not grads:
         return Tensor._wrap(np.asarray(0.0, dtype=np.float32))
     dtype = grads[0].dtype
@@ -91,4 +91,4 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
                          f"got {clip_value!r}")
     for p in _tensors(parameters):
         if p.grad is not None:
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            np.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)

@@ -30,7 +30,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:  # the sums exist from the start, as in PyTorch
             for p in group["params"]:
                 self.state[id(p)] = dict(step=0, sum=np.full_like(
-                    p.data, group["initial_accumulator_value"]))
+                    p.array, group["initial_accumulator_value"]))
 
     def required_state(self, group: dict) -> tuple[str, ...]:
         return ("step", "sum")
@@ -42,12 +42,12 @@ class Adagrad(Optimizer):
             for p, g, state in self._params_with_grad(group):
                 if not state:  # a group added after construction
                     start = group["initial_accumulator_value"]
-                    state.update(step=0, sum=np.full_like(p.data, start))
+                    state.update(step=0, sum=np.full_like(p.array, start))
                 if group["maximize"]:
                     g = -g
                 if group["weight_decay"]:
-                    g = g + group["weight_decay"] * p.data             # L2 penalty's gradient
+                    g = g + group["weight_decay"] * p.array             # L2 penalty's gradient
                 state["step"] += 1
                 clr = lr / (1 + (state["step"] - 1) * group["lr_decay"])  # decayed learning rate
                 state["sum"] += g * g                                  # G = G + g^2
-                p.data -= clr * g / (np.sqrt(state["sum"]) + eps)      # w -= lr_t g / (sqrt(G)+eps)
+                p.array -= clr * g / (np.sqrt(state["sum"]) + eps)    # w -= lr_t g / (sqrt(G)+eps)

@@ -51,22 +51,22 @@ class Adam(Optimizer):
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
             for p, g, state in self._params_with_grad(group):
                 if not state:
-                    state.update(step=0, exp_avg=np.zeros_like(p.data),
-                                 exp_avg_sq=np.zeros_like(p.data))
+                    state.update(step=0, exp_avg=np.zeros_like(p.array),
+                                 exp_avg_sq=np.zeros_like(p.array))
                     if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                        state["max_exp_avg_sq"] = np.zeros_like(p.array)
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 state["step"] += 1
                 t = state["step"]
-                if use_kernel and fits_kernel(p.data, g, m, v):
-                    self._kernel_step(group, p.data, g, state, t)
+                if use_kernel and fits_kernel(p.array, g, m, v):
+                    self._kernel_step(group, p.array, g, state, t)
                     continue
                 if group["maximize"]:
                     g = -g
                 if wd and self.decoupled_weight_decay:
-                    p.data *= 1 - lr * wd                          # AdamW: w <- w (1 - lr wd)
+                    p.array *= 1 - lr * wd                          # AdamW: w <- w (1 - lr wd)
                 elif wd:
-                    g = g + wd * p.data                            # Adam: L2 penalty's gradient
+                    g = g + wd * p.array                            # Adam: L2 penalty's gradient
                 m *= b1
                 m += (1 - b1) * g                                  # m = b1 m + (1 - b1) g
                 v *= b2
@@ -76,7 +76,7 @@ class Adam(Optimizer):
                     v = state["max_exp_avg_sq"]                    # v = max of all v so far
                 step_size = lr / (1 - b1**t)                       # lr / (1 - b1^t): m_hat
                 denom = np.sqrt(v) / math.sqrt(1 - b2**t) + eps    # sqrt(v_hat) + eps
-                p.data -= step_size * m / denom                    # w -= lr m_hat / denom
+                p.array -= step_size * m / denom                    # w -= lr m_hat / denom
 
     def _kernel_step(self, group: dict, p, g, state: dict, t: int) -> None:
         """The update above in one compiled pass, its scalars cast to the weights' precision

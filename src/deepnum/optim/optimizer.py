@@ -86,7 +86,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
 
     def step(self):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -94,7 +94,7 @@ class Optimizer:
     def _params_with_grad(self, group: dict):
         for p in group["params"]:
             if p.grad is not None:
-                yield p, p.grad.data, self.state.setdefault(id(p), {})
+                yield p, p.grad.array, self.state.setdefault(id(p), {})
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict:
@@ -172,15 +172,15 @@ class Optimizer:
                 raise ValueError(f"{name}: unknown buffer {key!r} for {label} (a "
                                  f"{type(self).__name__} keeps {sorted(self.state_kinds)})")
             if isinstance(value, Tensor):
-                value = value.data
+                value = value.array
             if kind == "param":
                 if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
                     raise ValueError(f"{name}: {key} of {label} must be a numeric array, got "
                                      f"{_describe(value)}")
-                if value.shape != p.data.shape:
+                if value.shape != p.array.shape:
                     raise ValueError(f"{name}: {key} of {label} has shape {value.shape}, but the "
-                                     f"parameter has shape {p.data.shape}")
-                checked[key] = np.array(value, dtype=p.data.dtype, order="C")
+                                     f"parameter has shape {p.array.shape}")
+                checked[key] = np.array(value, dtype=p.array.dtype, order="C")
             else:  # a step count
                 if isinstance(value, np.ndarray) and value.size == 1:
                     value = value.item()

@@ -36,15 +36,15 @@ class RMSprop(Optimizer):
             lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
             for p, g, state in self._params_with_grad(group):
                 if not state:
-                    state.update(step=0, square_avg=np.zeros_like(p.data))
+                    state.update(step=0, square_avg=np.zeros_like(p.array))
                     if mu > 0:
-                        state["momentum_buffer"] = np.zeros_like(p.data)
+                        state["momentum_buffer"] = np.zeros_like(p.array)
                     if group["centered"]:
-                        state["grad_avg"] = np.zeros_like(p.data)
+                        state["grad_avg"] = np.zeros_like(p.array)
                 if group["maximize"]:
                     g = -g
                 if group["weight_decay"]:
-                    g = g + group["weight_decay"] * p.data       # L2 penalty's gradient
+                    g = g + group["weight_decay"] * p.array       # L2 penalty's gradient
                 state["step"] += 1
                 s = state["square_avg"]
                 s *= alpha
@@ -60,6 +60,6 @@ class RMSprop(Optimizer):
                     b = state["momentum_buffer"]
                     b *= mu
                     b += g / avg                                 # b = mu b + g / avg
-                    p.data -= lr * b                             # w -= lr b
+                    p.array -= lr * b                             # w -= lr b
                 else:
-                    p.data -= lr * g / avg                       # w -= lr g / avg
+                    p.array -= lr * g / avg                       # w -= lr g / avg

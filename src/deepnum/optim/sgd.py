@@ -33,16 +33,16 @@ class SGD(Optimizer):
                                              group["maximize"])
             for p, g, state in self._params_with_grad(group):
                 v = state.get("momentum_buffer") if mu else None
-                if use_kernel and v is not None and fits_kernel(p.data, g, v):
+                if use_kernel and v is not None and fits_kernel(p.array, g, v):
                     # the scalars in the weights' precision, where NumPy would cast them
                     scalars = map(g.dtype.type, (lr, mu, 1 - dampening, wd))
-                    _sgd_momentum_kernel(*flat(p.data, g, v), *scalars, bool(dampening),
+                    _sgd_momentum_kernel(*flat(p.array, g, v), *scalars, bool(dampening),
                                          nesterov, maximize)
                     continue
                 if maximize:
                     g = -g
                 if wd:
-                    g = g + wd * p.data                      # L2 penalty's gradient
+                    g = g + wd * p.array                      # L2 penalty's gradient
                 if mu:
                     if v is None:
                         v = state["momentum_buffer"] = g.copy()  # first step: v = g
@@ -50,7 +50,7 @@ class SGD(Optimizer):
                         v *= mu                                  # v = mu v + (1 - d) g, in place
                         v += (1 - dampening) * g if dampening else g
                     g = g + mu * v if nesterov else v
-                p.data -= lr * g
+                p.array -= lr * g
 
 
 @jit.kernel("p[n] g[n] v[n]")

@@ -54,7 +54,7 @@ def _raw(points, grid: np.ndarray) -> np.ndarray:
 
 
 def _output_map(model, points, settings: dict) -> dict:
-    out = model(Tensor._wrap(_raw(points, grid_points(OUTPUT_GRID)))).data.astype(np.float64)
+    out = model(Tensor._wrap(_raw(points, grid_points(OUTPUT_GRID)))).array.astype(np.float64)
     if points.task == "regression":
         channels = [_signed_bytes(out[:, 0])]
     else:
@@ -80,22 +80,22 @@ def _neuron_maps(model, points) -> list[dict]:
         if isinstance(module, PointFeatures):
             # Every feature, used or not, so the page can show what switching one on would add.
             every = PointFeatures(tuple(FEATURE_FUNCTIONS), module.offset, module.scale)
-            scaled = every(raw).data / np.array([feature_range(n) for n in every.names],
+            scaled = every(raw).array / np.array([feature_range(n) for n in every.names],
                                                 np.float32)
             columns.append({"kind": "features", "names": list(every.names),
                             "maps": _maps(scaled)})
         elif i == len(modules) - 1:
-            columns.append({"kind": "output", "maps": _maps(x.data)})
+            columns.append({"kind": "output", "maps": _maps(x.array)})
         elif not isinstance(module, (nn.Linear, nn.Dropout)):
             columns.append({"kind": "hidden", "activation": type(module).__name__,
-                            "maps": _maps(x.data)})
+                            "maps": _maps(x.array)})
     return columns
 
 
 def _weights(model) -> list[dict]:
     """Each Linear layer's weight (out x in) and bias, rounded for a short JSON answer."""
-    return [{"weight": np.round(m.weight.data.astype(np.float64), 4).tolist(),
-             "bias": np.round(m.bias.data.astype(np.float64), 4).tolist()}
+    return [{"weight": np.round(m.weight.array.astype(np.float64), 4).tolist(),
+             "bias": np.round(m.bias.array.astype(np.float64), 4).tolist()}
             for m in model if isinstance(m, nn.Linear)]
 
 

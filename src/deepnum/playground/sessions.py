@@ -158,7 +158,7 @@ class Session:
         """The network's raw outputs (logits or values) for raw points (N, 2)."""
         with self.lock, no_grad():
             self.model.eval()
-            out = self.model(Tensor._wrap(np.asarray(points, dtype=np.float32))).data
+            out = self.model(Tensor._wrap(np.asarray(points, dtype=np.float32))).array
             self.model.train()
         return out
 

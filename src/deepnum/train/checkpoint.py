@@ -78,8 +78,8 @@ def load_checkpoint(path, schema: dict | None = None) -> dict:
 
 def _pack(value, key: str, arrays: dict):
     """Replace arrays by references ``{"__array__": key}`` and make the rest JSON-safe."""
-    if hasattr(value, "_ctx") and hasattr(value, "data"):  # a Tensor
-        value = value.data
+    if hasattr(value, "_ctx") and hasattr(value, "array"):  # a Tensor
+        value = value.array
     if isinstance(value, np.ndarray):
         name = f"{len(arrays)}:{key}"  # numbered, so no two paths can collide
         arrays[name] = value

@@ -22,7 +22,7 @@ from deepnum.tensor import Tensor
 
 
 def _targets(target) -> np.ndarray:
-    return np.asarray(target.data if isinstance(target, Tensor) else target)
+    return np.asarray(target.array if isinstance(target, Tensor) else target)
 
 
 def margin_loss(logits: Tensor, target, margin: float = 0.0) -> Tensor:
@@ -53,7 +53,7 @@ def cross_entropy_loss(logits: Tensor, target) -> Tensor:
 def mse_loss(outputs: Tensor, target) -> Tensor:
     """Square loss; (N,) targets are matched to a model's (N, 1) output."""
     t = _targets(target)
-    if outputs.shape != t.shape and outputs.data.size == t.size:
+    if outputs.shape != t.shape and outputs.array.size == t.size:
         t = t.reshape(outputs.shape)
     return F.mse_loss(outputs, Tensor._wrap(t.astype(outputs.dtype, copy=False)))
 

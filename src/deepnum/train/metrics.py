@@ -14,7 +14,7 @@ import numpy as np
 
 
 def _array(x) -> np.ndarray:
-    return np.asarray(x.data if hasattr(x, "_ctx") else x)
+    return np.asarray(x.array if hasattr(x, "_ctx") else x)
 
 
 def predicted_classes(outputs) -> np.ndarray:

@@ -80,8 +80,8 @@ def plot_confusion_matrix(cm, path, class_names=None, title: str = "Confusion ma
 def first_layer_weights(model) -> np.ndarray:
     """The first weight matrix or kernel: (units, inputs) for Linear, (out, in, kh, kw) for conv."""
     for name, p in model.named_parameters():
-        if name.endswith("weight") and p.data.ndim >= 2:
-            return p.data
+        if name.endswith("weight") and p.array.ndim >= 2:
+            return p.array
     raise ValueError(f"{type(model).__name__} has no weight matrix to draw")
 
 

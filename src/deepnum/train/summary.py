@@ -115,10 +115,10 @@ def summary(model, input_shape, dtype=np.float32) -> ModelSummary:
         model.train(was_training)
     rows = []
     for name, module in model.named_modules():
-        own = sum(p.data.size for p in module._parameters.values() if p is not None)
+        own = sum(p.array.size for p in module._parameters.values() if p is not None)
         rows.append(SummaryRow(name, type(module).__name__, name.count(".") + bool(name),
                                shapes.get(id(module), "(not called)"), own))
     params = list(model.parameters())
-    return ModelSummary(rows, input_shape, sum(p.data.size for p in params),
-                        sum(p.data.size for p in params if p.requires_grad),
-                        sum(p.data.nbytes for p in params))
+    return ModelSummary(rows, input_shape, sum(p.array.size for p in params),
+                        sum(p.array.size for p in params if p.requires_grad),
+                        sum(p.array.nbytes for p in params))

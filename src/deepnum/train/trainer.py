@@ -161,10 +161,10 @@ class Trainer:
             self.optimizer.step()
             self.step += 1
             n = len(y)
-            total_loss += float(loss.data) * n
+            total_loss += float(loss.array) * n
             seen += n
             for metric in self.metrics:
-                metric.update(outputs.data, y.data)
+                metric.update(outputs.array, y.array)
             chain.on_train_batch_end(batch, self._logs(total_loss / seen))
         self.epoch_seconds = time.perf_counter() - start
         return self._logs(total_loss / max(seen, 1))
@@ -174,16 +174,16 @@ class Trainer:
 
     def _check_finite(self, loss: Tensor, batch: int) -> None:
         """Stop before a non-finite update reaches the weights, naming where it came from."""
-        loss_ok = bool(np.isfinite(loss.data).all())
+        loss_ok = bool(np.isfinite(loss.array).all())
         first_bad = None
         for p in self.model.parameters():
-            if p.grad is not None and not _all_finite(p.grad.data):
+            if p.grad is not None and not _all_finite(p.grad.array):
                 first_bad = self._names.get(id(p), "?")
                 break
         if loss_ok and first_bad is None:
             return
         where = f"epoch {self.epoch + 1}, step {self.step + 1} (batch {batch + 1} of the epoch)"
-        what = f"the loss is {float(loss.data)}" if not loss_ok else "the loss is finite"
+        what = f"the loss is {float(loss.array)}" if not loss_ok else "the loss is finite"
         grad = (f"first parameter with a non-finite gradient: '{first_bad}'" if first_bad
                 else "all gradients are finite")
         raise DivergenceError(f"training diverged at {where}: {what}; {grad}. The weights were "
@@ -193,14 +193,14 @@ class Trainer:
         if not (self.l1 or self.l2):
             return
         for p in self.model.parameters():
-            if p.grad is None or p.data.ndim < 2:
+            if p.grad is None or p.array.ndim < 2:
                 continue
             extra = 0
             if self.l1:
-                extra = extra + self.l1 * np.sign(p.data)
+                extra = extra + self.l1 * np.sign(p.array)
             if self.l2:
-                extra = extra + (2 * self.l2) * p.data
-            p.grad.data = p.grad.data + extra.astype(p.grad.data.dtype)
+                extra = extra + (2 * self.l2) * p.array
+            p.grad.array = p.grad.array + extra.astype(p.grad.array.dtype)
 
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, data, batch_size: int = 256) -> dict:
@@ -214,10 +214,10 @@ class Trainer:
             with no_grad():
                 for x, y in loader:
                     outputs = self.model(x)
-                    total += float(self.loss_fn(outputs, y).data) * len(y)
+                    total += float(self.loss_fn(outputs, y).array) * len(y)
                     seen += len(y)
                     for metric in metrics:
-                        metric.update(outputs.data, y.data)
+                        metric.update(outputs.array, y.array)
         finally:
             self.model.train(was_training)
         return {"loss": total / max(seen, 1), **{m.name: m.result() for m in metrics}}
@@ -289,12 +289,13 @@ def _fresh(metric):
 
 def predict(model, x, batch_size: int = 256) -> np.ndarray:
     """Model outputs for ``x`` (array or Tensor), in eval mode and batches, as an ndarray."""
-    x = np.asarray(x.data if isinstance(x, Tensor) else x)
+    x = np.asarray(x.array if isinstance(x, Tensor) else x)
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            chunks = [model(Tensor(x[i:i + batch_size])).data for i in range(0, len(x), batch_size)]
+            chunks = [model(Tensor(x[i:i + batch_size])).array
+                      for i in range(0, len(x), batch_size)]
     finally:
         model.train(was_training)
     return np.concatenate(chunks) if chunks else np.empty((0,))
