@@ -1,4 +1,8 @@
-"""Ways to make a tensor: from data, filled, ranged or random (from deepnum's seeded generator)."""
+"""Ways to make a tensor: from data, filled, ranged or random (from deepnum's seeded generator,
+or a ``generator=``), with PyTorch's signatures (``dtype=``, ``device=``, ``requires_grad=``).
+
+>>> dn.zeros(2, 3), dn.full((2,), 7), dn.arange(5), dn.randn(4, 4, dtype=dn.float64)
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ import threading
 
 import numpy as np
 
+from deepnum import device as devices
+from deepnum import dtypes
 from deepnum.errors import DeepnumError
-from deepnum.random import get_rng
-from deepnum.tensor import DEFAULT_DTYPE, Tensor
+from deepnum.random import rng_of
+from deepnum.tensor import Tensor, _as_array
 
 
 def _shape(shape) -> tuple:
@@ -48,8 +54,8 @@ class allocation_budget:  # noqa: N801 - used like a function: with allocation_b
         return False
 
 
-def _allocate(make, shape, dtype):
-    """Run ``make(shape, dtype)`` after charging the budget (if one is set) for its size."""
+def _charge(shape):
+    """``shape``, after charging the budget (if one is set) for its number of elements."""
     if _budget.left is not None:
         shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
         if any(not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
@@ -59,63 +65,227 @@ def _allocate(make, shape, dtype):
             raise BudgetExceeded(f"allocating {size:,} numbers for shape {shape} goes beyond "
                                  f"the budget ({_budget.left:,} left)")
         _budget.left -= size
-    return make(shape, dtype=dtype)
+    return shape
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor from an array, list or number (float32 unless float64 data is given)."""
+def _allocate(make, shape, dtype):
+    """``make(shape, dtype=dtype)`` within the budget."""
+    return make(_charge(shape), dtype=dtype)
+
+
+def _dtype(dtype, default=None) -> np.dtype:
+    """A NumPy dtype from a deepnum/NumPy dtype, or the default floating type for None."""
+    if dtype is None:
+        return dtypes.default_float() if default is None else default
+    return dtypes.as_dtype(dtype).numpy
+
+
+def _make(array: np.ndarray, requires_grad: bool, device) -> Tensor:
+    devices.check(device)
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor (a copy) from an array, list or number: floats take the default floating
+    type, ints int64, and arrays keep theirs (as ``torch.tensor``)."""
     if isinstance(data, Tensor):
         data = data.array
-    return Tensor(np.array(data, dtype=dtype) if dtype is not None else data,
-                  requires_grad=requires_grad)
+    array = np.array(_as_array(data, None if dtype is None else _dtype(dtype)), copy=True)
+    return _make(array, requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like :func:`tensor`, sharing memory where it can (a tensor or an array of that dtype)."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    devices.check(device)
+    return Tensor._wrap(_as_array(data, None if dtype is None else _dtype(dtype)))
+
+
+asarray = as_tensor
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
     """Share the array's memory, keep its dtype (as ``torch.from_numpy``)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     return Tensor._wrap(array)
 
 
-def empty(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    """Uninitialised memory of that shape (layers fill it in ``reset_parameters``)."""
-    return Tensor(_allocate(np.empty, _shape(shape), dtype), requires_grad=requires_grad)
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
 
 
-def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    return Tensor(_allocate(np.zeros, _shape(shape), dtype), requires_grad=requires_grad)
+def numel(input: Tensor) -> int:
+    return input.numel()
 
 
-def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    return Tensor(_allocate(np.ones, _shape(shape), dtype), requires_grad=requires_grad)
+def empty(*shape, dtype=None, device=None, requires_grad: bool = False, out=None,
+          layout=None, pin_memory=False, memory_format=None) -> Tensor:
+    """Memory of that shape (zeros here, for reproducibility; layers fill it in
+    ``reset_parameters``)."""
+    return _make(_allocate(np.zeros, _shape(shape), _dtype(dtype)), requires_grad, device)
 
 
-def full(shape, value, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    array = _allocate(np.empty, shape, dtype)
-    array.fill(value)
-    return Tensor(array, requires_grad=requires_grad)
+def zeros(*shape, dtype=None, device=None, requires_grad: bool = False, out=None,
+          layout=None) -> Tensor:
+    return _make(_allocate(np.zeros, _shape(shape), _dtype(dtype)), requires_grad, device)
 
 
-def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros_like(t.array), requires_grad=requires_grad)
+def ones(*shape, dtype=None, device=None, requires_grad: bool = False, out=None,
+         layout=None) -> Tensor:
+    return _make(_allocate(np.ones, _shape(shape), _dtype(dtype)), requires_grad, device)
 
 
-def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones_like(t.array), requires_grad=requires_grad)
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False,
+         out=None, layout=None) -> Tensor:
+    if dtype is None:  # the value decides, as in PyTorch: full((2,), 7) is int64
+        dtype = dtypes.result_type(fill_value)
+    array = _allocate(np.empty, tuple(size) if isinstance(size, (tuple, list)) else (size,),
+                      _dtype(dtype))
+    array.fill(fill_value)
+    return _make(array, requires_grad, device)
 
 
-def eye(n: int, dtype=DEFAULT_DTYPE) -> Tensor:
-    return Tensor(np.eye(n, dtype=dtype))
+def _like(t: Tensor, dtype):
+    return t.array.dtype if dtype is None else _dtype(dtype)
 
 
-def arange(*args, dtype=None) -> Tensor:
-    return Tensor(np.arange(*args, dtype=dtype))
+def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    return zeros(input.shape, dtype=_like(input, dtype), device=device,
+                 requires_grad=requires_grad)
 
 
-def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    return zeros(input.shape, dtype=_like(input, dtype), device=device,
+                 requires_grad=requires_grad)
+
+
+def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    return ones(input.shape, dtype=_like(input, dtype), device=device,
+                requires_grad=requires_grad)
+
+
+def full_like(input: Tensor, fill_value, dtype=None, device=None,
+              requires_grad: bool = False, memory_format=None) -> Tensor:
+    return full(input.shape, fill_value, dtype=_like(input, dtype), device=device,
+                requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad, device)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """[start, end) by step: int64 when all three are integers, else the default float."""
+    if end is None:
+        start, end = 0, start
+    numbers_ = [x.item() if isinstance(x, Tensor) else x for x in (start, end, step)]
+    if dtype is None:
+        dtype = np.int64 if all(isinstance(x, (int, np.integer)) for x in numbers_) else None
+    return _make(np.arange(*numbers_, dtype=_dtype(dtype)), requires_grad, device)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(np.linspace(start, end, steps, dtype=np.float64).astype(_dtype(dtype)),
+                 requires_grad, device)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(np.logspace(start, end, steps, base=base).astype(_dtype(dtype)),
+                 requires_grad, device)
+
+
+def _random_dtype(dtype) -> np.dtype:
+    dt = _dtype(dtype)
+    if dt.kind != "f":
+        raise RuntimeError(f"expected a floating point dtype for a random tensor, got {dt}")
+    return dt
+
+
+def _draw_dtype(dt: np.dtype):
+    """NumPy draws float32 or float64 directly; float16 is drawn in float64 and rounded."""
+    return dt if dt in (np.float32, np.float64) else np.float64
+
+
+def rand(*shape, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
-    return Tensor(get_rng().random(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+    dt = _random_dtype(dtype)
+    array = rng_of(generator).random(_charge(_shape(shape)), dtype=_draw_dtype(dt))
+    return _make(array.astype(dt, copy=False), requires_grad, device)
 
 
-def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+def randn(*shape, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
-    return Tensor(get_rng().standard_normal(_shape(shape), dtype=dtype),
-                  requires_grad=requires_grad)
+    dt = _random_dtype(dtype)
+    array = rng_of(generator).standard_normal(_charge(_shape(shape)), dtype=_draw_dtype(dt))
+    return _make(array.astype(dt, copy=False), requires_grad, device)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers uniform on [low, high) (``randint(high, size)`` too), int64 by default."""
+    if size is None:
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    array = rng_of(generator).integers(low, high, size=_charge(tuple(size)))
+    return _make(array.astype(_dtype(dtype, np.dtype(np.int64))), requires_grad, device)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(rng_of(generator).permutation(n).astype(_dtype(dtype, np.dtype(np.int64))),
+                 requires_grad, device)
+
+
+def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return rand(input.shape, dtype=_like(input, dtype), device=device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return randn(input.shape, dtype=_like(input, dtype), device=device,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
+    return randint(low, high, input.shape, dtype=_like(input, dtype), device=device)
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    probabilities = input.array if p is None else np.full(input.shape, p)
+    draws = rng_of(generator).random(input.shape) < probabilities
+    return Tensor._wrap(draws.astype(input.array.dtype))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator=None) -> Tensor:
+    """Indices drawn with the probabilities in each row of ``input`` (weights, not normalised)."""
+    rng = rng_of(generator)
+    rows = input.array.reshape(-1, input.shape[-1]).astype(np.float64)
+    picks = [rng.choice(len(r), size=num_samples, replace=replacement, p=r / r.sum())
+             for r in rows]  # one draw per distribution, not per element
+    out = np.asarray(picks, dtype=np.int64)
+    return Tensor._wrap(out.reshape(input.shape[:-1] + (num_samples,)))
+
+
+def normal(mean, std, size=None, *, generator=None) -> Tensor:
+    rng = rng_of(generator)
+    m = mean.array if isinstance(mean, Tensor) else mean
+    s = std.array if isinstance(std, Tensor) else std
+    shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    dtype = like.array.dtype if like is not None else dtypes.default_float()
+    return Tensor._wrap(rng.normal(m, s, size=shape).astype(dtype))

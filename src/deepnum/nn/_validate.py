@@ -20,8 +20,18 @@ def probability(layer: str, name: str, value) -> float:
     return float(value)
 
 
+def integer(layer: str, name: str, value, allow_none: bool = False):
+    """Any integer (dims may be negative), or None where PyTorch allows it."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise ValueError(f"{layer}: {name} must be an integer, got {value!r}")
+    return int(value)
+
+
 def non_negative(layer: str, name: str, value) -> float:
-    if not isinstance(value, numbers.Real) or value < 0:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0 \
+            or value == float("inf"):
         raise ValueError(f"{layer}: {name} must be a non-negative number, got {value!r}")
     return float(value)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from deepnum.creation import empty
 from deepnum.nn import functional as F
 from deepnum.nn import init
-from deepnum.nn._validate import non_negative, positive_int
+from deepnum.nn._validate import integer, non_negative, positive_int
 from deepnum.nn.module import Module, Parameter
-from deepnum.tensor import DEFAULT_DTYPE, Tensor
+from deepnum.tensor import Tensor
 
 
 class ReLU(Module):
@@ -34,9 +34,9 @@ class Tanh(Module):
 class Softmax(Module):
     """p_i = e^{z_i} / sum_j e^{z_j} over ``dim``."""
 
-    def __init__(self, dim: int = -1):
+    def __init__(self, dim: int | None = None):
         super().__init__()
-        self.dim = dim
+        self.dim = integer(type(self).__name__, "dim", dim, allow_none=True)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softmax(x, self.dim)
@@ -151,14 +151,15 @@ class Maxout(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2, bias: bool = True,
-                 dtype=DEFAULT_DTYPE):
+                 device=None, dtype=None):
         super().__init__()
         self.in_features = positive_int("Maxout", "in_features", in_features)
         self.out_features = positive_int("Maxout", "out_features", out_features)
         self.pieces = positive_int("Maxout", "pieces", pieces)
         rows = out_features * pieces
-        self.weight = Parameter(empty(rows, in_features, dtype=dtype))
-        self.register_parameter("bias", Parameter(empty(rows, dtype=dtype)) if bias else None)
+        factory = dict(dtype=dtype, device=device)
+        self.weight = Parameter(empty(rows, in_features, **factory))
+        self.register_parameter("bias", Parameter(empty(rows, **factory)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

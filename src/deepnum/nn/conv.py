@@ -20,7 +20,7 @@ from deepnum.nn import init
 from deepnum.nn._validate import positive_int
 from deepnum.nn.functional_conv import conv_padding, pair
 from deepnum.nn.module import Module, Parameter
-from deepnum.tensor import DEFAULT_DTYPE, Tensor
+from deepnum.tensor import Tensor
 
 
 def _positive_pair(layer: str, name: str, value, allow_zero: bool = False) -> tuple[int, int]:
@@ -38,7 +38,7 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 dtype=DEFAULT_DTYPE):
+                 device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
         self.in_channels = positive_int(name, "in_channels", in_channels)
@@ -68,9 +68,9 @@ class _ConvNd(Module):
                 self.padding = self.padding[1:]
         self.padding_mode = padding_mode
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(empty(shape, dtype=dtype))
+        self.weight = Parameter(empty(shape, dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype))
+            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -17,7 +17,7 @@ from deepnum.functions import where
 from deepnum.nn import init
 from deepnum.nn._validate import positive_int
 from deepnum.nn.module import Module, Parameter
-from deepnum.tensor import DEFAULT_DTYPE, Tensor
+from deepnum.tensor import Tensor
 
 
 def _check_padding_idx(num_embeddings: int, padding_idx):
@@ -58,12 +58,12 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 dtype=DEFAULT_DTYPE):
+                 device=None, dtype=None):
         super().__init__()
         self.num_embeddings = positive_int("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = positive_int("Embedding", "embedding_dim", embedding_dim)
         self.padding_idx = _check_padding_idx(num_embeddings, padding_idx)
-        self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
+        self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype, device=device))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

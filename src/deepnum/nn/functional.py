@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepnum import functions
 from deepnum.errors import ShapeError
 from deepnum.functions import where
-from deepnum.ops import elementwise, linalg, reduce
+from deepnum.ops import elementwise, linalg
 from deepnum.ops import loss as loss_ops
 from deepnum.random import get_rng
 from deepnum.tensor import Tensor
@@ -68,14 +69,31 @@ def tanh(x: Tensor) -> Tensor:
     return elementwise.Tanh.apply(x)
 
 
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
+def _softmax_dim(name: str, x: Tensor, dim):
+    """PyTorch's implicit dim (with its warning) when none is given: 0 for 0-, 1- and 3-D
+    inputs, else 1."""
+    if dim is not None:
+        return dim
+    import warnings
+
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  f"to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """p_i = e^{z_i} / sum_j e^{z_j}, computed after subtracting max z so e^z cannot overflow."""
-    return reduce.Softmax.apply(x, axis=dim)
+    return functions.softmax(input, _softmax_dim("softmax", input, dim), dtype=dtype)
 
 
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """log p_i = z_i - log sum_j e^{z_j}, stable (never log 0)."""
-    return reduce.LogSoftmax.apply(x, axis=dim)
+    return functions.log_softmax(input, _softmax_dim("log_softmax", input, dim), dtype=dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """softmax(-z): weights that favour the smallest entries."""
+    return softmax(-input, _softmax_dim("softmin", input, dim), dtype=dtype)
 
 
 def step(x: Tensor) -> Tensor:
@@ -138,7 +156,7 @@ def maxout(x: Tensor, pieces: int, dim: int = 1) -> Tensor:
     if x.ndim == 0 or x.shape[dim] % pieces:
         raise shape_error("maxout", f"axis {dim} divisible by pieces={pieces}", x.shape)
     grouped = x.reshape(x.shape[:dim] + (x.shape[dim] // pieces, pieces) + x.shape[dim + 1:])
-    return grouped.max(dim + 1)
+    return grouped.amax(dim + 1)
 
 
 # ---------------------------------------------------------------------------- dropout

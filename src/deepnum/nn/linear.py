@@ -5,9 +5,9 @@ from __future__ import annotations
 from deepnum.creation import empty
 from deepnum.nn import functional as F
 from deepnum.nn import init
-from deepnum.nn._validate import positive_int
+from deepnum.nn._validate import integer, positive_int
 from deepnum.nn.module import Module, Parameter
-from deepnum.tensor import DEFAULT_DTYPE, Tensor
+from deepnum.tensor import Tensor
 
 
 class Linear(Module):
@@ -19,12 +19,12 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype=DEFAULT_DTYPE):
+                 device=None, dtype=None):
         super().__init__()
         self.in_features = positive_int("Linear", "in_features", in_features)
         self.out_features = positive_int("Linear", "out_features", out_features)
-        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
-        self.bias = Parameter(empty(out_features, dtype=dtype)) if bias else None
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=device))
+        self.bias = Parameter(empty(out_features, dtype=dtype, device=device)) if bias else None
         if not bias:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -63,7 +63,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim = integer("Flatten", "start_dim", start_dim)
+        self.end_dim = integer("Flatten", "end_dim", end_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.flatten(self.start_dim, self.end_dim)

@@ -23,7 +23,7 @@ from deepnum.creation import ones, zeros
 from deepnum.nn import functional as F
 from deepnum.nn._validate import non_negative, positive_int
 from deepnum.nn.module import Module, Parameter
-from deepnum.tensor import DEFAULT_DTYPE, Tensor
+from deepnum.tensor import Tensor
 
 
 class _BatchNorm(Module):
@@ -31,7 +31,7 @@ class _BatchNorm(Module):
     ndims = (2, 3)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=DEFAULT_DTYPE):
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
         self.num_features = positive_int(name, "num_features", num_features)
@@ -45,14 +45,14 @@ class _BatchNorm(Module):
         self.momentum = None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         if affine:
-            self.weight = Parameter(ones(num_features, dtype=dtype))
-            self.bias = Parameter(zeros(num_features, dtype=dtype))
+            self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype))
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
         else:
             self.register_buffer("running_mean", None)

@@ -31,7 +31,7 @@ from deepnum.nn import init
 from deepnum.nn._validate import one_of, positive_int, probability
 from deepnum.nn.module import Module, Parameter
 from deepnum.ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
-from deepnum.tensor import DEFAULT_DTYPE, Tensor
+from deepnum.tensor import Tensor
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -45,17 +45,19 @@ def _uniform_all(module: Module) -> None:
 
 # ============================================================================ cells
 class _CellBase(Module):
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, dtype):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, dtype,
+                 device=None):
         super().__init__()
+        factory = dict(dtype=dtype, device=device)
         name = type(self).__name__
         self.input_size = positive_int(name, "input_size", input_size)
         self.hidden_size = positive_int(name, "hidden_size", hidden_size)
         self.bias = bool(bias)
-        self.weight_ih = Parameter(empty(gates * hidden_size, input_size, dtype=dtype))
-        self.weight_hh = Parameter(empty(gates * hidden_size, hidden_size, dtype=dtype))
+        self.weight_ih = Parameter(empty(gates * hidden_size, input_size, **factory))
+        self.weight_hh = Parameter(empty(gates * hidden_size, hidden_size, **factory))
         if bias:
-            self.bias_ih = Parameter(empty(gates * hidden_size, dtype=dtype))
-            self.bias_hh = Parameter(empty(gates * hidden_size, dtype=dtype))
+            self.bias_ih = Parameter(empty(gates * hidden_size, **factory))
+            self.bias_hh = Parameter(empty(gates * hidden_size, **factory))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -96,9 +98,9 @@ class RNNCell(_CellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", dtype=DEFAULT_DTYPE):
+                 nonlinearity: str = "tanh", device=None, dtype=None):
         nonlinearity = one_of("RNNCell", "nonlinearity", nonlinearity, ("tanh", "relu"))
-        super().__init__(input_size, hidden_size, bias, 1, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, dtype, device)
         self.nonlinearity = nonlinearity
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -124,8 +126,8 @@ class LSTMCell(_CellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 dtype=DEFAULT_DTYPE):
-        super().__init__(input_size, hidden_size, bias, 4, dtype)
+                 device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, dtype, device)
 
     def forward(self, x: Tensor, hx: tuple | None = None) -> tuple[Tensor, Tensor]:
         x, states, batched = self._prepare(x, hx)
@@ -150,8 +152,8 @@ class GRUCell(_CellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 dtype=DEFAULT_DTYPE):
-        super().__init__(input_size, hidden_size, bias, 3, dtype)
+                 device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, dtype, device)
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, states, batched = self._prepare(x, hx)
@@ -172,7 +174,8 @@ class _RNNBase(Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, nonlinearity: str = "tanh", dtype=DEFAULT_DTYPE):
+                 bidirectional: bool = False, nonlinearity: str = "tanh", dtype=None,
+                 device=None):
         super().__init__()
         name = type(self).__name__
         self.input_size = positive_int(name, "input_size", input_size)
@@ -184,16 +187,17 @@ class _RNNBase(Module):
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
         gates = _GATES[self.mode] * hidden_size
+        factory = dict(dtype=dtype, device=device)
         for layer in range(num_layers):
             layer_in = input_size if layer == 0 else hidden_size * self.num_directions
             for suffix in self._suffixes(layer):
                 setattr(self, f"weight_ih{suffix}",
-                        Parameter(empty(gates, layer_in, dtype=dtype)))
+                        Parameter(empty(gates, layer_in, **factory)))
                 setattr(self, f"weight_hh{suffix}",
-                        Parameter(empty(gates, hidden_size, dtype=dtype)))
+                        Parameter(empty(gates, hidden_size, **factory)))
                 if bias:
-                    setattr(self, f"bias_ih{suffix}", Parameter(empty(gates, dtype=dtype)))
-                    setattr(self, f"bias_hh{suffix}", Parameter(empty(gates, dtype=dtype)))
+                    setattr(self, f"bias_ih{suffix}", Parameter(empty(gates, **factory)))
+                    setattr(self, f"bias_hh{suffix}", Parameter(empty(gates, **factory)))
         self.reset_parameters()
 
     def _suffixes(self, layer: int) -> list[str]:
@@ -303,9 +307,9 @@ class RNN(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, dtype=DEFAULT_DTYPE):
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, nonlinearity, dtype)
+                         bidirectional, nonlinearity, dtype, device)
 
 
 class LSTM(_RNNBase):
@@ -321,9 +325,9 @@ class LSTM(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype=DEFAULT_DTYPE):
+                 device=None, dtype=None):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, "tanh", dtype)
+                         bidirectional, "tanh", dtype, device)
 
 
 class GRU(_RNNBase):
@@ -337,6 +341,6 @@ class GRU(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype=DEFAULT_DTYPE):
+                 device=None, dtype=None):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, "tanh", dtype)
+                         bidirectional, "tanh", dtype, device)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.autograd import Function
+from deepnum.ops import constant
 
 
 class CrossEntropy(Function):
@@ -14,6 +15,8 @@ class CrossEntropy(Function):
     and its gradient is the lecture's p - q (scaled by the weights), with q the smoothed target.
     'mean' divides by the summed weight of the non-ignored targets, as torch.nn.CrossEntropyLoss.
     """
+
+    saves = ()
 
     def forward(self, logits, target=None, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean"):
@@ -73,6 +76,24 @@ class CrossEntropy(Function):
             g = g / self.denominator
         return grad * g
 
+    def vjp(self, g):
+        from deepnum.ops.reduce import Softmax
+
+        p = Softmax.apply(self.parents[0], axis=1)
+        n, c = p.shape
+        onehot = np.zeros((n, c), dtype=p.array.dtype)
+        onehot[np.arange(n), self.safe] = 1
+        if self.plain:
+            return (p - constant(onehot)) * (g / n)
+        grad = (p - constant(onehot)) * constant(((1 - self.eps) * self.w_y)[:, None])
+        if self.eps:
+            w = self.weight
+            smooth = p * c - 1 if w is None else p * float(w.sum()) - constant(w)
+            grad = grad + smooth * constant((self.eps / c) * self.valid[:, None].astype(p.dtype))
+        if self.reduction == "none":
+            return grad * g.unsqueeze(1)
+        return grad * (g / float(self.denominator) if self.reduction == "mean" else g)
+
 
 class BinaryCrossEntropy(Function):
     """Elementwise -(t log y + (1 - t) log(1 - y)) of probabilities y, with each log clamped at
@@ -80,6 +101,8 @@ class BinaryCrossEntropy(Function):
 
     The gradient is (y - t) / (y (1 - y)), its denominator kept >= 1e-12 (PyTorch's EPSILON).
     """
+
+    saves = (0,)
 
     def forward(self, y, t):
         if y.size and (y.min() < 0 or y.max() > 1):
@@ -95,3 +118,8 @@ class BinaryCrossEntropy(Function):
         y = self.y
         denominator = np.maximum((1 - y) * y, np.asarray(1e-12, dtype=y.dtype))
         return g * (y - self.t) / denominator, None
+
+    def vjp(self, g):
+        y, t = self.parents
+        denominator = ((1 - y) * y).clamp(min=1e-12)
+        return g * (y - t) / denominator, None

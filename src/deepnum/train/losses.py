@@ -33,7 +33,7 @@ def margin_loss(logits: Tensor, target, margin: float = 0.0) -> Tensor:
     true_score = (logits * Tensor._wrap(one_hot)).sum(1)
     shifted = logits + Tensor._wrap((margin * (1 - one_hot)).astype(logits.dtype)) if margin \
         else logits
-    return F.relu(shifted.max(1) - true_score).mean()
+    return F.relu(shifted.amax(1) - true_score).mean()
 
 
 def perceptron_loss(logits: Tensor, target) -> Tensor:

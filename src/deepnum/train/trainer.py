@@ -272,6 +272,8 @@ class Trainer:
         self.epoch, self.step = epoch, step
         self.stop_training = bool(state.get("stop_training", False))
         for callback, entry in zip(callbacks, state.get("callbacks", [])):
+            if not isinstance(entry["state"], dict):
+                raise ValueError(f"the state of callback {entry['class']!r} is not a dict")
             if entry["class"] == type(callback).__name__:
                 callback.load_state_dict(entry["state"])
         if callbacks and len(self.history.epoch) != epoch:

@@ -1,0 +1,37 @@
+"""Reverse-mode automatic differentiation, as ``torch.autograd``.
+
+* :mod:`~deepnum.autograd.function`: ``Function``, the node of the graph (deepnum's primitives
+  and users' own functions), with the in-place version checks;
+* :mod:`~deepnum.autograd.engine`: ``backward`` and ``grad`` (also of gradients:
+  ``create_graph=True``);
+* :mod:`~deepnum.autograd.grad_mode`: ``no_grad``, ``enable_grad``, ``set_grad_enabled``,
+  ``inference_mode``.
+
+>>> x = dn.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward(); x.grad          # tensor([2., 4.])
+"""
+
+from deepnum.autograd.engine import backward, grad
+from deepnum.autograd.function import Function, FunctionCtx
+from deepnum.autograd.grad_mode import (
+    _grad_mode,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+
+def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802
+    """Deprecated (as in PyTorch since 0.4): a Variable is a Tensor. Returns ``data`` itself,
+    marked ``requires_grad`` if asked."""
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
+
+
+__all__ = ["Function", "FunctionCtx", "Variable", "backward", "enable_grad", "grad",
+           "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
+           "set_grad_enabled", "_grad_mode"]

@@ -1,0 +1,444 @@
+"""Elementwise functions of tensors and numbers (``dn.add``, ``dn.exp``, ``dn.where`` ...), with
+PyTorch's type promotion: the operands are cast to ``dtypes.result_type`` first (a recorded,
+differentiable cast), then the op runs on one dtype. Comparisons and logical functions give
+boolean tensors outside the graph.
+
+>>> dn.add(x, y, alpha=2)          # x + 2 y
+>>> dn.tensor([1, 2]) + 0.5        # tensor([1.5, 2.5]), float32
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+
+import numpy as np
+
+from deepnum import dtypes
+from deepnum.ops import elementwise as ew
+from deepnum.ops import unary
+from deepnum.ops.movement import Cast
+from deepnum.tensor import Tensor, _as_array
+
+
+def as_tensor_like(x, like: Tensor | None = None) -> Tensor:
+    """A Tensor for ``x``; a Python number takes ``like``'s dtype when that keeps its category."""
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and isinstance(x, numbers.Number):
+        return Tensor._wrap(np.asarray(x, dtype=dtypes.result_type(like, x)))
+    return Tensor._wrap(_as_array(x))
+
+
+def _cast(t: Tensor, dtype: np.dtype) -> Tensor:
+    return t if t.array.dtype == dtype else Cast.apply(t, dtype=dtype)
+
+
+def promote(a, b) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors of their PyTorch result type (no cast when they agree)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.array.dtype is b.array.dtype:  # the hot path: no promotion needed
+            return a, b
+        dtype = dtypes.result_type(a, b)
+        return _cast(a, dtype), _cast(b, dtype)
+    if isinstance(a, Tensor) and isinstance(b, numbers.Number):
+        dtype = a.array.dtype if _keeps(a.array.dtype, b) else dtypes.result_type(a, b)
+        return _cast(a, dtype), Tensor._wrap(np.asarray(b, dtype=dtype))
+    if isinstance(b, Tensor) and isinstance(a, numbers.Number):
+        dtype = b.array.dtype if _keeps(b.array.dtype, a) else dtypes.result_type(a, b)
+        return Tensor._wrap(np.asarray(a, dtype=dtype)), _cast(b, dtype)
+    a = a if isinstance(a, Tensor) else Tensor._wrap(_as_array(a))
+    b = b if isinstance(b, Tensor) else Tensor._wrap(_as_array(b))
+    return promote(a, b)
+
+
+def _keeps(dtype: np.dtype, number) -> bool:
+    """Whether a Python number leaves a tensor's dtype as it is (same or lower category)."""
+    kind = dtype.kind
+    if kind in "fc":
+        return True
+    if isinstance(number, (builtins.bool, np.bool_)):
+        return True
+    if kind in "iu":
+        return isinstance(number, numbers.Integral)
+    return False  # a bool tensor with an int or float
+
+
+def _floating(t: Tensor) -> Tensor:
+    """Integer and bool inputs of a floating function (exp, sqrt, /) become the default float."""
+    return t if t.array.dtype.kind in "fc" else Cast.apply(t, dtype=dtypes.default_float())
+
+
+def _unary_input(x) -> Tensor:
+    return _floating(x if isinstance(x, Tensor) else Tensor._wrap(_as_array(x)))
+
+
+# ---------------------------------------------------------------------------- arithmetic
+def add(input, other, *, alpha=1, out=None):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _out(ew.Add.apply(*promote(input, other)), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _out(ew.Sub.apply(*promote(input, other)), out)
+
+
+subtract = sub
+
+
+def mul(input, other, *, out=None):
+    return _out(ew.Mul.apply(*promote(input, other)), out)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """True division (integers give the default float, as PyTorch); ``rounding_mode`` 'floor'
+    or 'trunc' rounds the quotient."""
+    a, b = promote(input, other)
+    if rounding_mode is None:
+        return _out(ew.Div.apply(_floating(a), _floating(b)), out)
+    if rounding_mode not in ("floor", "trunc"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found '{rounding_mode}'")
+    if a.array.dtype.kind in "iub":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.floor_divide(a.array, b.array) if rounding_mode == "floor" else (
+                np.trunc(a.array / b.array).astype(a.array.dtype))
+        return _out(Tensor._wrap(q), out)
+    return _out(unary.Rounding.apply(ew.Div.apply(a, b), mode=rounding_mode), out)
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other):
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other):
+    """a - floor(a / b) b (the sign of b, as Python's % and torch.remainder)."""
+    a, b = promote(input, other)
+    if a.array.dtype.kind in "iub":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return Tensor._wrap(np.mod(a.array, b.array))
+    return a - unary.Rounding.apply(ew.Div.apply(a, b), mode="floor") * b
+
+
+fmod = remainder
+
+
+def pow(input, exponent):  # noqa: A001 - PyTorch's name
+    if isinstance(input, Tensor) and isinstance(exponent, numbers.Number) \
+            and not isinstance(exponent, builtins.bool):
+        if input.array.dtype.kind in "iub" and isinstance(exponent, builtins.float):
+            input = _floating(input)
+        if input.array.dtype.kind in "iu" and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return ew.PowScalar.apply(input, exponent=exponent)
+    a, b = promote(input, exponent)
+    return ew.Pow.apply(a, b)
+
+
+def neg(input):
+    return ew.Neg.apply(_tensor(input))
+
+
+negative = neg
+
+
+def abs(input):  # noqa: A001
+    return ew.Abs.apply(_tensor(input))
+
+
+absolute = abs
+
+
+def square(input):
+    return mul(input, input)
+
+
+def reciprocal(input):
+    return div(1.0, _unary_input(input))
+
+
+def lerp(input, end, weight):
+    """input + weight (end - input)."""
+    return add(input, mul(weight, sub(end, input)))
+
+
+def _tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor._wrap(_as_array(x))
+
+
+def _out(result: Tensor, out) -> Tensor:
+    """``out=``: write the result into that tensor (as PyTorch), outside autograd."""
+    if out is None:
+        return result
+    if result.requires_grad and out.requires_grad:
+        raise RuntimeError("functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if out.array.shape != result.array.shape:  # PyTorch resizes out to the result's shape
+        out.array = np.empty(result.array.shape, dtype=out.array.dtype)
+    np.copyto(out.array, result.array, casting="same_kind")
+    (out if out._base is None else out._base)._version += 1
+    return out
+
+
+# ---------------------------------------------------------------------------- exp, log, ...
+def exp(input):
+    return ew.Exp.apply(_unary_input(input))
+
+
+def exp2(input):
+    return pow(2.0, _unary_input(input))
+
+
+def expm1(input):
+    return unary.Expm1.apply(_unary_input(input))
+
+
+def log(input):
+    return ew.Log.apply(_unary_input(input))
+
+
+def log2(input):
+    return log(input) * (1 / np.log(2))
+
+
+def log10(input):
+    return log(input) * (1 / np.log(10))
+
+
+def log1p(input):
+    return unary.Log1p.apply(_unary_input(input))
+
+
+def sqrt(input):
+    return ew.Sqrt.apply(_unary_input(input))
+
+
+def rsqrt(input):
+    return div(1.0, sqrt(input))
+
+
+def sin(input):
+    return unary.Sin.apply(_unary_input(input))
+
+
+def cos(input):
+    return unary.Cos.apply(_unary_input(input))
+
+
+def tan(input):
+    return unary.Tan.apply(_unary_input(input))
+
+
+def asin(input):
+    return unary.Asin.apply(_unary_input(input))
+
+
+def acos(input):
+    return unary.Acos.apply(_unary_input(input))
+
+
+def atan(input):
+    return unary.Atan.apply(_unary_input(input))
+
+
+arcsin, arccos, arctan = asin, acos, atan
+
+
+def atan2(input, other):
+    a, b = promote(_unary_input(input), other)
+    return unary.Atan2.apply(_floating(a), _floating(b))
+
+
+arctan2 = atan2
+
+
+def sinh(input):
+    return unary.Sinh.apply(_unary_input(input))
+
+
+def cosh(input):
+    return unary.Cosh.apply(_unary_input(input))
+
+
+def tanh(input):
+    return ew.Tanh.apply(_unary_input(input))
+
+
+def sigmoid(input):
+    return ew.Sigmoid.apply(_unary_input(input))
+
+
+def relu(input):
+    return ew.ReLU.apply(_tensor(input))
+
+
+def erf(input):
+    return unary.Erf.apply(_unary_input(input))
+
+
+def sign(input):
+    return ew.Sign.apply(_tensor(input))
+
+
+def _rounding(mode):
+    def rounding(input, decimals: int = 0):
+        t = _tensor(input)
+        if t.array.dtype.kind in "iub":
+            return t.clone()
+        return unary.Rounding.apply(t, mode=mode, decimals=decimals)
+
+    rounding.__name__ = mode
+    rounding.__doc__ = f"{mode} of each element; its gradient is 0, as in PyTorch."
+    return rounding
+
+
+floor, ceil, round, trunc = (_rounding(m) for m in ("floor", "ceil", "round", "trunc"))  # noqa: A001
+fix = trunc
+
+
+def frac(input):
+    return sub(input, trunc(input))
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Each element into [min, max]; the gradient passes where it was inside (bounds included).
+    The bounds may be numbers or tensors."""
+    t = _tensor(input)
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = t if min is None else maximum(t, min)
+        return out if max is None else minimum(out, max)
+    return ew.Clip.apply(t, low=min, high=max)
+
+
+clip = clamp
+
+
+def maximum(input, other):
+    """Elementwise max; on ties the gradient goes half to each side, as torch.maximum."""
+    a, b = promote(input, other)
+    if a.array.dtype.kind in "iub":
+        return Tensor._wrap(np.maximum(a.array, b.array))
+    return (where(a.array > b.array, a, b) + where(a.array < b.array, b, a)) * 0.5
+
+
+def minimum(input, other):
+    a, b = promote(input, other)
+    if a.array.dtype.kind in "iub":
+        return Tensor._wrap(np.minimum(a.array, b.array))
+    return -maximum(-a, -b)
+
+
+def where(condition, input=None, other=None):
+    """Elements of ``input`` where ``condition`` holds, of ``other`` elsewhere (gradient to
+    both); with only a condition, the indices where it holds (as torch.where)."""
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    if input is None and other is None:
+        return tuple(Tensor._wrap(i) for i in np.nonzero(cond))
+    a, b = promote(input, other)
+    return ew.Where.apply(a, b, condition=cond.astype(builtins.bool, copy=False))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return unary.NanToNum.apply(_tensor(input), nan=nan, posinf=posinf, neginf=neginf)
+
+
+# ---------------------------------------------------------------------------- no gradient
+def compare(op, a, b) -> Tensor:
+    a_array = a.array if isinstance(a, Tensor) else np.asarray(a)
+    b_array = b.array if isinstance(b, Tensor) else b
+    return Tensor._wrap(np.asarray(op(a_array, b_array)))
+
+
+def logical_op(op, a, b) -> Tensor:
+    x, y = promote(a, b)
+    if x.array.dtype.kind in "fc":
+        raise TypeError(f"{op.__name__} is only for integer and boolean tensors, got {x.dtype}")
+    return Tensor._wrap(op(x.array, y.array))
+
+
+def bitwise_not(input) -> Tensor:
+    t = _tensor(input)
+    if t.array.dtype.kind in "fc":
+        raise TypeError(f"~ (bitwise_not) is only for integer and boolean tensors, got {t.dtype}")
+    return Tensor._wrap(np.invert(t.array))
+
+
+def logical_not(input) -> Tensor:
+    return Tensor._wrap(np.logical_not(_tensor(input).array))
+
+
+def logical_and(input, other) -> Tensor:
+    return Tensor._wrap(np.logical_and(_tensor(input).array, _tensor(other).array))
+
+
+def logical_or(input, other) -> Tensor:
+    return Tensor._wrap(np.logical_or(_tensor(input).array, _tensor(other).array))
+
+
+def logical_xor(input, other) -> Tensor:
+    return Tensor._wrap(np.logical_xor(_tensor(input).array, _tensor(other).array))
+
+
+def isnan(input) -> Tensor:
+    return Tensor._wrap(np.isnan(_tensor(input).array))
+
+
+def isinf(input) -> Tensor:
+    return Tensor._wrap(np.isinf(_tensor(input).array))
+
+
+def isfinite(input) -> Tensor:
+    return Tensor._wrap(np.isfinite(_tensor(input).array))
+
+
+def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> Tensor:
+    return Tensor._wrap(np.isclose(_tensor(input).array, _tensor(other).array, rtol, atol,
+                                   equal_nan))
+
+
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> builtins.bool:
+    return builtins.bool(np.allclose(_tensor(input).array, _tensor(other).array, rtol, atol,
+                                     equal_nan))
+
+
+def equal(input, other) -> builtins.bool:
+    a, b = _tensor(input).array, _tensor(other).array
+    return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
+
+
+def eq(input, other):
+    return compare(np.equal, input, other)
+
+
+def ne(input, other):
+    return compare(np.not_equal, input, other)
+
+
+def lt(input, other):
+    return compare(np.less, input, other)
+
+
+def le(input, other):
+    return compare(np.less_equal, input, other)
+
+
+def gt(input, other):
+    return compare(np.greater, input, other)
+
+
+def ge(input, other):
+    return compare(np.greater_equal, input, other)
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne

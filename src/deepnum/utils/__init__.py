@@ -1,0 +1,1 @@
+"""Utilities shaped like ``torch.utils``: ``hooks`` (handles) and, in time, ``data``."""
