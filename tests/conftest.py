@@ -25,13 +25,13 @@ def rng():
     return np.random.default_rng(0)
 
 
-@pytest.fixture(params=["numpy", "jit"])
+@pytest.fixture(params=["reference", "numpy", "jit"])
 def kernels(request):
-    """Run the test once on the pure-NumPy path and once with the compiled kernels (Numba)."""
-    use_jit = request.param == "jit"
-    if use_jit and not jit.available():
+    """Run the test on the reference ops (speed wing off), on the speed wing's NumPy path, and
+    with its compiled kernels (Numba)."""
+    if request.param == "jit" and not jit.available():
         pytest.skip("Numba is not installed")
-    with kernels_on(use_jit):
+    with kernels_on({"reference": "reference", "numpy": False, "jit": True}[request.param]):
         yield request.param
 
 

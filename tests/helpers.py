@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 import deepnum as dn
-from deepnum import jit
+from deepnum import fast, jit
 
 TOLERANCE = {np.float64: dict(rtol=1e-6, atol=1e-9), np.float32: dict(rtol=1e-4, atol=1e-5)}
 
@@ -58,11 +58,39 @@ def copy_module_weights(ours, theirs) -> None:
 
 
 @contextlib.contextmanager
-def kernels_on(flag: bool = True):
-    """Run the block with deepnum's compiled kernels on (or off), then restore the setting."""
-    before = jit.enabled()
-    jit.enable(flag)
+def kernels_on(flag=True):
+    """Run the block with the speed wing on and its compiled kernels on (True) or off (False),
+    or the wing off ("reference": every op's reference path); then restore the settings."""
+    before = jit.enabled(), fast.enabled()
+    fast.enable(flag != "reference")
+    jit.enable(flag is True)
     try:
         yield
     finally:
-        jit.enable(before)
+        jit.enable(before[0])
+        fast.enable(before[1])
+
+
+def conv2d_relu(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """relu(conv2d(...)) as the fusion plan runs it (the speed wing's fused op where it has one)."""
+    from deepnum.nn.functional_conv import conv2d_with
+
+    op = fast.choose(("conv2d", "relu"), batch=x.shape[0] if x.ndim == 4 else 1)
+    if op == ("conv2d", "relu"):
+        return dn.nn.functional.relu(dn.nn.functional.conv2d(x, weight, bias, stride, padding,
+                                                             dilation, groups))
+    return conv2d_with(op, x, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d_relu_max_pool2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+                           pool_kernel_size=2, pool_stride=None, pool_padding=0,
+                           pool_dilation=1):
+    """max_pool2d(relu(conv2d(...))) as the fusion plan runs it."""
+    from deepnum.nn.fusion import _conv_relu_pool
+
+    conv = dn.nn.Conv2d(weight.shape[1] * groups, weight.shape[0], weight.shape[2:], stride,
+                        padding, dilation, groups, bias=bias is not None,
+                        dtype=weight.dtype)
+    conv.weight, conv.bias = weight, bias  # the given tensors, so their gradients are filled
+    pool = dn.nn.MaxPool2d(pool_kernel_size, pool_stride, pool_padding, pool_dilation)
+    return _conv_relu_pool(x, conv, dn.nn.ReLU(), pool)

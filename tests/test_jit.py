@@ -102,14 +102,14 @@ def _f(*shape, dtype=np.float32):
 
 def _kernel_calls():
     """(kernel, arguments that fit it, what to break) for every compiled kernel in deepnum."""
-    from deepnum.ops import conv_kernels, pool
-    from deepnum.optim import adam, sgd
+    from deepnum.fast import conv_kernels, pool
+    from deepnum.fast import optim as updates
 
     s = np.float32(0.5)
     one_d = (_f(8), _f(8), _f(8))
     pool_geometry = (2, 2, 2, 2, 0, 0, 1, 1)
-    yield (sgd._sgd_momentum_kernel, one_d + (s, s, s, s, False, False, False), 2, _f(4))
-    yield (adam._adam_kernel, (_f(8),) * 5 + (s,) * 9 + (False,) * 4, 4, _f(7))
+    yield (updates._sgd_momentum_kernel, one_d + (s, s, s, s, False, False, False), 2, _f(4))
+    yield (updates._adam_kernel, (_f(8),) * 5 + (s,) * 9 + (False,) * 4, 4, _f(7))
     yield (conv_kernels.bias_relu, (_f(3, 10), _f(3), True, True, s), 1, _f(2))
     yield (conv_kernels.relu_grad, (_f(3, 10), _f(3, 10), _f(3, 10), s, s), 2, _f(3, 9))
     yield (conv_kernels.col2im, (_f(2, 3, 3, 4, 4, 5), _f(2, 6, 6, 5), 1, 1, 1, 1, 0, 0), 1,

@@ -87,7 +87,7 @@ from deepnum.random import (
 )
 # Bound eagerly: a lazy __getattr__ would be shadowed by the submodule of that name once imported.
 from deepnum.gradcheck import GradcheckError, gradcheck
-from deepnum import jit
+from deepnum.fast import jit
 
 __version__ = "0.2.0"
 

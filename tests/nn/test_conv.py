@@ -6,14 +6,14 @@ import torch
 
 import deepnum as dn
 import deepnum.nn as nn
-from deepnum.ops import conv as conv_ops
+from deepnum import fast
 from tests.helpers import assert_close, check_against_torch, copy_module_weights, kernels_on
 
 
 @pytest.fixture(autouse=True)
 def _kernels_from_batch_one(monkeypatch):
     """The kernels start at batch 48 (below, NumPy is faster); these tests use small batches."""
-    monkeypatch.setattr(conv_ops, "KERNEL_MIN_BATCH", 1)
+    monkeypatch.setattr(fast, "KERNEL_MIN_BATCH", 1)
 
 
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=3), dict(kernel_size=(3, 2), stride=2,

@@ -64,29 +64,3 @@ def test_linear_shape_error_names_both_shapes():
         F.linear(dn.ones(2, 5), dn.ones(4, 3))
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("x_shape", [(5, 3), (2, 5, 3), (3,)], ids=str)
-def test_linear_relu_against_torch(x_shape, dtype, rng):
-    x, w, b = rng.standard_normal(x_shape), rng.standard_normal((4, 3)), rng.standard_normal(4)
-    check_against_torch(F.linear_relu, lambda x, w, b: TF.relu(TF.linear(x, w, b)), [x, w, b],
-                        dtype)
-    check_against_torch(lambda x, w: F.linear_relu(x, w), lambda x, w: TF.relu(TF.linear(x, w)),
-                        [x, w], dtype)
-
-
-def test_linear_relu_is_bitwise_linear_then_relu(rng):
-    x = dn.tensor(rng.standard_normal((6, 5)).astype(np.float32), requires_grad=True)
-    w = dn.tensor(rng.standard_normal((4, 5)).astype(np.float32), requires_grad=True)
-    w.data[0] = 0.0  # a unit whose pre-activation is exactly 0: ReLU's gradient there is 0
-    b = dn.zeros(4, requires_grad=True)
-    g = rng.standard_normal((6, 4)).astype(np.float32)
-    fused = F.linear_relu(x, w, b)
-    fused.backward(g)
-    grads = [t.grad.numpy().copy() for t in (x, w, b)]
-    for t in (x, w, b):
-        t.grad = None
-    plain = F.relu(F.linear(x, w, b))
-    plain.backward(g)
-    np.testing.assert_array_equal(fused.numpy(), plain.numpy())
-    for got, t in zip(grads, (x, w, b)):
-        np.testing.assert_array_equal(got, t.grad.numpy())

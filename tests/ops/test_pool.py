@@ -7,15 +7,14 @@ import torch.nn.functional as TF
 
 import deepnum as dn
 import deepnum.nn.functional as F
-from deepnum import jit
-from deepnum.ops import conv as conv_ops
+from deepnum import fast, jit
 from tests.helpers import check_against_torch, kernels_on
 
 
 @pytest.fixture(autouse=True)
 def _kernels_from_batch_one(monkeypatch):
     """The kernels start at batch 48 (below, NumPy is faster); these tests use small batches."""
-    monkeypatch.setattr(conv_ops, "KERNEL_MIN_BATCH", 1)
+    monkeypatch.setattr(fast, "KERNEL_MIN_BATCH", 1)
 
 # (shape, kernel, stride, padding)
 POOLS = [

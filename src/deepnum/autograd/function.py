@@ -149,7 +149,10 @@ def _multiple_outputs(fn, cls, inputs, kwargs, results, record):
         fn.versions = tuple(version(t) for t in inputs) if cls.saves is None else tuple(
             version(inputs[i]) for i in cls.saves)
         for index, out in enumerate(outs):
-            if out.array.dtype.kind in "fc":
+            # a view op's outputs need a gradient where their own input does (an identity on
+            # (image, weight) must not make the image's gradient wanted)
+            wanted = inputs[index].requires_grad if cls.view else out.array.dtype.kind in "fc"
+            if wanted:
                 out.requires_grad, out._ctx, out._index = True, fn, index
     fn.num_outputs = len(outs)
     return outs

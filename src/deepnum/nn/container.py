@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from deepnum.nn.activation import ReLU
-from deepnum.nn.conv import Conv2d
-from deepnum.nn.linear import Linear
+from deepnum import fast
+from deepnum.nn import module as module_tree
 from deepnum.nn.module import Module
-from deepnum.nn.pooling import MaxPool2d
-
-_FUSES_RELU = (Linear, Conv2d)  # layers with a _forward_relu (their op with ReLU in place)
 
 
 class Sequential(Module):
@@ -34,30 +30,19 @@ class Sequential(Module):
                                 f"not a Module")
 
     def forward(self, x):
-        # A Linear or Conv2d followed by a ReLU runs as one op (F.linear_relu, F.conv2d_relu:
-        # ReLU in place, no mask array), only for these exact classes and when no one replaced
-        # their forward (as train.summary does to record shapes); the result is the same.
-        # A Conv2d, ReLU, MaxPool2d runs as one op too (F.conv2d_relu_max_pool2d).
-        layer, relu = None, False  # a Linear/Conv2d (and its ReLU) held back: what follows?
-        for module in self._modules.values():
-            if layer is not None:
-                plain = "forward" not in module.__dict__
-                if not relu and type(module) is ReLU and plain:
-                    relu = True
-                    continue
-                if (relu and type(module) is MaxPool2d and plain
-                        and hasattr(layer, "_forward_relu_pool")):
-                    x, layer, relu = layer._forward_relu_pool(x, module), None, False
-                    continue
-                x = layer._forward_relu(x) if relu else layer(x)
-                layer, relu = None, False
-            if type(module) in _FUSES_RELU and "forward" not in module.__dict__:
-                layer = module
-            else:
-                x = module(x)
-        if layer is None:
-            return x
-        return layer._forward_relu(x) if relu else layer(x)
+        # Runs of layers the speed wing computes as one op (Linear, ReLU -> one fused op...)
+        # come from nn.fusion's plan, made once and re-made when modules, hooks or the wing
+        # change; the result is the same as calling each module in turn.
+        key = (module_tree.generation(), fast.generation())
+        cached = self.__dict__.get("_plan")
+        if cached is None or cached[0] != key:
+            from deepnum.nn.fusion import plan
+
+            cached = (key, plan(self._modules.values()))
+            object.__setattr__(self, "_plan", cached)
+        for step in cached[1]:
+            x = step(x)
+        return x
 
     def __getitem__(self, index):
         modules = list(self._modules.values())

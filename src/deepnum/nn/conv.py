@@ -80,7 +80,8 @@ class _ConvNd(Module):
         fan_in = in_channels/groups * kh * kw."""
         init.default_weight_and_bias_(self.weight, self.bias)
 
-    def _check(self, x: Tensor) -> None:
+    def check_input(self, x: Tensor) -> None:
+        """Raise ShapeError naming this layer and both shapes unless x has in_channels."""
         spatial = "H, W" if self.dims == 2 else "L"
         channels = x.shape[-self.dims - 1] if x.ndim > self.dims else None
         if x.ndim not in (self.dims + 1, self.dims + 2) or channels != self.in_channels:
@@ -113,23 +114,9 @@ class Conv2d(_ConvNd):
     dims = 2
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
+        self.check_input(x)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
-
-    def _forward_relu(self, x: Tensor) -> Tensor:
-        """forward(x) followed by a ReLU, in one op: Sequential calls it for Conv2d, ReLU."""
-        self._check(x)
-        return F.conv2d_relu(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                             self.groups)
-
-    def _forward_relu_pool(self, x: Tensor, pool) -> Tensor:
-        """forward(x), a ReLU and the MaxPool2d ``pool``, in one op: Sequential calls it for
-        Conv2d, ReLU, MaxPool2d."""
-        self._check(x)
-        return F.conv2d_relu_max_pool2d(x, self.weight, self.bias, self.stride, self.padding,
-                                        self.dilation, self.groups, pool.kernel_size,
-                                        pool.stride, pool.padding, pool.dilation)
 
 
 class Conv1d(_ConvNd):
@@ -142,6 +129,6 @@ class Conv1d(_ConvNd):
     dims = 1
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
+        self.check_input(x)
         return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)

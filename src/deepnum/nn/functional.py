@@ -46,13 +46,6 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return linalg.Linear.apply(x, weight, bias)
 
 
-def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """relu(x W^T + b) as one op (what Sequential runs for a Linear followed by a ReLU)."""
-    if bias is None:
-        return linalg.LinearReLU.apply(x, weight)
-    return linalg.LinearReLU.apply(x, weight, bias)
-
-
 # ---------------------------------------------------------------------------- activations
 def relu(x: Tensor) -> Tensor:
     """ReLU(z) = max(0, z)."""

@@ -14,15 +14,15 @@ import numbers
 
 import numpy as np
 
+from deepnum import fast
 from deepnum.errors import ShapeError
 from deepnum.ops import conv as conv_ops
-from deepnum.ops import conv_pool as conv_pool_ops
 from deepnum.ops import norm as norm_ops
 from deepnum.ops import pool as pool_ops
 from deepnum.tensor import Tensor
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "conv1d", "conv2d",
-           "conv2d_relu", "conv2d_relu_max_pool2d", "max_pool1d", "max_pool2d"]
+           "max_pool1d", "max_pool2d"]
 
 
 def pair(value, name: str = "argument", layer: str = "conv2d") -> tuple[int, int]:
@@ -77,31 +77,14 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
            dilation=1, groups: int = 1) -> Tensor:
     """out[n, o] = b[o] + sum_c W[o, c] (*) x[n, c]: each of O filters (C/groups x kh x kw) slides
     over the input; one im2col matrix product does every position at once."""
-    return _conv2d(conv_ops.Conv2d, input, weight, bias, stride, padding, dilation, groups)
+    batch = input.shape[0] if input.ndim == 4 else 1
+    op = fast.choose(conv_ops.Conv2d, batch=batch)  # the speed wing's version, where one fits
+    return conv2d_with(op, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv2d_relu(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-                dilation=1, groups: int = 1) -> Tensor:
-    """relu(conv2d(...)) as one op (what Sequential runs for a Conv2d followed by a ReLU)."""
-    return _conv2d(conv_ops.Conv2dReLU, input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv2d_relu_max_pool2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
-                           padding=0, dilation=1, groups: int = 1, pool_kernel_size=2,
-                           pool_stride=None, pool_padding=0, pool_dilation=1) -> Tensor:
-    """max_pool2d(relu(conv2d(...)), pool_kernel_size, pool_stride, ...) (what Sequential runs for
-    Conv2d, ReLU, MaxPool2d): one op with the compiled kernels (batches of 48 and more), else
-    the two ops; the same numbers either way."""
-    if not conv_ops.use_kernels(input.shape[0] if input.ndim == 4 else 1):
-        return max_pool2d(conv2d_relu(input, weight, bias, stride, padding, dilation, groups),
-                          pool_kernel_size, pool_stride, pool_padding, pool_dilation)
-    kernel, pstride, ppad = _pool_args(pool_kernel_size, pool_stride, pool_padding, "max_pool2d")
-    pool = (kernel, pstride, ppad, pair(pool_dilation, "dilation", "max_pool2d"))
-    return _conv2d(conv_pool_ops.Conv2dReLUMaxPool, input, weight, bias, stride, padding,
-                   dilation, groups, pool=pool)
-
-
-def _conv2d(op, input, weight, bias, stride, padding, dilation, groups, **extra) -> Tensor:
+def conv2d_with(op, input, weight, bias, stride, padding, dilation, groups, **extra) -> Tensor:
+    """conv2d's argument handling and checks around the Function ``op`` (the reference, a speed
+    wing's version or a fused one, which take the same arguments)."""
     x, unbatched = _batched(input, 2, "conv2d")
     o, cg, kh, kw = weight.shape
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
@@ -143,7 +126,7 @@ def _height_one(value, name: str, height_value: int):
 
 
 # ---------------------------------------------------------------------------- pooling
-def _pool_args(kernel_size, stride, padding, layer):
+def pool_args(kernel_size, stride, padding, layer):
     kernel = pair(kernel_size, "kernel_size", layer)
     stride = kernel if stride is None or stride == () else pair(stride, "stride", layer)
     return kernel, stride, pair(padding, "padding", layer)
@@ -152,9 +135,10 @@ def _pool_args(kernel_size, stride, padding, layer):
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
     """Keep the largest value of each f x f window (stride s; default s = f)."""
     x, unbatched = _batched(input, 2, "max_pool2d")
-    kernel, stride, padding = _pool_args(kernel_size, stride, padding, "max_pool2d")
-    out = pool_ops.MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
-                                   dilation=pair(dilation, "dilation", "max_pool2d"))
+    kernel, stride, padding = pool_args(kernel_size, stride, padding, "max_pool2d")
+    op = fast.choose(pool_ops.MaxPool2d, batch=x.shape[0])
+    out = op.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                   dilation=pair(dilation, "dilation", "max_pool2d"))
     return out.squeeze(0) if unbatched else out
 
 
@@ -164,7 +148,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     if ceil_mode:
         raise ValueError("avg_pool2d: ceil_mode=True is not supported")
     x, unbatched = _batched(input, 2, "avg_pool2d")
-    kernel, stride, padding = _pool_args(kernel_size, stride, padding, "avg_pool2d")
+    kernel, stride, padding = pool_args(kernel_size, stride, padding, "avg_pool2d")
     out = pool_ops.AvgPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
                                    count_include_pad=count_include_pad,
                                    divisor_override=divisor_override)

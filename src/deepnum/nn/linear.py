@@ -32,19 +32,15 @@ class Linear(Module):
     def reset_parameters(self) -> None:
         init.default_weight_and_bias_(self.weight, self.bias)
 
-    def _check(self, x: Tensor) -> None:
+    def check_input(self, x: Tensor) -> None:
+        """Raise ShapeError naming this layer and both shapes unless x is (*, in_features)."""
         shape = x.array.shape  # not x.shape: this runs for every batch, and at one sample it shows
         if not shape or shape[-1] != self.in_features:
             raise F.shape_error(self, f"input of shape (*, {self.in_features})", shape)
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
+        self.check_input(x)
         return F.linear(x, self.weight, self.bias)
-
-    def _forward_relu(self, x: Tensor) -> Tensor:
-        """forward(x) followed by a ReLU, in one op: Sequential calls it for Linear, ReLU."""
-        self._check(x)
-        return F.linear_relu(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

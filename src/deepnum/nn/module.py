@@ -17,7 +17,21 @@ from collections.abc import Iterator
 import numpy as np
 
 from deepnum.errors import ShapeError
+from deepnum.nn import hooks
 from deepnum.tensor import Tensor
+from deepnum.utils.hooks import RemovableHandle, add_hook
+
+# Bumped whenever a module tree changes shape (a child added or removed, a hook registered or
+# removed, a forward replaced): containers that cache a fusion plan re-plan when it moves.
+_generation = [0]
+
+
+def changed() -> None:
+    _generation[0] += 1
+
+
+def generation() -> int:
+    return _generation[0]
 
 
 class Parameter(Tensor):
@@ -46,9 +60,12 @@ class Module:
         return module
 
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_modules", OrderedDict())
+        for name in ("_parameters", "_buffers", "_modules", "_forward_pre_hooks",
+                     "_forward_hooks", "_backward_hooks", "_backward_pre_hooks"):
+            object.__setattr__(self, name, OrderedDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())
+        object.__setattr__(self, "_has_hooks", False)
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
 
     # --------------------------------------------------------------- registration
@@ -62,11 +79,15 @@ class Module:
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
+            changed()
+        elif name == "forward":  # a replaced forward: containers must not fuse this module
+            changed()
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
+        changed()
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, value: Tensor | None) -> None:
@@ -86,7 +107,45 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._has_hooks:
+            return hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # --------------------------------------------------------------- hooks (see nn/hooks.py)
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` before forward; returning a value replaces the arguments."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` after forward; returning a value replaces the output."""
+        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)``; returning a value replaces grad_output."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend, False)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once the inputs' gradients are known;
+        returning a value replaces grad_input."""
+        return self._add_hook(self._backward_hooks, hook, prepend, False)
+
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """PyTorch's deprecated form; deepnum gives it the full backward hook's semantics."""
+        return self.register_full_backward_hook(hook)
+
+    def _add_hook(self, table, hook, prepend, with_kwargs) -> RemovableHandle:
+        handle = add_hook(table, hook, prepend, on_change=self._hooks_changed)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        return handle
+
+    def _hooks_changed(self) -> None:
+        object.__setattr__(self, "_has_hooks", bool(
+            self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+            or self._backward_pre_hooks))
+        changed()
 
     # --------------------------------------------------------------- traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:

@@ -1,29 +1,18 @@
 """Convolution as one matrix product (im2col), its backward right below.
 
-The lecture's convolution slides each filter over the input and takes, at every position, the sum of
-the products of the filter with the patch under it, over all input channels:
+The lecture's convolution slides each filter over the input and takes, at every position, the sum
+of the products of the filter with the patch under it, over all input channels:
 
     out[n, o, y, x] = b[o] + sum_{c, i, j} W[o, c, i, j] * x_pad[n, c, s*y + d*i, s*x + d*j]
 
 (a 6x6x3 input and two 3x3x3 filters give a 4x4x2 output). Copying every patch into one column of a
-matrix ("im2col") turns all those sums into a single BLAS product, W (O, K) @ cols (K, N*OH*OW),
-with K = C*kh*kw ordered like W's (c, i, j).
+matrix ("im2col") turns all those sums into a single product, W (O, K) @ cols (K, N*OH*OW), with
+K = C*kh*kw ordered like W's (c, i, j). Groups split C and O into G independent blocks: one batched
+product. Backward is two more products, gW = g @ cols^T and gcols = W^T @ g, and "col2im": each
+kernel tap adds its slice of gcols back where it was read.
 
-Layout. Tensors are NCHW as in PyTorch, but the arrays inside are stored batch-last, (C, H, W, N) in
-memory, and shown as NCHW through a transposed *view* (no copy). NumPy pays per inner loop, and a
-kernel tap's view of an image (rows i.., columns j.., every sample) then has inner runs of OW*N
-contiguous numbers instead of OW: the im2col copy, the col2im adds and every pooling tap run ~3x
-faster than in NCHW. The products need no transpose either: the forward's W @ cols lands as
-(O, OH, OW, N), the weight gradient is g (O, OH*OW*N) @ cols^T, and the input gradient's columns
-W^T @ g are added back tap by tap as whole (C, OH, OW, N) blocks. Elementwise ops and pooling keep
-the memory order (NumPy's order="K"), so the next convolution reads its input for free.
-Groups split C and O into G independent blocks: one batched product.
-
-With the compiled kernels (deepnum.jit, :mod:`deepnum.ops.conv_kernels`), the elementwise passes
-run on all cores and the im2col matrix is never stored: each GEMM block of columns is built in a
-small scratch array right before the product reads it from the cache, and backward builds the
-blocks again for the weight gradient (for LeNet's first layer, 10 MB less written and read twice
-per step). The numbers are the same as the NumPy path's, bit for bit.
+This is the reference, written to be read; :mod:`deepnum.fast.conv` computes the same in a memory
+layout and with compiled kernels that run several times faster, and is tested against it.
 """
 
 from __future__ import annotations
@@ -31,26 +20,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from deepnum import jit
 from deepnum.autograd import Function
-from deepnum.ops import conv_kernels as kernels
 
 
 def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
     """Output length along one axis: floor((n + p - d(k-1) - 1) / s) + 1."""
     return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def batch_last_padded(x: np.ndarray, padding) -> np.ndarray:
-    """(N, C, H, W) -> (C, H + pt + pb, W + pl + pr, N) with zeros; a view when there is none."""
-    xt = x.transpose(1, 2, 3, 0)
-    (pt, pb), (pl, pr) = padding
-    if not (pt or pb or pl or pr):
-        return xt
-    c, h, w, n = xt.shape
-    xp = np.zeros((c, h + pt + pb, w + pl + pr, n), dtype=x.dtype)  # calloc: zero pages are free
-    xp[:, pt:pt + h, pl:pl + w] = xt
-    return xp
 
 
 def offset_slices(i: int, j: int, oh: int, ow: int, stride, dilation) -> tuple[slice, slice]:
@@ -60,221 +35,72 @@ def offset_slices(i: int, j: int, oh: int, ow: int, stride, dilation) -> tuple[s
             slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
 
-# Columns per GEMM block. A product with few rows (6 filters x 25 taps) over 100,000 columns runs
-# 2-3x faster in OpenBLAS when cut into blocks whose operands stay in the L2 cache (measured:
-# LeNet's first layer 5.0 -> 1.5 ms forward); long enough blocks cost nothing on other shapes.
-BLOCK = 4096
-
-# The compiled kernels copy one batch run per output pixel: below ~48 samples those runs are too
-# short to beat NumPy's strided copies (measured, LeNet-5 forward on 2 cores: batch 32, 2.0 ms
-# with the kernels vs 1.8 ms; batch 64, 3.2 vs 3.7 ms; batch 1000, 32 vs 74 ms).
-KERNEL_MIN_BATCH = 48
+def zero_pad(x: np.ndarray, padding) -> np.ndarray:
+    """(N, C, H, W) with zeros around: padding is ((top, bottom), (left, right))."""
+    (pt, pb), (pl, pr) = padding
+    if not (pt or pb or pl or pr):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
 
 
-def use_kernels(batch: int) -> bool:
-    """Whether a convolution of this batch size runs the compiled kernels (same numbers)."""
-    return batch >= KERNEL_MIN_BATCH and jit.enabled()
-
-
-class Scratch:
-    """Big scratch arrays (im2col columns and their gradient) kept for the next step.
-
-    A fresh 10 MB array costs ~2,500 page faults the first time it is written, more than the
-    im2col copy itself; reusing the previous step's buffer of the same shape avoids them (measured:
-    a LeNet-5 step goes from ~35 to ~28 ms). At most ``limit`` bytes are kept.
-    """
-
-    def __init__(self, limit: int = 128 * 2**20):
-        self.limit, self.held, self.free = limit, 0, {}
-
-    def take(self, shape: tuple, dtype) -> np.ndarray:
-        try:
-            array = self.free[(shape, np.dtype(dtype))].pop()
-        except (KeyError, IndexError):
-            return np.empty(shape, dtype=dtype)
-        self.held -= array.nbytes
-        return array
-
-    def give(self, array: np.ndarray) -> None:
-        if array.base is None and self.held + array.nbytes <= self.limit:
-            self.free.setdefault((array.shape, array.dtype), []).append(array)
-            self.held += array.nbytes
-
-    def clear(self) -> None:
-        self.free.clear()
-        self.held = 0
-
-
-SCRATCH = Scratch()
-
-
-def _matmul_blocks(a: np.ndarray, blocks, out: np.ndarray) -> np.ndarray:
-    """a (G, R, K) @ b (G, K, M) into out (G, R, M), b given as its column blocks
-    (start, end, block), one product per block."""
-    g, _, k = a.shape
-    for s, e, block in blocks:
-        np.matmul(a, block.reshape(g, k, e - s), out=out[..., s:e])
-    return out
-
-
-def _column_blocks_of(a: np.ndarray):
-    """(start, end, block) for the BLOCK-column blocks of a stored (G, R, M) matrix."""
-    m = a.shape[-1]
-    return ((s, min(s + BLOCK, m), a[..., s:s + BLOCK]) for s in range(0, m, BLOCK))
-
-
-def _matmul_nt_blocks(blocks, b: np.ndarray, rows: int, dtype) -> np.ndarray:
-    """a (G, R, M) @ b (G, S, M)^T -> (G, R, S), a given as its column blocks (start, end, block):
-    the long M axis is summed block by block."""
-    g = b.shape[0]
-    out = np.zeros((g, rows, b.shape[-2]), dtype=dtype)
-    for s, e, block in blocks:
-        out += np.matmul(block.reshape(g, rows, e - s), b[..., s:e].swapaxes(-1, -2))
-    return out
+def im2col(xp: np.ndarray, kernel, out_hw, stride, dilation, groups: int) -> np.ndarray:
+    """Every patch of the padded input as a column: (G, C/G * kh * kw, N * OH * OW)."""
+    n, c, _, _ = xp.shape
+    (kh, kw), (oh, ow) = kernel, out_hw
+    sn, sc, sh, sw = xp.strides
+    # a (N, C, kh, kw, OH, OW) view of the input: element [n, c, i, j, y, x] is
+    # x_pad[n, c, s*y + d*i, s*x + d*j], no copy yet
+    patches = as_strided(xp, (n, c, kh, kw, oh, ow),
+                         (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0],
+                          sw * stride[1]), writeable=False)
+    cg = c // groups
+    patches = patches.reshape(n, groups, cg, kh, kw, oh * ow)
+    return patches.transpose(1, 2, 3, 4, 0, 5).reshape(groups, cg * kh * kw, n * oh * ow)
 
 
 class Conv2d(Function):
     """2-D cross-correlation (what every framework calls convolution) with stride, asymmetric zero
     padding ((top, bottom), (left, right)), dilation and groups. Weight (O, C/G, kh, kw)."""
 
-    relu = False  # Conv2dReLU sets it: max(0, .) fused into the pass that adds the bias
+    saves = (0, 1)
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
         n, c, h, w = x.shape
         o, cg, kh, kw = weight.shape
-        g, og = groups, o // groups
         oh = out_size(h, kh, stride[0], sum(padding[0]), dilation[0])
         ow = out_size(w, kw, stride[1], sum(padding[1]), dilation[1])
-        (pt, pb), (pl, pr) = padding
-        k, m = cg * kh * kw, n * oh * ow
-        self.weight, needs = weight, self.needs_input_grad
-        self.geometry = (x.shape, (c, h + pt + pb, w + pl + pr, n), padding, stride, dilation,
-                         (oh, ow), g)
-        self.cols = self.xt = None
-        out = np.empty((g, og, m), dtype=np.result_type(x, weight))  # (G, Og, OH*OW*N)
-        wmat = weight.reshape(g, og, k)
-        kernel_path = use_kernels(n)
-        if kernel_path:
-            # a batch-first input (the data) is copied batch-last first: the kernel then reads
-            # contiguous runs over the batch (3x faster than gathering across images)
-            xt = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
-            _matmul_blocks(wmat, self._column_blocks(xt), out)
-            if needs and needs[1]:
-                self.xt = xt  # backward builds the columns again, block by block
-        else:
-            xp = batch_last_padded(x, padding)
-            # im2col: a (C, kh, kw, OH, OW, N) window view of the (C, Hp, Wp, N) image, copied once
-            sc, sh, sw, sn = xp.strides
-            windows = as_strided(xp, (c, kh, kw, oh, ow, n),
-                                 (sc, sh * dilation[0], sw * dilation[1], sh * stride[0],
-                                  sw * stride[1], sn), writeable=False)
-            buffer = SCRATCH.take(windows.shape, x.dtype)
-            np.copyto(buffer, windows)
-            _matmul_blocks(wmat, _column_blocks_of(buffer.reshape(g, k, m)), out)
-            if needs and needs[1]:
-                self.cols = buffer  # only the weight gradient reads it; back to SCRATCH in __del__
-            else:
-                SCRATCH.give(buffer)
-        out = out.reshape(o, m)
-        if kernel_path and (bias is not None or self.relu):
-            bias_or_none = np.zeros(o, out.dtype) if bias is None else np.ascontiguousarray(bias)
-            kernels.bias_relu(out, bias_or_none, bias is not None, self.relu, out.dtype.type(0))
-        else:
-            if bias is not None:
-                out += bias[:, None]
-            if self.relu:
-                np.maximum(out, 0, out=out)  # one fresh buffer: safe in place
-        return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
-
-    def _column_blocks(self, xt):
-        """The im2col matrix (C*kh*kw, OH*OW*N) one GEMM block of columns at a time (compiled
-        kernel), each built in the same small scratch array while the product that reads it
-        finds it in the cache: yields (start, end, block). The whole matrix (10 MB for LeNet's
-        first layer at batch 128) is never written, and backward builds the blocks again."""
-        (n, c, _, _), _, padding, stride, dilation, (oh, ow), _ = self.geometry
-        kh, kw = self.weight.shape[2:]
-        rows, m = c * kh * kw, n * oh * ow
-        flat = SCRATCH.take((rows * min(BLOCK, m),), xt.dtype)
-        try:
-            for s in range(0, m, BLOCK):
-                e = min(s + BLOCK, m)
-                block = flat[:rows * (e - s)].reshape(rows, e - s)
-                kernels.im2col_block(xt, block, s, *stride, *dilation, padding[0][0],
-                                     padding[1][0], kh, kw, oh, ow)
-                yield s, e, block
-        finally:
-            SCRATCH.give(flat)
+        self.cols = im2col(zero_pad(x, padding), (kh, kw), (oh, ow), stride, dilation, groups)
+        self.weight, self.x_shape = weight, x.shape
+        self.geometry = (padding, stride, dilation, (oh, ow), groups)
+        wmat = weight.reshape(groups, o // groups, cg * kh * kw)
+        out = np.matmul(wmat, self.cols)                    # (G, O/G, N*OH*OW): the one product
+        out = out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+        if bias is not None:
+            out = out + bias.reshape(1, o, 1, 1)
+        return np.ascontiguousarray(out)
 
     def backward(self, grad):
-        (n, c, h, w), (_, hp, wp, _), padding, stride, dilation, (oh, ow), g = self.geometry
-        weight, needs = self.weight, self.needs_input_grad
+        padding, stride, dilation, (oh, ow), groups = self.geometry
+        (n, c, h, w), weight = self.x_shape, self.weight
         o, cg, kh, kw = weight.shape
-        og, m = o // g, n * oh * ow
-        # (N, O, OH, OW) -> (G, Og, OH*OW*N); no copy when grad is batch-last in memory
-        gmat = grad.transpose(1, 2, 3, 0).reshape(g, og, m)
-        gx = gw = gb = None
-        if len(needs) > 2 and needs[2]:
-            gb = gmat.sum(axis=2).reshape(o)
+        needs = self.needs_input_grad
+        gmat = grad.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * oh * ow)
+        gw = gx = gb = None
         if needs[1]:
-            # (cols @ g^T)^T: the same product as g @ cols^T, but OpenBLAS runs this
-            # orientation ~1.5x faster for few output channels (measured)
-            if self.cols is not None:
-                blocks, dtype = _column_blocks_of(self.cols.reshape(g, -1, m)), self.cols.dtype
-            else:  # the kernel path kept no columns: the same blocks are built again
-                blocks, dtype = self._column_blocks(self.xt), self.xt.dtype
-            gw = _matmul_nt_blocks(blocks, gmat, cg * kh * kw, np.result_type(dtype, gmat))
-            gw = np.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(o, cg, kh, kw)
+            gw = np.matmul(gmat, self.cols.transpose(0, 2, 1)).reshape(o, cg, kh, kw)
+        if len(needs) > 2 and needs[2]:
+            gb = grad.sum(axis=(0, 2, 3))
         if needs[0]:
-            wmat = weight.reshape(g, og, cg * kh * kw)
-            buffer = SCRATCH.take((c, kh, kw, oh, ow, n), grad.dtype)
-            _matmul_blocks(wmat.transpose(0, 2, 1), _column_blocks_of(gmat),
-                           buffer.reshape(g, -1, m))
-            dcols = buffer
-            (pt, _), (pl, _) = padding
-            if use_kernels(n):
-                gx = np.empty((c, h, w, n), dtype=grad.dtype)
-                kernels.col2im(dcols, gx, *stride, *dilation, pt, pl)
-            else:
-                # col2im: each kernel tap adds its (C, OH, OW, N) block back where it was read
-                dxp = np.zeros((c, hp, wp, n), dtype=grad.dtype)
-                for i in range(kh):
-                    for j in range(kw):
-                        rows, cols_ = offset_slices(i, j, oh, ow, stride, dilation)
-                        dxp[:, rows, cols_] += dcols[:, i, j]
-                gx = dxp[:, pt:pt + h, pl:pl + w]
-            gx = gx.transpose(3, 0, 1, 2)
-            SCRATCH.give(buffer)
+            wmat = weight.reshape(groups, o // groups, cg * kh * kw)
+            gcols = np.matmul(wmat.transpose(0, 2, 1), gmat)   # (G, K, N*OH*OW)
+            gcols = gcols.reshape(groups, cg, kh, kw, n, oh, ow)
+            gcols = gcols.transpose(4, 0, 1, 2, 3, 5, 6).reshape(n, c, kh, kw, oh, ow)
+            (pt, pb), (pl, pr) = padding
+            gxp = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=grad.dtype)
+            for i in range(kh):  # col2im: each tap's gradient back where the tap read
+                for j in range(kw):
+                    rows, cols = offset_slices(i, j, oh, ow, stride, dilation)
+                    gxp[:, :, rows, cols] += gcols[:, :, i, j]
+            gx = gxp[:, :, pt:pt + h, pl:pl + w]
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
-
-    def __del__(self):
-        # the graph is gone (after backward, or never used): the columns can serve the next step.
-        # Not freed in backward itself, which may run again with retain_graph=True.
-        cols = getattr(self, "cols", None)
-        if cols is not None and SCRATCH is not None:  # SCRATCH is None at interpreter exit
-            SCRATCH.give(cols)
-
-
-class Conv2dReLU(Conv2d):
-    """max(0, conv2d(x)): the ReLU applied in place on the convolution's fresh output, in the
-    same pass as the bias (no second array, no stored mask: out > 0 is exactly where the ReLU
-    lets the gradient through)."""
-
-    relu = True
-
-    def forward(self, x, weight, bias=None, **geometry):
-        out = super().forward(x, weight, bias, **geometry)
-        self.out = out if self.needs_input_grad else None
-        return out
-
-    def backward(self, grad):
-        if not use_kernels(grad.shape[0]):
-            return super().backward(grad * (self.out > 0))  # 0 at 0, as PyTorch's ReLU
-        # both (N, O, OH, OW) views of batch-last memory: as (O, OH*OW*N) matrices, no copy
-        n, o = grad.shape[:2]
-        g2 = np.ascontiguousarray(grad.transpose(1, 2, 3, 0)).reshape(o, -1)
-        dtype = np.result_type(grad, self.out)
-        masked = np.empty(g2.shape, dtype=dtype)
-        kernels.relu_grad(g2, self.out.transpose(1, 2, 3, 0).reshape(o, -1), masked,
-                          dtype.type(0), dtype.type(1))
-        return super().backward(masked.reshape(o, *grad.shape[2:], n).transpose(3, 0, 1, 2))

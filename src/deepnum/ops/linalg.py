@@ -1,4 +1,4 @@
-"""Matrix products: batched matmul with broadcasting, and the fused linear map x W^T + b."""
+"""Matrix products: batched matmul with broadcasting, the linear map x W^T + b, and einsum."""
 
 from __future__ import annotations
 
@@ -158,18 +158,3 @@ def _parse_einsum(equation: str, ndims: list) -> tuple[list, str]:
     else:
         output = output.replace("...", ellipsis)
     return expanded, output
-
-
-class LinearReLU(Linear):
-    """y = max(0, x W^T + b): Linear then ReLU as one op, the ReLU applied in place on the fresh
-    product (no second array, no stored mask: y > 0 is exactly where the ReLU let g through)."""
-
-    def forward(self, x, weight, bias=None):
-        out = Linear.forward(self, x, weight, bias)
-        np.maximum(out, 0, out=out)
-        if self.needs_input_grad:
-            self.out = out
-        return out
-
-    def backward(self, g):
-        return super().backward(g * (self.out > 0))  # 0 at 0, as PyTorch's ReLU

@@ -36,7 +36,8 @@ class Adagrad(Optimizer):
         return ("step", "sum")
 
     @no_grad()
-    def step(self) -> None:
+    def step(self, closure=None):
+        loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, eps = group["lr"], group["eps"]
             for p, g, state in self._params_with_grad(group):
@@ -51,3 +52,4 @@ class Adagrad(Optimizer):
                 clr = lr / (1 + (state["step"] - 1) * group["lr_decay"])  # decayed learning rate
                 state["sum"] += g * g                                  # G = G + g^2
                 p.array -= clr * g / (np.sqrt(state["sum"]) + eps)    # w -= lr_t g / (sqrt(G)+eps)
+        return loss

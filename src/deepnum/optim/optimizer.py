@@ -88,8 +88,19 @@ class Optimizer:
                 else:
                     p.grad.array[...] = 0
 
-    def step(self):  # pragma: no cover - abstract
+    def step(self, closure=None):  # pragma: no cover - abstract
+        """One update of every parameter; ``closure`` (re-evaluating the loss, with backward)
+        is called first when given, and its loss returned, as in PyTorch."""
         raise NotImplementedError
+
+    @staticmethod
+    def _evaluate(closure):
+        if closure is None:
+            return None
+        from deepnum.autograd import enable_grad
+
+        with enable_grad():  # step() runs under no_grad, the closure needs its graph
+            return closure()
 
     def _params_with_grad(self, group: dict):
         for p in group["params"]:
@@ -208,17 +219,3 @@ def _describe(value) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     return f"{type(value).__name__} {str(value)[:40]}"
-
-
-# ---------------------------------------------------------------- compiled updates (deepnum.jit)
-def flat(*arrays: np.ndarray) -> list[np.ndarray]:
-    """1-D views of C-contiguous arrays: one compiled kernel serves parameters of every shape."""
-    return [a.reshape(-1) for a in arrays]
-
-
-def fits_kernel(*arrays: np.ndarray) -> bool:
-    """Whether an update kernel can take these arrays: one float dtype and one shape, all
-    C-contiguous (anything else takes the NumPy path; the kernel's contract checks again)."""
-    dtype, shape = arrays[0].dtype, arrays[0].shape
-    return dtype.char in "fd" and all(a.dtype is dtype and a.shape == shape
-                                      and a.flags.c_contiguous for a in arrays)

@@ -31,7 +31,8 @@ class RMSprop(Optimizer):
                 + (("grad_avg",) if group["centered"] else ()))
 
     @no_grad()
-    def step(self) -> None:
+    def step(self, closure=None):
+        loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
             for p, g, state in self._params_with_grad(group):
@@ -63,3 +64,4 @@ class RMSprop(Optimizer):
                     p.array -= lr * b                             # w -= lr b
                 else:
                     p.array -= lr * g / avg                       # w -= lr g / avg
+        return loss

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from deepnum import jit
+from deepnum import fast
 from deepnum.autograd import no_grad
-from deepnum.optim.optimizer import Optimizer, fits_kernel, flat
+from deepnum.optim.optimizer import Optimizer
+
+
+def sgd(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """One SGD step on one parameter's array ``p`` with gradient ``g``, in place; returns the
+    momentum buffer (created on the first step, None without momentum)."""
+    if maximize:
+        g = -g
+    if weight_decay:
+        g = g + weight_decay * p                   # L2 penalty's gradient: lambda * w
+    if momentum:
+        if buf is None:
+            buf = g.copy()                         # first step: v = g
+        else:
+            buf *= momentum                        # v = mu v + (1 - d) g, in place
+            buf += (1 - dampening) * g if dampening else g
+        g = g + momentum * buf if nesterov else buf
+    p -= lr * g                                    # w <- w - lr v
+    return buf
 
 
 class SGD(Optimizer):
@@ -25,43 +43,15 @@ class SGD(Optimizer):
                                       maximize=maximize))
 
     @no_grad()
-    def step(self) -> None:
-        use_kernel = jit.enabled()
+    def step(self, closure=None):
+        loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-            dampening, nesterov, maximize = (group["dampening"], group["nesterov"],
-                                             group["maximize"])
+            hyper = {k: group[k] for k in ("lr", "momentum", "dampening", "weight_decay",
+                                           "nesterov", "maximize")}
             for p, g, state in self._params_with_grad(group):
-                v = state.get("momentum_buffer") if mu else None
-                if use_kernel and v is not None and fits_kernel(p.array, g, v):
-                    # the scalars in the weights' precision, where NumPy would cast them
-                    scalars = map(g.dtype.type, (lr, mu, 1 - dampening, wd))
-                    _sgd_momentum_kernel(*flat(p.array, g, v), *scalars, bool(dampening),
-                                         nesterov, maximize)
-                    continue
-                if maximize:
-                    g = -g
-                if wd:
-                    g = g + wd * p.array                      # L2 penalty's gradient
-                if mu:
-                    if v is None:
-                        v = state["momentum_buffer"] = g.copy()  # first step: v = g
-                    else:
-                        v *= mu                                  # v = mu v + (1 - d) g, in place
-                        v += (1 - dampening) * g if dampening else g
-                    g = g + mu * v if nesterov else v
-                p.array -= lr * g
-
-
-@jit.kernel("p[n] g[n] v[n]")
-def _sgd_momentum_kernel(p, g, v, lr, mu, undamped, wd, damped, nesterov, maximize):
-    """The momentum update of SGD.step in one pass over flat p, g, v (NumPy's path makes three or
-    more, each through memory): the same float operations in the same order, so the same
-    numbers."""
-    for i in range(p.size):
-        gi = -g[i] if maximize else g[i]
-        if wd:
-            gi = gi + wd * p[i]
-        vi = v[i] * mu + (undamped * gi if damped else gi)
-        v[i] = vi
-        p[i] -= lr * (gi + mu * vi if nesterov else vi)
+                buf = state.get("momentum_buffer")
+                rule = fast.choose(sgd, p.array, g, buf)
+                buf = rule(p.array, g, buf, **hyper)
+                if buf is not None:
+                    state["momentum_buffer"] = buf
+        return loss

@@ -1,7 +1,7 @@
 """Compiled kernels for the convolution (deepnum.jit): the elementwise passes around the
 products, as plain loops that run on all cores. BLAS still does the products.
 
-The NumPy lines they replace stay in :mod:`deepnum.ops.conv` and give the same numbers: the
+The NumPy lines they replace are in :mod:`deepnum.fast.conv` and give the same numbers: the
 kernels copy the same values, add the bias and the kernel taps in the same order, and every
 output element is written by one loop iteration (no sums across threads), so the result does
 not depend on the number of threads. Arrays are batch-last, (C, H, W, N) images and
@@ -11,7 +11,7 @@ not depend on the number of threads. Arrays are batch-last, (C, H, W, N) images 
 
 from __future__ import annotations
 
-from deepnum import jit
+from deepnum.fast import jit
 
 
 @jit.kernel("out[O,M] bias[O]", parallel=True)

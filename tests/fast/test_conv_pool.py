@@ -8,15 +8,14 @@ import torch.nn.functional as TF
 import deepnum as dn
 import deepnum.nn as nn
 import deepnum.nn.functional as F
-from deepnum import jit
-from deepnum.ops import conv as conv_ops
-from tests.helpers import check_against_torch, kernels_on
+from deepnum import fast, jit
+from tests.helpers import check_against_torch, conv2d_relu, conv2d_relu_max_pool2d, kernels_on
 
 
 @pytest.fixture(autouse=True)
 def _kernels_from_batch_one(monkeypatch):
     """The kernels start at batch 48 (below, NumPy is faster); these tests use small batches."""
-    monkeypatch.setattr(conv_ops, "KERNEL_MIN_BATCH", 1)
+    monkeypatch.setattr(fast, "KERNEL_MIN_BATCH", 1)
 
 # (N, C, H, W, O, kernel, stride, padding, dilation, groups), (pool kernel, stride, padding)
 CASES = [
@@ -38,7 +37,7 @@ def _data(case, rng, dtype=np.float64):
 def test_conv2d_relu_max_pool2d_matches_torch(case, pool, dtype, rng, kernels):
     _, _, _, _, _, _, s, p, d, g = case
     check_against_torch(
-        lambda x, w, b: F.conv2d_relu_max_pool2d(x, w, b, s, p, d, g, *pool),
+        lambda x, w, b: conv2d_relu_max_pool2d(x, w, b, s, p, d, g, *pool),
         lambda x, w, b: TF.max_pool2d(TF.relu(TF.conv2d(x, w, b, s, p, d, g)), *pool),
         _data(case, rng), dtype)
 
@@ -48,7 +47,7 @@ def test_conv2d_relu_max_pool2d_gradcheck(case, pool, rng, kernels):
     """Finite differences agree with the fused op's gradients of input, weight and bias."""
     _, _, _, _, _, _, s, p, d, g = case
     tensors = [dn.tensor(a, requires_grad=True) for a in _data(case, rng)]
-    assert dn.gradcheck(lambda x, w, b: F.conv2d_relu_max_pool2d(x, w, b, s, p, d, g, *pool),
+    assert dn.gradcheck(lambda x, w, b: conv2d_relu_max_pool2d(x, w, b, s, p, d, g, *pool),
                         tensors)
 
 
@@ -70,9 +69,9 @@ def test_fused_op_equals_the_separate_ops(case, pool, bias, rng):
             tensors = [dn.tensor(a, requires_grad=True) for a in (x, w, b)]
             bt = tensors[2] if bias else None
             if fused:
-                out = F.conv2d_relu_max_pool2d(tensors[0], tensors[1], bt, s, p, d, g, *pool)
+                out = conv2d_relu_max_pool2d(tensors[0], tensors[1], bt, s, p, d, g, *pool)
             else:
-                out = F.max_pool2d(F.conv2d_relu(tensors[0], tensors[1], bt, s, p, d, g), *pool)
+                out = F.max_pool2d(conv2d_relu(tensors[0], tensors[1], bt, s, p, d, g), *pool)
             if upstream is None:
                 upstream = rng.standard_normal(out.shape).astype(np.float32)
             (out * dn.tensor(upstream)).sum().backward()
@@ -100,7 +99,7 @@ def test_fused_op_in_no_grad_keeps_nothing(rng):
     x, w, b = (dn.tensor(a) for a in _data(CASES[0][0], rng, np.float32))
     with kernels_on(True):
         with dn.no_grad():
-            out = F.conv2d_relu_max_pool2d(x, w, b, 1, 2, 1, 1, 2)
-        ref = F.max_pool2d(F.conv2d_relu(x, w, b, 1, 2), 2)
+            out = conv2d_relu_max_pool2d(x, w, b, 1, 2, 1, 1, 2)
+        ref = F.max_pool2d(conv2d_relu(x, w, b, 1, 2), 2)
     assert out._ctx is None and out.dtype == np.float32
     np.testing.assert_array_equal(out.numpy(), ref.numpy())

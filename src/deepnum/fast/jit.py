@@ -1,13 +1,11 @@
 """Optional compiled kernels: a few loops that NumPy cannot fuse or spread over cores, compiled
 by Numba when it is installed (``pip install "deepnum[fast]"``), with the pure-NumPy path kept.
 
-Each kernel lives next to the op that uses it, written as the plain per-element loop of the
-formula, and the op picks a path at call time::
+Each kernel lives in the speed wing (:mod:`deepnum.fast`) next to the op that uses it, written
+as the plain per-element loop of the formula; the wing's dispatch picks it when Numba is there::
 
-    if jit.enabled():
-        _sgd_kernel(p, g, v, lr, mu)      # one pass, compiled, both cores
-    else:
-        v *= mu; v += g; p -= lr * v      # the NumPy path: same numbers
+    @jit.kernel("p[n] g[n] v[n]")         # its contract: checked before every call
+    def _sgd_kernel(p, g, v, lr, mu): ...   # one pass, compiled; the NumPy rule gives the same
 
 Both paths are tested to give the same results (bit for bit where the kernel does the same
 float operations in the same order). Kernels are compiled on their first call and cached on disk,
@@ -15,7 +13,7 @@ so ``import deepnum`` never imports Numba. Parallel kernels split work so that e
 element is written by exactly one iteration, with no reductions across threads: the result does
 not depend on the number of threads.
 
->>> from deepnum import jit
+>>> from deepnum.fast import jit
 >>> jit.enabled(), jit.enable(False)   # (True, None): turn the kernels off, e.g. to compare
 """
 

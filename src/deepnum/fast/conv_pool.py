@@ -10,20 +10,22 @@ through exactly when the pooled value is positive. Compared with Conv2dReLU foll
 MaxPool2d, two passes over the largest array of the network go in each direction (and two
 thread launches).
 
-Used when the compiled kernels are on (deepnum.jit); otherwise F.conv2d_relu_max_pool2d runs the
-two ops. Both give the same values and gradients (a zero's sign may differ: max(-1, -0.) + relu
-gives -0., relu then max gives +0.).
+Chosen by :mod:`deepnum.fast`'s dispatch when the compiled kernels are on; otherwise the fused
+step runs Conv2dReLU and then MaxPool2d. Both give the same values and gradients (a zero's sign
+may differ: max(-1, -0.) + relu gives -0., relu then max gives +0.).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from deepnum.ops.conv import Conv2d
-from deepnum.ops.pool import _geometry, max_pool_planes, route_to_winners
+from deepnum.fast import kernels_for, speeds_up
+from deepnum.fast.conv import KernelConv2d
+from deepnum.fast.pool import max_pool_planes, route_to_winners
+from deepnum.ops.pool import _geometry
 
 
-class Conv2dReLUMaxPool(Conv2d):
+class Conv2dReLUMaxPool(KernelConv2d):
     """max_pool2d(relu(conv2d(x, weight, bias, ...)), pool_kernel, pool_stride, pool_padding,
     pool_dilation) with the pooling on the batch-last (O, OH, OW, N) convolution output."""
 
@@ -40,3 +42,7 @@ class Conv2dReLUMaxPool(Conv2d):
         gs = np.ascontiguousarray(grad.transpose(1, 2, 3, 0))  # (O, PH, PW, N)
         gconv = route_to_winners(gs, self.arg, self.conv_shape, self.pool, relu_out=self.out)
         return super().backward(gconv.transpose(3, 0, 1, 2))
+
+
+speeds_up(("conv2d", "relu", "max_pool2d"),
+          when=lambda batch, **_: kernels_for(batch))(Conv2dReLUMaxPool)

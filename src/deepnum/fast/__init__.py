@@ -1,0 +1,95 @@
+"""The speed wing: faster ways to compute what :mod:`deepnum.ops` and :mod:`deepnum.optim` compute,
+each a drop-in for one reference op or rule, tested equal to it, and chosen in one place.
+
+The reference path is what a student reads (``ops/conv.py`` is im2col plus one product,
+``optim/sgd.py`` is the update rule). Everything here is an optimisation of one of those:
+
+    reference                      speed-up (here)                            when
+    ops.conv.Conv2d                fast.conv.Conv2d (batch-last, blocked)     always
+                                   fast.conv.KernelConv2d (compiled)          Numba, batch >= 48
+    ops.pool.MaxPool2d             fast.pool.MaxPool2d (compiled)             Numba, batch >= 48
+    optim.sgd.sgd                  fast.optim.sgd (one compiled pass)         Numba, momentum
+    optim.adam.adam                fast.optim.adam (one compiled pass)        Numba
+    Linear, ReLU                   fast.linear.LinearReLU                     (fusion plan)
+    Conv2d, ReLU [, MaxPool2d]     fast.conv.Conv2dReLU / conv_pool           (fusion plan)
+
+:func:`choose` is the one place that picks: the functional layer and the optimizers ask it for
+the implementation of a reference op given its arrays, and get the reference back when the wing
+is off (``fast.enable(False)``, or ``DEEPNUM_FAST=0`` for a process) or no speed-up fits. The
+fused ops are consulted by :mod:`deepnum.nn.fusion`. Compiled kernels (:mod:`deepnum.fast.jit`)
+are only ever called with arrays that pass their declared contract.
+
+>>> from deepnum import fast
+>>> fast.enable(False)     # every op on the reference path (e.g. to compare)
+"""
+
+from __future__ import annotations
+
+import os
+
+from deepnum.fast import jit
+
+_state = {"enabled": os.environ.get("DEEPNUM_FAST", "1") != "0", "generation": 0}
+
+# reference op or rule -> [(speed-up, when(*arrays, **facts) -> bool)], tried in order
+SPEEDUPS: dict = {}
+
+# The compiled kernels copy one batch run per output pixel: below ~48 samples those runs are too
+# short to beat NumPy's strided copies (measured, LeNet-5 forward on 2 cores: batch 32, 2.0 ms
+# with the kernels vs 1.8 ms; batch 64, 3.2 vs 3.7 ms; batch 1000, 32 vs 74 ms).
+KERNEL_MIN_BATCH = 48
+
+
+def enabled() -> bool:
+    """Whether the speed wing is used (else every op runs its reference)."""
+    return _state["enabled"]
+
+
+def enable(flag: bool = True) -> None:
+    """Turn the speed wing on or off (the compiled kernels inside it: ``jit.enable``)."""
+    _state["enabled"] = bool(flag)
+    _state["generation"] += 1
+
+
+def generation() -> int:
+    """Changes whenever the choice may change (wing or kernels switched): plans re-plan."""
+    return _state["generation"] + (1 << 20) * jit.enabled()
+
+
+def kernels_for(batch: int) -> bool:
+    """Whether the compiled kernels run for a convolution or pool of this batch size."""
+    return batch >= KERNEL_MIN_BATCH and jit.enabled()
+
+
+def speeds_up(reference, when=None):
+    """Decorator: register the decorated op or function as a speed-up of ``reference``, used
+    when ``when(*arrays, **facts)`` holds (always if None). Later registrations are tried
+    first, so the most specialised one (compiled kernels) is registered last."""
+
+    def register(fast):
+        SPEEDUPS.setdefault(reference, []).insert(0, (fast, when))
+        return fast
+
+    return register
+
+
+def choose(reference, *arrays, **facts):
+    """The implementation to run for ``reference`` on these arrays: the first registered speed-up
+    whose condition holds, or the reference itself."""
+    if _state["enabled"]:
+        _load()
+        for fast, when in SPEEDUPS.get(reference, ()):
+            if when is None or when(*arrays, **facts):
+                return fast
+    return reference
+
+
+_loaded = []
+
+
+def _load() -> None:
+    """Import the wing's modules (which register themselves) on first use, so ``import deepnum``
+    stays light."""
+    if not _loaded:
+        _loaded.append(True)
+        from deepnum.fast import conv, conv_pool, linear, optim, pool  # noqa: F401

@@ -1,0 +1,121 @@
+"""The speed wing's convolution (batch-last, blocked, compiled kernels) against PyTorch, against
+the reference op, and its kernel path against its NumPy path bit for bit."""
+
+import numpy as np
+import pytest
+import torch.nn.functional as TF
+
+import deepnum as dn
+import deepnum.nn.functional as F
+from deepnum import fast, jit
+from tests.helpers import check_against_torch, conv2d_relu, kernels_on
+from tests.ops.test_conv import CASES, _data
+
+
+@pytest.fixture(autouse=True)
+def _kernels_from_batch_one(monkeypatch):
+    """The kernels start at batch 48 (below, NumPy is faster); these tests use small batches."""
+    monkeypatch.setattr(fast, "KERNEL_MIN_BATCH", 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES)
+def test_speed_wing_equals_the_reference_to_rounding(case, dtype, rng):
+    """Blocked, batch-last products sum in another order than the reference's single product:
+    equal to float rounding (float64 1e-12, float32 1e-5 relative), gradients included."""
+    _, _, _, _, _, _, s, p, d, g = case
+    results, arrays = {}, _data(case, rng)
+    for mode in ("reference", False, True) if jit.available() else ("reference", False):
+        tensors = [dn.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        with kernels_on(mode):
+            out = F.conv2d(*tensors, s, p, d, g)
+            upstream = np.random.default_rng(3).standard_normal(out.shape).astype(dtype)
+            (out * dn.tensor(upstream)).sum().backward()
+        results[mode] = [out.numpy().copy()] + [t.grad.numpy().copy() for t in tensors]
+    tolerance = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5,
+                                                                               atol=1e-5)
+    for mode, values in results.items():
+        for name, a, b in zip(("output", "input grad", "weight grad", "bias grad"), values,
+                              results["reference"]):
+            np.testing.assert_allclose(a, b, err_msg=f"{mode}: {name}", **tolerance)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES[:4])
+def test_conv2d_relu_matches_torch(case, dtype, rng, kernels):
+    _, _, _, _, _, _, s, p, d, g = case
+    check_against_torch(lambda x, w, b: conv2d_relu(x, w, b, s, p, d, g),
+                        lambda x, w, b: TF.relu(TF.conv2d(x, w, b, s, p, d, g)),
+                        _data(case, rng), dtype)
+    x, w, _ = _data(case, rng)
+    check_against_torch(lambda x, w: conv2d_relu(x, w, None, s, p, d, g),
+                        lambda x, w: TF.relu(TF.conv2d(x, w, None, s, p, d, g)), [x, w], dtype)
+
+
+def _conv_both_paths(fn, arrays, layout):
+    """Output and every input gradient of ``fn`` on the NumPy path and on the kernel path."""
+    results = []
+    for use_jit in (False, True):
+        x, w, b = arrays
+        if layout == "batch-last":  # as a convolution or pooling hands it to the next layer
+            x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        tensors = [dn.Tensor._wrap(a.copy(order="K")) for a in (x, w, b)]
+        for t in tensors:
+            t.requires_grad = True
+        with kernels_on(use_jit):
+            out = fn(*tensors)
+            upstream = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
+            (out * dn.tensor(upstream)).sum().backward()
+        results.append([out.numpy().copy()] + [t.grad.numpy().copy() for t in tensors])
+    return results
+
+
+@pytest.mark.parametrize("layout", ["batch-first", "batch-last"])
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[3], CASES[6]])
+def test_conv_kernels_equal_numpy_path_bit_for_bit(case, dtype, relu, layout, rng):
+    """The kernels copy the same numbers into the columns, add the bias, clip at zero, mask the
+    gradient and add the taps back in the NumPy path's order; BLAS does the products on both
+    paths: outputs and all gradients are identical."""
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    _, _, _, _, _, _, s, p, d, g = case
+    conv = conv2d_relu if relu else F.conv2d
+    arrays = [a.astype(dtype) for a in _data(case, rng)]
+    numpy_path, jit_path = _conv_both_paths(lambda x, w, b: conv(x, w, b, s, p, d, g), arrays,
+                                            layout)
+    for name, a, b in zip(("output", "input grad", "weight grad", "bias grad"), jit_path,
+                          numpy_path):
+        assert a.dtype == dtype, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_conv_kernels_same_result_with_one_and_two_threads(rng):
+    """No kernel sums across threads: one or two threads give the same bits."""
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has a single thread on this machine")
+    arrays = [a.astype(np.float32) for a in _data(CASES[3], rng)]
+    results = []
+    try:
+        for threads in (1, 2):
+            jit.set_num_threads(threads)
+            results.append(_conv_both_paths(
+                lambda x, w, b: conv2d_relu(x, w, b, 2, 2, (2, 1), 3), arrays, "batch-last")[1])
+    finally:
+        jit.set_num_threads(1)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_kernels_only_from_the_minimum_batch(monkeypatch):
+    monkeypatch.setattr(fast, "KERNEL_MIN_BATCH", 48)
+    with kernels_on(False):
+        assert not fast.kernels_for(1000)
+    if jit.available():
+        with kernels_on(True):
+            assert not fast.kernels_for(47) and fast.kernels_for(48)
