@@ -44,50 +44,67 @@ def _ints(text: str) -> list[int]:
 
 
 def _data_options(p: argparse.ArgumentParser, default="digits") -> None:
+    from deepnum.data.toy import TOY_DATASETS
+
     p.add_argument("--dataset", default=default, help="digits, mnist, mnist-test, fashion-mnist, "
-                   "a toy set (circle, xor, gauss, spiral, plane, multi-gauss) or csv:PATH "
+                   f"a toy set ({', '.join(TOY_DATASETS)}) or csv:PATH "
                    "(see `deepnum datasets`)")
     p.add_argument("--data-dir", help="folder holding the data files")
     p.add_argument("--download", action="store_true", help="download missing MNIST files")
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="mlp", help="a registered model (perceptron, softmax, mlp, "
-                   "...; see `deepnum summary --help`)")
-    p.add_argument("--hidden", type=_ints, default=[256, 128], help="MLP hidden layer sizes, "
-                   "e.g. 256,128 (default)")
-    p.add_argument("--activation", default="relu", help="MLP activation: relu, tanh, sigmoid...")
-    p.add_argument("--dropout", type=float, default=0.2, help="MLP dropout probability (0.2)")
+    from deepnum.nn.activation import ACTIVATIONS
+    from deepnum.train.run import DEFAULTS
+
+    p.add_argument("--model", default=DEFAULTS["model"], help="a registered model (perceptron, "
+                   "softmax, mlp, ...; see `deepnum summary --help`)")
+    p.add_argument("--hidden", type=_ints, default=DEFAULTS["hidden"], help="MLP hidden layer "
+                   f"sizes (default {','.join(map(str, DEFAULTS['hidden']))})")
+    p.add_argument("--activation", default=DEFAULTS["activation"],
+                   help=f"MLP activation: {', '.join(ACTIVATIONS)} (default "
+                        f"{DEFAULTS['activation']})")
+    p.add_argument("--dropout", type=float, default=DEFAULTS["dropout"],
+                   help=f"MLP dropout probability ({DEFAULTS['dropout']})")
 
 
 # ----------------------------------------------------------------------------- train
 def _configure_train(p):
+    from deepnum.optim import OPTIMIZERS, SCHEDULES
     from deepnum.train.run import DEFAULTS
 
     _data_options(p)
     _model_options(p)
     p.add_argument("--epochs", type=int, help=f"epochs to train (default {DEFAULTS['epochs']})")
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
-    p.add_argument("--optimizer", default="sgd", help="sgd (default), adam, adamw, rmsprop, ...")
-    p.add_argument("--lr", type=float, help="learning rate (default 0.05 for sgd, 1e-3 otherwise)")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (0.9)")
-    p.add_argument("--lr-schedule", choices=("cosine", "step", "none"), default="cosine",
+    suggested = ", ".join(f"{n} {c.suggested_lr:g}" for n, c in OPTIMIZERS.items())
+    p.add_argument("--optimizer", default=DEFAULTS["optimizer"],
+                   help=f"{', '.join(OPTIMIZERS)} (default {DEFAULTS['optimizer']})")
+    p.add_argument("--lr", type=float, help=f"learning rate (default: {suggested})")
+    p.add_argument("--momentum", type=float, default=DEFAULTS["momentum"],
+                   help=f"SGD momentum ({DEFAULTS['momentum']})")
+    p.add_argument("--lr-schedule", choices=tuple(SCHEDULES), default=DEFAULTS["lr_schedule"],
                    help="cosine: anneal the rate to 0 over the epochs (default); step: x0.1 "
                         "after each third; none: constant")
-    p.add_argument("--l1", type=float, default=0.0, help="L1 penalty on weights")
-    p.add_argument("--l2", type=float, default=0.0, help="L2 penalty on weights")
-    p.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
+    p.add_argument("--l1", type=float, default=DEFAULTS["l1"],
+                   help="L1 penalty on the weights: the loss gains l1 * sum |w|")
+    p.add_argument("--l2", type=float, default=DEFAULTS["l2"],
+                   help="L2 penalty on the weights, the lecture's: the loss gains "
+                        "(l2 / 2) * sum w^2, so each step adds l2 * w to the gradient (SGD's "
+                        "weight_decay, for the weights)")
+    p.add_argument("--early-stopping", type=int, default=DEFAULTS["early_stopping"],
+                   metavar="PATIENCE",
                    help="stop after PATIENCE epochs without a better validation loss, "
                         "keeping the best weights")
     p.add_argument("--val-fraction", type=float, default=DEFAULTS["val_fraction"],
                    help="share of the training data held out for validation (0.1; 0 for none)")
-    p.add_argument("--augment", choices=("auto", "shift", "none"), default="auto",
+    p.add_argument("--augment", choices=("auto", "shift", "none"), default=DEFAULTS["augment"],
                    help="shift: train also on every image moved 1 pixel each way (5x data); "
                         "auto (default): shift when there are under 5,000 training images, "
                         "for models with hidden layers")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=int, default=DEFAULTS["seed"],
                    help="seed of initial weights, shuffling, dropout, validation split (0)")
-    p.add_argument("--data-seed", type=int, default=0,
+    p.add_argument("--data-seed", type=int, default=DEFAULTS["data_seed"],
                    help="seed of the data set's own train/test split or toy data (0)")
     p.add_argument("--out", help="output folder (default runs/MODEL-DATASET-TIMESTAMP)")
     p.add_argument("--resume", action="store_true",

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import deepnum as dn
-from deepnum.train.losses import get_loss, hinge_loss, perceptron_loss
+from deepnum.train.losses import get_loss, multiclass_hinge_loss, perceptron_loss
 
 
 def test_perceptron_loss_is_zero_when_the_true_class_wins():
@@ -28,12 +28,12 @@ def test_hinge_loss_matches_crammer_singer_formula_and_torch_gradient(rng):
     z = rng.standard_normal((6, 4))
     t = rng.integers(0, 4, 6)
     logits = dn.tensor(z, requires_grad=True)
-    hinge_loss(logits, t).backward()
+    multiclass_hinge_loss(logits, t).backward()
     zt = torch.tensor(z, requires_grad=True)
     margin = 1.0 - torch.nn.functional.one_hot(torch.tensor(t), 4).double()
     expected = torch.relu((zt + margin).amax(1) - zt[torch.arange(6), torch.tensor(t)]).mean()
     expected.backward()
-    assert hinge_loss(dn.tensor(z), t).item() == pytest.approx(expected.item())
+    assert multiclass_hinge_loss(dn.tensor(z), t).item() == pytest.approx(expected.item())
     np.testing.assert_allclose(logits.grad.numpy(), zt.grad.numpy(), atol=1e-12)
 
 

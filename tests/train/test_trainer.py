@@ -67,7 +67,7 @@ def test_evaluate_uses_eval_mode_and_no_graph_and_restores_mode(circle):
     assert dn.random.get_state() == before  # evaluation draws nothing from the random stream
 
 
-def test_l2_penalty_adds_2_lambda_w_to_weight_gradients_only():
+def test_l2_is_the_lectures_lambda_over_2_and_spares_the_biases():
     model = nn.Linear(3, 2)
     x, y = np.ones((4, 3), np.float32), np.zeros(4, np.int64)
     w0, b0 = model.weight.numpy().copy(), model.bias.numpy().copy()
@@ -77,10 +77,31 @@ def test_l2_penalty_adds_2_lambda_w_to_weight_gradients_only():
                                                             verbose=0)
     Trainer(model, optimizer="sgd", lr=1.0, momentum=0, l2=0.5).fit((x, y), epochs=1,
                                                                     batch_size=4, verbose=0)
-    # w1 = w0 - (g + 2 * 0.5 * w0); the bias is not penalised.
-    np.testing.assert_allclose(model.weight.data, plain.weight.data - w0, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(model.bias.data, plain.bias.data)
-    assert not np.allclose(b0, plain.bias.data)
+    # Loss' = Loss + (lambda / 2) ||w||^2: w1 = w0 - (g + 0.5 * w0); the bias is not penalised.
+    np.testing.assert_allclose(model.weight.numpy(), plain.weight.numpy() - 0.5 * w0,
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(model.bias.numpy(), plain.bias.numpy())
+    assert not np.allclose(b0, plain.bias.numpy())
+
+
+def test_l2_equals_weight_decay_and_the_l2_penalty_of_nn_utils():
+    """The same lambda means the same thing in the three places it can be given."""
+    x = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    y = np.array([0, 1, 0, 1, 1, 0])
+    results = []
+    for how in ("l2", "weight_decay", "penalty"):
+        dn.manual_seed(0)
+        model = nn.Linear(3, 2, bias=False)
+        if how == "penalty":
+            loss = lambda out, t, m=model: (nn.functional.cross_entropy(out, t)  # noqa: E731
+                                            + 0.1 * nn.utils.l2_penalty(m.parameters()))
+            trainer = Trainer(model, loss=loss, optimizer="sgd", lr=0.5, momentum=0)
+        else:
+            trainer = Trainer(model, optimizer="sgd", lr=0.5, momentum=0, **{how: 0.1})
+        trainer.fit((x, y), epochs=3, batch_size=6, verbose=0)
+        results.append(model.weight.numpy().copy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+    np.testing.assert_allclose(results[0], results[2], rtol=1e-6)
 
 
 class _Poison(Callback):

@@ -17,7 +17,6 @@ from deepnum import nn
 from deepnum.models import register
 from deepnum.nn.module import Module
 
-_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 _POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
@@ -32,7 +31,7 @@ class LeNet5(Module):
     ``activation="tanh", pooling="avg"`` for the historical network.
 
     Memory: a training step at batch 128 (float32, forward + backward + SGD with momentum) works in
-    about 14 MiB with the compiled kernels (deepnum.jit): 10.1 MiB of im2col block buffers, reused
+    about 14 MiB with the compiled kernels (deepnum.fast): 10.1 MiB of im2col block buffers, reused
     from one step to the next, and 4.2 MiB allocated during the step (tracemalloc peak; ``python
     benchmarks/bench_lenet.py --memory``), 0.10-0.14 MiB per sample at batch 256-64. On the NumPy
     path it is 24.2 + 7.7 MiB, 0.25 MiB per sample. The weights, their gradients and the momentum
@@ -45,16 +44,18 @@ class LeNet5(Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1, input_size=(28, 28),
                  activation: str = "relu", pooling: str = "max"):
         super().__init__()
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"LeNet5: activation must be one of {list(_ACTIVATIONS)}, "
-                             f"got {activation!r}")
+        nn.activation(activation)  # an unknown name fails here, naming the choices
         if pooling not in _POOLS:
             raise ValueError(f"LeNet5: pooling must be one of {list(_POOLS)}, got {pooling!r}")
         h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
         fh, fw = (h // 2 - 4) // 2, (w // 2 - 4) // 2  # after pad-2 conv, pool, conv 5x5, pool
         if fh < 1 or fw < 1:
             raise ValueError(f"LeNet5: input_size must be at least 12x12, got {input_size!r}")
-        act, pool = _ACTIVATIONS[activation], _POOLS[pooling]
+        pool = _POOLS[pooling]
+
+        def act():
+            return nn.activation(activation)
+
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, 6, kernel_size=5, padding=2), act(), pool(2),
             nn.Conv2d(6, 16, kernel_size=5), act(), pool(2),

@@ -17,9 +17,6 @@ from deepnum.models import register
 from deepnum.nn.linear import Flatten, Linear
 from deepnum.nn.module import Module
 
-ACTIVATIONS = {name.lower(): getattr(nn, name) for name in
-               ("ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "GELU", "SiLU") if hasattr(nn, name)}
-
 
 def _in_features(input_shape=None, in_features=None) -> int:
     if in_features is not None:
@@ -75,16 +72,16 @@ def mlp(input_shape=None, num_classes: int = 10, hidden=(256, 128), activation: 
     """
     if isinstance(hidden, int):
         hidden = (hidden,)
-    key = str(activation).lower().replace("_", "")
-    if key not in ACTIVATIONS:
-        raise ValueError(f"mlp: unknown activation {activation!r}; "
-                         f"choose from {', '.join(ACTIVATIONS)}")
+    make = lambda: nn.activation(str(activation))  # noqa: E731 - raises for an unknown name
+    if not getattr(make(), "differentiable", True):
+        raise ValueError(f"mlp: the {activation} activation has no gradient, so the layers "
+                         f"below it cannot learn; choose another")
     if not 0 <= dropout < 1:
         raise ValueError(f"mlp: dropout must be in [0, 1), got {dropout!r}")
     width = _in_features(input_shape, in_features)
     layers = [Flatten()]
     for size in hidden:
-        layers += [Linear(width, int(size)), ACTIVATIONS[key]()]
+        layers += [Linear(width, int(size)), make()]
         if dropout:
             layers.append(nn.Dropout(dropout))
         width = int(size)

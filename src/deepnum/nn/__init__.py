@@ -2,6 +2,7 @@
 
 from deepnum.nn import functional, init, utils
 from deepnum.nn.activation import (
+    ACTIVATIONS,
     ELU,
     SELU,
     LeakyReLU,
@@ -14,6 +15,7 @@ from deepnum.nn.activation import (
     Softplus,
     Step,
     Tanh,
+    activation,
 )
 from deepnum.nn.container import ModuleList, Sequential
 from deepnum.nn.conv import Conv1d, Conv2d

@@ -1,4 +1,9 @@
-"""Activation layers: each wraps its function in :mod:`deepnum.nn.functional`."""
+"""Activation layers: each wraps its function in :mod:`deepnum.nn.functional`.
+
+:data:`ACTIVATIONS` is the one table of activations by name, read by the model builders, the
+``deepnum`` command, the Playground and the demos. Adding an activation takes a function in
+``nn.functional``, a class here and its entry in the table.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from deepnum.creation import empty
 from deepnum.nn import functional as F
 from deepnum.nn import init
 from deepnum.nn._validate import integer, non_negative, positive_int
+from deepnum.nn.linear import Identity
 from deepnum.nn.module import Module, Parameter
 from deepnum.tensor import Tensor
 
@@ -61,6 +67,8 @@ class Step(Module):
     >>> nn.Step()(dn.tensor([-2.0, 0.0, 3.0]))      # tensor([0. , 0.5, 1. ])
     """
 
+    differentiable = False  # its gradient is 0: nothing below it learns by gradient descent
+
     def forward(self, x: Tensor) -> Tensor:
         return F.step(x)
 
@@ -71,6 +79,8 @@ class Sign(Module):
 
     >>> nn.Sign()(dn.tensor([-2.0, 0.0, 3.0]))      # tensor([-1., 0., 1.])
     """
+
+    differentiable = False
 
     def forward(self, x: Tensor) -> Tensor:
         return F.sign(x)
@@ -173,3 +183,27 @@ class Maxout(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"pieces={self.pieces}, bias={self.bias is not None}")
+
+
+# name -> class: the lectures' activations (Maxout, which has weights, is a layer of its own)
+ACTIVATIONS: dict[str, type] = {
+    "step": Step,
+    "sign": Sign,
+    "linear": Identity,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "selu": SELU,
+    "softplus": Softplus,
+}
+
+
+def activation(name: str, **kwargs) -> Module:
+    """A new activation layer from its name (``relu``, ``leaky_relu``, ``LeakyReLU`` ...)."""
+    key = name.lower().replace("-", "_")
+    for known, cls in ACTIVATIONS.items():
+        if key in (known, known.replace("_", "")) or name == cls.__name__:
+            return cls(**kwargs)
+    raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")

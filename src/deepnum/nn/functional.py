@@ -19,7 +19,7 @@ from deepnum.ops import loss as loss_ops
 from deepnum.random import get_rng
 from deepnum.tensor import Tensor
 
-_REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS = ("mean", "sum", "none")  # how a loss reduces over the batch
 
 
 def shape_error(layer, expected: str, got: tuple) -> ShapeError:
@@ -35,7 +35,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 # ---------------------------------------------------------------------------- linear
@@ -168,10 +168,15 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 # ---------------------------------------------------------------------------- losses
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Square loss: mean of (y - t)^2."""
-    if input.shape != target.shape:
-        raise ShapeError(f"mse_loss: input shape {input.shape} and target shape {target.shape} "
-                         f"differ (broadcasting a loss is almost always a bug)")
+    """Square loss: mean of (y - t)^2. Shapes that differ are broadcast with PyTorch's warning
+    (an (N, 1) output against (N,) targets gives an (N, N) loss: almost always a bug)."""
+    if tuple(input.shape) != tuple(target.shape):
+        import warnings
+
+        warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the "
+                      f"input size ({tuple(input.shape)}). This will likely lead to incorrect "
+                      f"results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=2)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -184,8 +189,8 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     ``input`` is (N, C) or (N, C, d1, ...); ``target`` is class indices (N, d1, ...) or
     probabilities of the same shape as ``input``.
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, "
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, "
                          f"got {reduction!r}")
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
@@ -243,8 +248,8 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
     ``input`` is (N, C) or (N, C, d1, ...) log-probabilities (e.g. from log_softmax), ``target``
     class indices (N, d1, ...). 'mean' divides by the summed weight of non-ignored targets.
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"nll_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     t = np.asarray(target.array if isinstance(target, Tensor) else target)
     if input.ndim == 1:
         out = nll_loss(input.unsqueeze(0), t.reshape(1), weight, ignore_index, reduction)

@@ -9,13 +9,11 @@ from deepnum.nn._validate import non_negative, one_of
 from deepnum.nn.module import Module
 from deepnum.tensor import Tensor
 
-_REDUCTIONS = ("mean", "sum", "none")
-
 
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        self.reduction = one_of(type(self).__name__, "reduction", reduction, _REDUCTIONS)
+        self.reduction = one_of(type(self).__name__, "reduction", reduction, F.REDUCTIONS)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"

@@ -19,14 +19,13 @@ import numbers
 from deepnum.errors import ShapeError
 from deepnum.functions import where
 from deepnum.nn._validate import one_of
+from deepnum.nn.functional import REDUCTIONS
 from deepnum.nn.module import Module
 from deepnum.tensor import Tensor
 
-_REDUCTIONS = ("mean", "sum", "none")
-
 
 def _check(name: str, input: Tensor, target: Tensor, reduction: str, width, width_name: str):
-    one_of(name, "reduction", reduction, _REDUCTIONS)
+    one_of(name, "reduction", reduction, REDUCTIONS)
     if input.shape != target.shape:
         raise ShapeError(f"{name}: input shape {input.shape} and target shape {target.shape} "
                          f"differ (broadcasting a loss is almost always a bug)")
@@ -68,7 +67,7 @@ class HuberLoss(Module):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__()
-        self.reduction = one_of("HuberLoss", "reduction", reduction, _REDUCTIONS)
+        self.reduction = one_of("HuberLoss", "reduction", reduction, REDUCTIONS)
         if not isinstance(delta, numbers.Real) or delta <= 0:
             raise ValueError(f"HuberLoss: delta must be a positive number, got {delta!r}")
         self.delta = float(delta)
@@ -88,7 +87,7 @@ class SmoothL1Loss(Module):
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
         super().__init__()
-        self.reduction = one_of("SmoothL1Loss", "reduction", reduction, _REDUCTIONS)
+        self.reduction = one_of("SmoothL1Loss", "reduction", reduction, REDUCTIONS)
         if not isinstance(beta, numbers.Real) or beta < 0:
             raise ValueError(f"SmoothL1Loss: beta must be a non-negative number, got {beta!r}")
         self.beta = float(beta)

@@ -54,6 +54,26 @@ def l1_penalty(params) -> Tensor:
     return sum(terms[1:], terms[0])
 
 
+def add_penalty_gradients_(parameters, l1: float = 0.0, l2: float = 0.0) -> None:
+    """Add the gradient of ``l1 * ||w||_1 + l2 * ||w||^2 / 2`` to each weight's ``.grad``, in
+    place: ``l1 * sign(w) + l2 * w``, the lecture's L1 and L2 (so ``l2`` is SGD's
+    ``weight_decay``). Only weights (parameters with 2 or more dimensions) are penalised, not
+    biases. The one implementation the Trainer, the deepnum command and the Playground use.
+
+    >>> loss.backward(); nn.utils.add_penalty_gradients_(model.parameters(), l2=1e-3)
+    """
+    if not (l1 or l2):
+        return
+    for p in _tensors(parameters):
+        if p.grad is None or p.array.ndim < 2:
+            continue
+        w, g = p.array, p.grad.array
+        extra = l2 * w if l2 else 0
+        if l1:
+            extra = extra + l1 * np.sign(w)
+        p.grad = Tensor._wrap(g + np.asarray(extra, dtype=g.dtype))
+
+
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False) -> Tensor:
     """Scale all gradients together so their joint norm is at most ``max_norm`` (in place).

@@ -17,14 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.autograd import Function
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    # sigma(a) = (1 + tanh(a/2)) / 2: exact, stable for any |a|, and one ufunc pass (fast)
-    out = np.tanh(a * np.asarray(0.5, dtype=a.dtype))
-    out += 1
-    out *= np.asarray(0.5, dtype=a.dtype)
-    return out
+from deepnum.ops.elementwise import stable_sigmoid
 
 
 def _steps(length: int, reverse: bool):
@@ -93,7 +86,7 @@ class LSTMSequence(Function):
             h_prev[t], c_prev[t] = h, c
             a = xw[t] + h @ w_hh.T + b_hh
             act = gates[t]
-            act[...] = _sigmoid(a)
+            act[...] = stable_sigmoid(a)
             act[:, 2 * hidden:3 * hidden] = np.tanh(a[:, 2 * hidden:3 * hidden])
             i, f = act[:, :hidden], act[:, hidden:2 * hidden]
             gg, o = act[:, 2 * hidden:3 * hidden], act[:, 3 * hidden:]
@@ -148,7 +141,7 @@ class GRUSequence(Function):
         for t in _steps(length, reverse):
             h_prev[t] = h
             a_h = h @ w_hh.T + b_hh
-            rz = _sigmoid(xw[t, :, :2 * hidden] + a_h[:, :2 * hidden])
+            rz = stable_sigmoid(xw[t, :, :2 * hidden] + a_h[:, :2 * hidden])
             r, z = rz[:, :hidden], rz[:, hidden:]
             hh_n[t] = a_h[:, 2 * hidden:]
             cand = np.tanh(xw[t, :, 2 * hidden:] + r * hh_n[t])

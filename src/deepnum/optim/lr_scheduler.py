@@ -203,3 +203,16 @@ class ReduceLROnPlateau:
 
     state_dict = LRScheduler.state_dict
     load_state_dict = LRScheduler.load_state_dict
+
+
+def _cosine(optimizer, epochs: int):
+    return CosineAnnealingLR(optimizer, T_max=epochs)
+
+
+def _step(optimizer, epochs: int):
+    return StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+
+
+# name -> make(optimizer, epochs) for a whole run: the schedules the deepnum command and the
+# Trainer offer by name (cosine: anneal to 0 over the epochs; step: x0.1 after each third)
+SCHEDULES = {"cosine": _cosine, "step": _step, "none": None}

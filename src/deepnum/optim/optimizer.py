@@ -25,6 +25,9 @@ class Optimizer:
     # The buffers this optimizer keeps per parameter, checked when a state dict is loaded:
     # "param" is an array of the parameter's shape, "count" a non-negative integer (steps).
     state_kinds: dict[str, str] = {}
+    # the learning rate the Trainer, the deepnum command and the Playground start from when
+    # none is given (the constructors keep PyTorch's defaults)
+    suggested_lr = 1e-3
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults

@@ -33,6 +33,7 @@ class SGD(Optimizer):
     """
 
     state_kinds = {"momentum_buffer": "param"}
+    suggested_lr = 0.05
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):

@@ -15,7 +15,7 @@ from deepnum.train.callbacks import (
     ModelCheckpoint,
 )
 from deepnum.train.checkpoint import load_checkpoint, save_checkpoint
-from deepnum.train.losses import LOSSES, get_loss, hinge_loss, perceptron_loss
+from deepnum.train.losses import LOSSES, get_loss, multiclass_hinge_loss, perceptron_loss
 from deepnum.train.metrics import (
     Accuracy,
     MeanAbsoluteError,
@@ -60,7 +60,7 @@ __all__ = [
     "fit",
     "get_loss",
     "get_metric",
-    "hinge_loss",
+    "multiclass_hinge_loss",
     "load_checkpoint",
     "mean_absolute_error",
     "mean_squared_error",

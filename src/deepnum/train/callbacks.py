@@ -1,7 +1,8 @@
 """Callbacks: code that runs at fixed points of training, with Keras' hook names.
 
 A callback overrides any of ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch, logs)`` and
-``on_train_batch_begin/end(batch, logs)``. ``logs`` is a dict of the current values ("loss",
+``on_train_batch_begin/end(batch, logs)``, and ``on_after_backward()`` between each step's
+backward and its update. ``logs`` is a dict of the current values ("loss",
 "accuracy", "val_loss", "lr", ...). ``self.trainer`` (and ``self.model``) are set before training;
 a callback stops training by setting ``self.trainer.stop_training = True``. Callbacks that carry
 state across epochs (EarlyStopping's patience counter...) return it from ``state_dict()``, so a
@@ -38,6 +39,7 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None): ...
     def on_train_batch_begin(self, batch, logs=None): ...
     def on_train_batch_end(self, batch, logs=None): ...
+    def on_after_backward(self): ...  # gradients computed, the update not yet made
 
     def state_dict(self) -> dict:
         """What must survive a kill-and-resume (JSON values or ndarrays)."""
@@ -69,6 +71,7 @@ class CallbackList(Callback):
         self._call("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None): self._call("on_train_batch_end", batch, logs)
+    def on_after_backward(self): self._call("on_after_backward")
 
 
 class History(Callback):

@@ -6,8 +6,9 @@ so their gradients come for free:
 * ``perceptron``: L = mean_i max(0, max_j z_ij - z_i,y_i). Zero when the true class already scores
   highest; otherwise SGD adds x to the true class's weights and subtracts it from the winning
   wrong class's: Rosenblatt's update rule, generalised to many classes.
-* ``hinge``: the same with a margin of 1 (Crammer-Singer multiclass SVM):
-  L = mean_i max(0, max_{j != y_i} (1 + z_ij) - z_i,y_i).
+* ``hinge``: the same with a margin of 1 (Crammer-Singer multiclass SVM,
+  :func:`multiclass_hinge_loss`): L = mean_i max(0, max_{j != y_i} (1 + z_ij) - z_i,y_i). The
+  binary hinge loss of labels in {-1, +1} is ``nn.functional.hinge_loss``.
 
 >>> loss_fn = get_loss("perceptron")
 >>> loss = loss_fn(model(x), labels)
@@ -41,8 +42,9 @@ def perceptron_loss(logits: Tensor, target) -> Tensor:
     return margin_loss(logits, target, 0.0)
 
 
-def hinge_loss(logits: Tensor, target) -> Tensor:
-    """Multiclass hinge loss (margin 1): wants the true class ahead of every other by 1."""
+def multiclass_hinge_loss(logits: Tensor, target) -> Tensor:
+    """Crammer-Singer multiclass hinge loss (margin 1): wants the true class ahead of every
+    other by 1."""
     return margin_loss(logits, target, 1.0)
 
 
@@ -50,8 +52,9 @@ def cross_entropy_loss(logits: Tensor, target) -> Tensor:
     return F.cross_entropy(logits, target)
 
 
-def mse_loss(outputs: Tensor, target) -> Tensor:
-    """Square loss; (N,) targets are matched to a model's (N, 1) output."""
+def mse_loss_column_targets(outputs: Tensor, target) -> Tensor:
+    """Square loss (nn.functional.mse_loss) of a regression model's (N, 1) output against (N,)
+    targets, made a column first (what the deepnum command's data sets hold)."""
     t = _targets(target)
     if outputs.shape != t.shape and outputs.array.size == t.size:
         t = t.reshape(outputs.shape)
@@ -60,9 +63,9 @@ def mse_loss(outputs: Tensor, target) -> Tensor:
 
 LOSSES = {
     "cross_entropy": cross_entropy_loss,
-    "mse": mse_loss,
+    "mse": mse_loss_column_targets,
     "perceptron": perceptron_loss,
-    "hinge": hinge_loss,
+    "hinge": multiclass_hinge_loss,
 }
 
 

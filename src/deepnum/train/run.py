@@ -28,7 +28,7 @@ DEFAULTS = {
     "epochs": 20,
     "batch_size": 32,
     "optimizer": "sgd",
-    "lr": None,  # None: 0.05 for SGD, 1e-3 for the Adam family
+    "lr": None,  # None: the optimizer's suggested_lr (0.05 for SGD, 1e-3 for the others)
     "momentum": 0.9,
     "lr_schedule": "cosine",  # cosine (anneal to 0 over the epochs), step (x0.1 each third), none
     "l1": 0.0,
@@ -121,21 +121,16 @@ def build_model(config: dict, input_shape, num_outputs: int):
                          f"the deepnum command can train") from None
 
 
-SCHEDULES = ("cosine", "step", "none")
-
-
 def make_schedule(name: str, optimizer, epochs: int):
-    """The learning-rate schedule ``name`` for a run of ``epochs`` epochs (None: constant)."""
-    from deepnum.optim.lr_scheduler import CosineAnnealingLR, StepLR
+    """The learning-rate schedule ``name`` (deepnum.optim.SCHEDULES) for a run of ``epochs``
+    epochs (None: constant)."""
+    from deepnum.optim import SCHEDULES
 
     if name not in SCHEDULES:
         raise ValueError(f"unknown learning-rate schedule {name!r}; choose from "
                          f"{', '.join(SCHEDULES)}")
-    if name == "none" or epochs < 2:
-        return None
-    if name == "cosine":
-        return CosineAnnealingLR(optimizer, T_max=epochs)
-    return StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+    make = SCHEDULES[name]
+    return None if make is None or epochs < 2 else make(optimizer, epochs)
 
 
 def load_config(out) -> dict:

@@ -93,25 +93,20 @@ def summary(model, input_shape, dtype=np.float32) -> ModelSummary:
     """
     input_shape = tuple(int(d) for d in input_shape)
     shapes: dict[int, str] = {}
-    wrapped = []
-    for module in model.modules():
-        original = module.forward
+    # a forward hook on every module records the shape of what it returns (hooked modules
+    # are never fused, so each layer is seen on its own)
+    def record(module, args, output):
+        shapes.setdefault(id(module), _shape(output))  # returns None: the output is unchanged
 
-        def recording(*args, _module=module, _forward=original, **kwargs):
-            out = _forward(*args, **kwargs)
-            shapes.setdefault(id(_module), _shape(out))
-            return out
-
-        object.__setattr__(module, "forward", recording)
-        wrapped.append(module)
+    handles = [module.register_forward_hook(record) for module in model.modules()]
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            model(Tensor(np.zeros((1, *input_shape), dtype=dtype)))
+            model(Tensor._wrap(np.zeros((1, *input_shape), dtype=dtype)))
     finally:
-        for module in wrapped:
-            object.__delattr__(module, "forward")
+        for handle in handles:
+            handle.remove()
         model.train(was_training)
     rows = []
     for name, module in model.named_modules():

@@ -7,8 +7,10 @@ training at once, naming the step and the parameter), and checkpoints after ever
 ``resume=True`` continues bit-for-bit.
 
 L1/L2 penalties (``l1``, ``l2``) act on weight matrices and kernels (parameters with 2 or more
-dimensions, not biases): the objective is L_data + l1 * sum|w| + l2 * sum w^2, applied by adding
-l1 * sign(w) + 2 * l2 * w to the gradients. The logged ``loss`` is the data loss L_data.
+dimensions, not biases), in the lecture's form: the objective is L_data + l1 * sum|w| +
+(l2 / 2) * sum w^2, so the gradients gain l1 * sign(w) + l2 * w (``l2`` is SGD's
+``weight_decay`` restricted to the weights; see nn.utils.add_penalty_gradients_). The logged
+``loss`` is the data loss L_data.
 
 >>> trainer = Trainer(model, loss="cross_entropy", optimizer="sgd", lr=0.05, metrics=["accuracy"])
 >>> history = trainer.fit((x_train, y_train), val=(x_val, y_val), epochs=20, batch_size=32)
@@ -25,6 +27,7 @@ import numpy as np
 
 from deepnum.autograd import no_grad
 from deepnum.errors import DivergenceError, ModelFileError
+from deepnum.nn.utils import add_penalty_gradients_
 from deepnum.random import get_state, set_state
 from deepnum.tensor import Tensor
 from deepnum.train.callbacks import Callback, CallbackList, History
@@ -33,25 +36,19 @@ from deepnum.train.losses import get_loss
 from deepnum.train.metrics import get_metric
 from deepnum.train.progress import ProgressBar
 
-DEFAULT_LR = {"sgd": 0.05}  # others: 1e-3 (Adam and its family)
-
 
 def build_optimizer(name: str, params, lr: float | None = None, momentum: float = 0.9,
                     weight_decay: float = 0.0):
-    """An optimizer from :mod:`deepnum.optim` by name (sgd, adam, adamw, rmsprop, ...).
+    """An optimizer from :data:`deepnum.optim.OPTIMIZERS` by name, starting at its
+    ``suggested_lr`` unless ``lr`` is given; ``momentum`` goes only to those that take it."""
+    from deepnum.optim import OPTIMIZERS
 
-    ``momentum`` is passed only to optimizers that take it.
-    """
-    import deepnum.optim as optim
-
-    classes = {n.lower(): c for n, c in vars(optim).items() if isinstance(c, type)
-               and issubclass(c, optim.Optimizer) and c is not optim.Optimizer}
     key = name.lower()
-    if key not in classes:
-        raise ValueError(f"unknown optimizer {name!r}; available: {', '.join(sorted(classes))}")
-    cls = classes[key]
+    if key not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; available: {', '.join(OPTIMIZERS)}")
+    cls = OPTIMIZERS[key]
     accepted = inspect.signature(cls).parameters
-    kwargs = {"lr": DEFAULT_LR.get(key, 1e-3) if lr is None else lr}
+    kwargs = {"lr": cls.suggested_lr if lr is None else lr}
     if "momentum" in accepted:
         kwargs["momentum"] = momentum
     if weight_decay:
@@ -84,13 +81,15 @@ class Trainer:
     """
 
     def __init__(self, model, loss=None, optimizer="sgd", metrics=("accuracy",), lr=None,
-                 momentum: float = 0.9, l1: float = 0.0, l2: float = 0.0):
+                 momentum: float = 0.9, l1: float = 0.0, l2: float = 0.0,
+                 weight_decay: float = 0.0):
         if l1 < 0 or l2 < 0:
             raise ValueError(f"Trainer: l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
         self.model = model
         self.loss_fn = get_loss(loss or getattr(model, "default_loss", "cross_entropy"))
         if isinstance(optimizer, str):
-            optimizer = build_optimizer(optimizer, model.parameters(), lr, momentum)
+            optimizer = build_optimizer(optimizer, model.parameters(), lr, momentum,
+                                        weight_decay)
         self.optimizer = optimizer
         self.metrics = [get_metric(m) for m in metrics]
         self.l1, self.l2 = float(l1), float(l2)
@@ -150,16 +149,11 @@ class Trainer:
         for metric in self.metrics:
             metric.reset()
         total_loss, seen = 0.0, 0
+        self._chain = chain
         for batch, (x, y) in enumerate(loader):
             chain.on_train_batch_begin(batch, {})
-            outputs = self.model(x)
-            loss = self.loss_fn(outputs, y)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self._check_finite(loss, batch)
-            self._apply_penalties()
-            self.optimizer.step()
-            self.step += 1
+            self._batch = batch
+            loss, outputs = self.train_step((x, y))
             n = len(y)
             total_loss += float(loss.array) * n
             seen += n
@@ -168,6 +162,25 @@ class Trainer:
             chain.on_train_batch_end(batch, self._logs(total_loss / seen))
         self.epoch_seconds = time.perf_counter() - start
         return self._logs(total_loss / max(seen, 1))
+
+    def train_step(self, batch) -> tuple:
+        """One update on one batch (x, y): forward, loss, backward, the callbacks'
+        ``on_after_backward`` (where a data-parallel trainer averages the gradients), the
+        finite check, the penalties, the optimizer step. Returns (loss, outputs). Override it
+        (or wrap it) to change what a step does; fit() calls it for every batch."""
+        x, y = batch
+        outputs = self.model(x)
+        loss = self.loss_fn(outputs, y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        chain = getattr(self, "_chain", None)
+        if chain is not None:
+            chain.on_after_backward()
+        self._check_finite(loss, getattr(self, "_batch", 0))
+        self._apply_penalties()
+        self.optimizer.step()
+        self.step += 1
+        return loss, outputs
 
     def _logs(self, loss: float) -> dict:
         return {"loss": loss, **{m.name: m.result() for m in self.metrics}}
@@ -190,17 +203,7 @@ class Trainer:
                               f"not updated; try a smaller learning rate")
 
     def _apply_penalties(self) -> None:
-        if not (self.l1 or self.l2):
-            return
-        for p in self.model.parameters():
-            if p.grad is None or p.array.ndim < 2:
-                continue
-            extra = 0
-            if self.l1:
-                extra = extra + self.l1 * np.sign(p.array)
-            if self.l2:
-                extra = extra + (2 * self.l2) * p.array
-            p.grad.array = p.grad.array + extra.astype(p.grad.array.dtype)
+        add_penalty_gradients_(self.model.parameters(), self.l1, self.l2)
 
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, data, batch_size: int = 256) -> dict:
