@@ -10,7 +10,7 @@ import numpy as np
 
 import deepnum as dn
 from deepnum.demos.context import pyplot
-from deepnum.demos.registry import DemoUnavailable, demo
+from deepnum.demos.registry import demo
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 LEAKY_SLOPE = 0.1  # larger than PyTorch's default 0.01 so the slope is visible in the plot
@@ -56,23 +56,19 @@ def _closed_forms():
     }
 
 
-def _deepnum_functions():
-    F = dn.nn.functional
-    wanted = {"step": "step", "sign": "sign", "linear": "identity", "sigmoid": "sigmoid",
-              "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu", "elu": "elu",
-              "selu": "selu", "softplus": "softplus", "maxout": "maxout"}
-    missing = [fn for fn in wanted.values() if not hasattr(F, fn)]
-    if missing:
-        raise DemoUnavailable(f"deepnum.nn.functional has no {', '.join(missing)} yet")
-    funcs = {name: getattr(F, fn) for name, fn in wanted.items()}
-    funcs["leaky_relu"] = lambda z: F.leaky_relu(z, LEAKY_SLOPE)
-    funcs["maxout"] = _maxout(F)
+def _deepnum_functions(names):
+    """The lectures' activations as layers from deepnum's registry (nn.ACTIVATIONS), and Maxout
+    (a layer with weights of its own)."""
+    funcs = {name: dn.nn.ACTIVATIONS[name]() for name in names if name != "maxout"}
+    funcs["leaky_relu"] = dn.nn.LeakyReLU(LEAKY_SLOPE)
+    funcs["maxout"] = _maxout(dn.nn.functional)
     return funcs
 
 
 @demo("activations", "every activation and its derivative; autograd matches the closed forms")
 def run(ctx) -> None:
-    funcs, forms = _deepnum_functions(), _closed_forms()
+    forms = _closed_forms()
+    funcs = _deepnum_functions(forms)
     # An even number of points from -4 to 4 never lands on z = 0, where step, sign, ReLU and friends
     # have a kink; maxout's kinks (z = 0, 2, -2/3) are kept off the grid below.
     z = np.linspace(-4, 4, 400 if ctx.fast else 2000)
