@@ -92,6 +92,14 @@ from deepnum.fast import jit
 __version__ = "0.2.0"
 
 
+def compile(model, **options):  # noqa: A001 - PyTorch's name
+    """``torch.compile``'s place: inference of ``model`` replayed from a captured plan (see
+    :func:`deepnum.fast.capture.compile`; the training step: ``Trainer(compile=True)``)."""
+    from deepnum.fast.capture import compile as capture
+
+    return capture(model, **options)
+
+
 def promote_types(type1, type2) -> dtype:
     """The dtype both types promote to (torch.promote_types)."""
     from deepnum.dtypes import as_dtype

@@ -82,7 +82,9 @@ class Trainer:
 
     def __init__(self, model, loss=None, optimizer="sgd", metrics=("accuracy",), lr=None,
                  momentum: float = 0.9, l1: float = 0.0, l2: float = 0.0,
-                 weight_decay: float = 0.0):
+                 weight_decay: float = 0.0, compile: bool = False):  # noqa: A002
+        """``compile=True`` runs each step's forward, loss and backward from a captured plan
+        (deepnum.fast.capture; the same numbers, eager where a model has no captured form)."""
         if l1 < 0 or l2 < 0:
             raise ValueError(f"Trainer: l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
         self.model = model
@@ -93,6 +95,11 @@ class Trainer:
         self.optimizer = optimizer
         self.metrics = [get_metric(m) for m in metrics]
         self.l1, self.l2 = float(l1), float(l2)
+        self.captured = None
+        if compile:
+            from deepnum.fast.capture import CapturedStep
+
+            self.captured = CapturedStep(model, self.loss_fn)
         self.history = History()
         self.epoch = 0  # epochs completed
         self.step = 0  # optimizer steps taken
@@ -169,10 +176,13 @@ class Trainer:
         finite check, the penalties, the optimizer step. Returns (loss, outputs). Override it
         (or wrap it) to change what a step does; fit() calls it for every batch."""
         x, y = batch
-        outputs = self.model(x)
-        loss = self.loss_fn(outputs, y)
-        self.optimizer.zero_grad()
-        loss.backward()
+        if self.captured is not None:
+            loss, outputs = self.captured(x, y)  # sets every .grad, as zero_grad + backward
+        else:
+            outputs = self.model(x)
+            loss = self.loss_fn(outputs, y)
+            self.optimizer.zero_grad()
+            loss.backward()
         chain = getattr(self, "_chain", None)
         if chain is not None:
             chain.on_after_backward()
