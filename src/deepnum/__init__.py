@@ -100,6 +100,14 @@ def compile(model, **options):  # noqa: A001 - PyTorch's name
     return capture(model, **options)
 
 
+def set_flush_denormal(mode: bool) -> bool:
+    """Flush subnormal floats to zero in this thread, as torch.set_flush_denormal (see
+    deepnum.fast.denormals); returns whether it is supported here."""
+    from deepnum.fast.denormals import set_flush_denormal as flush
+
+    return flush(mode)
+
+
 def promote_types(type1, type2) -> dtype:
     """The dtype both types promote to (torch.promote_types)."""
     from deepnum.dtypes import as_dtype

@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum import fast
+from deepnum.fast import jit
+from deepnum.fast import linear as linear_kernels
 from deepnum.ops import conv as conv_ops
 from deepnum.ops import elementwise as ew
 from deepnum.ops import norm as norm_ops
@@ -47,27 +49,51 @@ class LinearStage:
     def forward(self, x):
         w = self.weight.array
         shape = x.shape[:-1] + (w.shape[0],)
-        if self.out is None or self.out.shape != shape or self.out.dtype != w.dtype:
+        if self.out is None or self.out.shape != shape or self.out.dtype != np.result_type(x, w):
             self.out = np.empty(shape, dtype=np.result_type(x, w))
+            self.buffers = {}
         out = np.matmul(x, w.T, out=self.out)
-        if self.bias is not None:
-            out += self.bias.array
-        if self.act == "relu":
-            np.maximum(out, 0, out=out)
+        self.kernels = (jit.enabled() and out.ndim == 2 and self.bias is not None
+                        and out.dtype == self.bias.array.dtype and x.flags.c_contiguous)
+        if self.kernels:  # bias and ReLU in one compiled pass
+            linear_kernels.bias_relu_rows(out, self.bias.array, self.act == "relu")
+        else:
+            if self.bias is not None:
+                out += self.bias.array
+            if self.act == "relu":
+                np.maximum(out, 0, out=out)
         self.x = x
         return out
 
+    def _buffer(self, name, shape, dtype):
+        array = self.buffers.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = self.buffers[name] = np.empty(shape, dtype=dtype)
+        return array
+
     def backward(self, g):
-        if self.act == "relu":
-            g = g * (self.out > 0)  # 0 at 0, as PyTorch's ReLU; a new array, as eager's
         x, w = self.x, self.weight.array
+        grads = []
+        if self.kernels and self.act == "relu" and g.flags.c_contiguous:
+            # the ReLU mask and the bias gradient in one compiled pass
+            gm = self._buffer("gm", g.shape, g.dtype)
+            gb = self._buffer("gb", (g.shape[1],), g.dtype)
+            zero = g.dtype.type(0)
+            linear_kernels.relu_grad_bias_rows(g, self.out, gm, gb, zero, zero + 1)
+            g = gm
+            grads.append((self.bias, gb))
+        elif self.act == "relu":
+            g = g * (self.out > 0)  # 0 at 0, as PyTorch's ReLU; a new array, as eager's
         g2 = g.reshape(-1, g.shape[-1])
-        grads = [(self.weight, g2.T @ x.reshape(-1, x.shape[-1]))]
-        if self.bias is not None:
+        x2 = x.reshape(-1, x.shape[-1])
+        gw = np.matmul(g2.T, x2, out=self._buffer("gw", w.shape, np.result_type(g2, x2)))
+        grads.insert(0, (self.weight, gw))
+        if self.bias is not None and len(grads) == 1:
             grads.append((self.bias, g2.sum(axis=0)))
         gx = None
         if self.needs_input_grad:
-            gx = g @ w
+            gx = np.matmul(g, w, out=self._buffer("gx", g.shape[:-1] + (w.shape[1],),
+                                                 np.result_type(g, w)))
         return gx, grads
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum.fast import speeds_up
+from deepnum.fast import jit, speeds_up
 from deepnum.ops.linalg import Linear
 
 
@@ -31,3 +31,36 @@ class LinearReLU(Linear):
 
 
 speeds_up(("linear", "relu"))(LinearReLU)
+
+
+# ---------------------------------------------------------------------------- compiled passes
+# The elementwise work between a linear layer's products, in one pass each way (the captured
+# step's LinearStage uses them): the same float operations in the same order as NumPy's
+# ``out += b; np.maximum(out, 0, out=out)`` forward and ``g * (out > 0)`` followed by the
+# column sum over the batch (NumPy sums axis 0 of a C-contiguous array row by row, in order),
+# so the numbers are the same, bit for bit.
+
+@jit.kernel("out[N,O] bias[O]", parallel=True)
+def bias_relu_rows(out, bias, relu):
+    n, o = out.shape
+    for i in jit.prange(n):
+        row = out[i]
+        for j in range(o):
+            v = row[j] + bias[j]
+            row[j] = 0 if relu and v < 0 else v  # NaN stays NaN, as np.maximum
+
+
+@jit.kernel("g[N,O] out[N,O] gm[N,O] gb[O]", parallel=True)
+def relu_grad_bias_rows(g, out, gm, gb, zero, one):
+    """gm = g * (out > 0) and gb = its sum over the rows, columns split across threads (each
+    column summed by one thread in row order: the result does not depend on the threads)."""
+    n, o = g.shape
+    step = 16
+    for block in jit.prange((o + step - 1) // step):
+        start, stop = block * step, min(block * step + step, o)
+        for i in range(n):
+            g_row, out_row, gm_row = g[i], out[i], gm[i]
+            for j in range(start, stop):
+                v = g_row[j] * (one if out_row[j] > zero else zero)
+                gm_row[j] = v
+                gb[j] = v if i == 0 else gb[j] + v  # row 0 first, then in order: NumPy's sum
