@@ -109,6 +109,9 @@ def _configure_train(p):
     p.add_argument("--out", help="output folder (default runs/MODEL-DATASET-TIMESTAMP)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint, with its settings")
+    p.add_argument("--lr-scaling", choices=("none", "linear"), default=DEFAULTS["lr_scaling"],
+                   help="under mpiexec -n N: linear multiplies the learning rate by N (the "
+                        "global batch is N x --batch-size); none (default) keeps it")
     _common_run_options(p)
 
 
@@ -146,8 +149,11 @@ def _run_train(args) -> int:
     verbose = "auto" if args.verbose is None else args.verbose
     result = train_run(config, out, resume=args.resume, verbose=verbose)
     metrics = result["metrics"]
-    print(describe_test(metrics, config["dataset"]))
-    print(f"{metrics['epochs_run']} epochs in {metrics['seconds']:.1f} s; wrote {out}/")
+    from deepnum import distributed
+
+    if distributed.is_main():  # under mpiexec the other ranks stay quiet
+        print(describe_test(metrics, config["dataset"]))
+        print(f"{metrics['epochs_run']} epochs in {metrics['seconds']:.1f} s; wrote {out}/")
     return 0
 
 

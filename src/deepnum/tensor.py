@@ -251,6 +251,16 @@ class Tensor:
             return _hooks.add_hook(self._hooks, hook)
         return self._add_node_hook(hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs after backward has added to this leaf's ``.grad`` (what
+        data-parallel training uses to start reducing a gradient as soon as it is ready)."""
+        if self._ctx is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._hooks is None:
+            self._hooks = OrderedDict()
+        return _hooks.add_hook(self._hooks, _autograd.engine.PostAccumulate(hook))
+
     def _add_node_hook(self, hook, last: bool = False):
         """A hook on this (non-leaf) output of its Function, run before its backward; retain_grad's
         keeper runs after the user's hooks, as in PyTorch."""

@@ -187,16 +187,30 @@ def _call_hook(hook, g, create_graph):
     return result.array if isinstance(result, Tensor) else np.asarray(result)
 
 
+class PostAccumulate:
+    """A hook run after a leaf's ``.grad`` was updated (register_post_accumulate_grad_hook)."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook):
+        self.hook = hook
+
+
 def _finish_leaf(leaf, g, create_graph, target_keys, captured, accumulate):
     hooks = leaf._hooks
     if hooks:
         for hook in list(hooks.values()):
-            g = _call_hook(hook, g, create_graph)
+            if type(hook) is not PostAccumulate:
+                g = _call_hook(hook, g, create_graph)
     if target_keys is not None:
         if _leaf_key(leaf) in target_keys:
             _deliver(leaf, g, create_graph, captured, accumulate)
     elif accumulate:
         _accumulate(leaf, g, create_graph)
+        if hooks:
+            for hook in list(hooks.values()):
+                if type(hook) is PostAccumulate:
+                    hook.hook(leaf)
 
 
 def _deliver(t, g, create_graph, captured, accumulate):

@@ -33,7 +33,11 @@ class DataLoader:
     >>> len(loader)   # len(dataset) // 32 batches
     """
 
-    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=None):
+    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=None,
+                 shard=None):
+        """``shard=(rank, world_size)`` gives this rank its share of every epoch's order (the
+        same permutation on every rank, padded by repeating its start so the shares are equal:
+        deepnum.distributed's convention)."""
         is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
         if not is_int or batch_size < 1:
             raise DataError(f"DataLoader: batch_size must be an integer >= 1, got {batch_size!r}")
@@ -46,9 +50,19 @@ class DataLoader:
         self.seed = seed
         self.generator = np.random.Generator(np.random.PCG64(seed))
         self.epochs_started = 0
+        # (rank, world_size, pad): pad=False (evaluation) gives uneven shares, none repeated
+        self.shard = None if shard is None else (int(shard[0]), int(shard[1]),
+                                                 bool(shard[2]) if len(shard) > 2 else True)
+
+    def _samples(self) -> int:
+        n = len(self.dataset)
+        if self.shard is None:
+            return n
+        rank, world, pad = self.shard
+        return math.ceil(n / world) if pad else len(range(rank, n, world))
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = self._samples()
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self):
@@ -56,6 +70,12 @@ class DataLoader:
         n = len(self.dataset)
         order = self.generator.permutation(n) if self.shuffle else np.arange(n)
         self.epochs_started += 1
+        if self.shard is not None:
+            rank, world, pad = self.shard
+            total = math.ceil(n / world) * world if pad else n
+            if total > n:
+                order = np.concatenate([order, np.resize(order, total - n)])
+            order = order[rank:total:world]
         return self._batches(order)
 
     def _batches(self, order: np.ndarray):

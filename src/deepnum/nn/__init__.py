@@ -1,6 +1,6 @@
 """Layers, losses and the functional API, shaped like ``torch.nn``."""
 
-from deepnum.nn import functional, init, utils
+from deepnum.nn import functional, init, parallel, utils
 from deepnum.nn.activation import (
     ACTIVATIONS,
     ELU,

@@ -52,7 +52,11 @@ TRAINER_STATE = strict_object({
     "stop_training": {"type": "boolean"},
     "callbacks": {"type": "array", "items": strict_object({"class": {"type": "string"},
                                                            "state": {"type": "object"}})},
-})
+    # data-parallel runs: how many ranks wrote it, and every rank's generator
+    "world_size": integer(1, 2**20),
+    "rng_ranks": {"type": "array", "items": _PCG64, "maxItems": 2**20},
+}, required=["model", "optimizer", "rng", "loader", "epoch", "step", "stop_training",
+             "callbacks"])
 
 
 def save_checkpoint(path, state: dict):

@@ -38,6 +38,7 @@ DEFAULTS = {
     "augment": "auto",  # shift: add each image moved 1 pixel each way; auto: when data is small
     "seed": 0,  # initial weights, shuffling, dropout and the validation split
     "data_seed": 0,  # which samples a data set's test split (or a toy set) holds: fixed by default
+    "lr_scaling": "none",  # under mpiexec -n N: "linear" multiplies the rate by N (Goyal et al.)
 }
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -164,14 +165,18 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
     regression = data.task == "regression"
     model = build_model(config, data.input_shape, data.num_outputs)
     trainer = Trainer(model, loss="mse" if regression else None, optimizer=config["optimizer"],
-                      metrics=["mae"] if regression else ["accuracy"], lr=config["lr"],
-                      momentum=config["momentum"], l1=config["l1"], l2=config["l2"])
-    out.mkdir(parents=True, exist_ok=True)
+                      metrics=["mae"] if regression else ["accuracy"],
+                      lr=scaled_lr(config), momentum=config["momentum"], l1=config["l1"],
+                      l2=config["l2"])
+    main = trainer.parallel.is_main  # under mpiexec only rank 0 writes files
     record = {**config, "input_shape": list(data.input_shape), "num_classes": data.num_classes,
               "task": data.task, "class_names": data.class_names,
-              "loss": "mse" if regression else getattr(model, "default_loss", "cross_entropy")}
-    atomic_write(out / "config.json", json.dumps(record, indent=2).encode())
-    callbacks = [CSVLogger(out / "history.csv")]
+              "loss": "mse" if regression else getattr(model, "default_loss", "cross_entropy"),
+              "world_size": trainer.parallel.world}
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / "config.json", json.dumps(record, indent=2).encode())
+    callbacks = [CSVLogger(out / "history.csv")] if main else []
     if config["early_stopping"]:
         monitor = "val_loss" if val is not None else "loss"
         callbacks.append(EarlyStopping(monitor, patience=int(config["early_stopping"]),
@@ -200,9 +205,10 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
         metrics["per_class"] = {
             name: {k: float(scores[k][i]) for k in ("precision", "recall", "f1")}
             for i, name in enumerate(data.class_names)}
-    save(model, out / "model.safetensors", metadata={"config": record})
-    atomic_write(out / "metrics.json", json.dumps(metrics, indent=2).encode())
-    _plots(out, history, model, cm, data)
+    if main:
+        save(model, out / "model.safetensors", metadata={"config": record})
+        atomic_write(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+        _plots(out, history, model, cm, data)
     return {"metrics": metrics, "history": history, "out": out, "confusion_matrix": cm}
 
 
@@ -219,6 +225,22 @@ def _plots(out: Path, history, model, cm, data) -> None:
             plot_first_layer(model, out / "first_layer.png", image_shape=shape[-2:])
         except ValueError:  # e.g. a model whose first weights are not per-pixel
             pass
+
+
+def scaled_lr(config: dict):
+    """The configured rate (or the optimizer's suggested one), times the number of ranks under
+    ``lr_scaling: linear`` (the global batch grows with them: Goyal et al.'s linear rule)."""
+    from deepnum import distributed as dist
+    from deepnum.optim import OPTIMIZERS
+
+    if config.get("lr_scaling", "none") not in ("none", "linear"):
+        raise ValueError(f"lr_scaling must be none or linear, got {config['lr_scaling']!r}")
+    lr = config["lr"]
+    if config.get("lr_scaling") == "linear" and dist.launched_by_mpi():
+        dist.init()
+        base = OPTIMIZERS[str(config["optimizer"]).lower()].suggested_lr if lr is None else lr
+        return base * dist.get_world_size()
+    return lr
 
 
 def default_out(config: dict) -> Path:

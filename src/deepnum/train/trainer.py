@@ -56,8 +56,10 @@ def build_optimizer(name: str, params, lr: float | None = None, momentum: float 
     return cls(params, **kwargs)
 
 
-def as_loader(data, batch_size: int = 32, shuffle: bool = False, seed: int | None = None):
-    """A DataLoader from a DataLoader, a Dataset, or an ``(x, y)`` pair of arrays/Tensors."""
+def as_loader(data, batch_size: int = 32, shuffle: bool = False, seed: int | None = None,
+              shard=None):
+    """A DataLoader from a DataLoader, a Dataset, or an ``(x, y)`` pair of arrays/Tensors
+    (``shard``: this rank's share, see deepnum.data.DataLoader)."""
     from deepnum.data import DataLoader, Dataset, TensorDataset
 
     if isinstance(data, DataLoader):
@@ -69,7 +71,7 @@ def as_loader(data, batch_size: int = 32, shuffle: bool = False, seed: int | Non
                         f"got {type(data).__name__}")
     if seed is None and not shuffle:
         seed = 0  # an unshuffled loader needs no randomness: leave deepnum's stream untouched
-    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed, shard=shard)
 
 
 class Trainer:
@@ -82,9 +84,13 @@ class Trainer:
 
     def __init__(self, model, loss=None, optimizer="sgd", metrics=("accuracy",), lr=None,
                  momentum: float = 0.9, l1: float = 0.0, l2: float = 0.0,
-                 weight_decay: float = 0.0, compile: bool = False):  # noqa: A002
+                 weight_decay: float = 0.0, compile: bool = False,  # noqa: A002
+                 distributed: bool | None = None):
         """``compile=True`` runs each step's forward, loss and backward from a captured plan
-        (deepnum.fast.capture; the same numbers, eager where a model has no captured form)."""
+        (deepnum.fast.capture; the same numbers, eager where a model has no captured form).
+        ``distributed`` (default: when started by mpiexec with several ranks) trains data-
+        parallel: gradients averaged over the ranks, each rank on its share of the data, rank
+        0 printing and writing files (see deepnum.train.distributed)."""
         if l1 < 0 or l2 < 0:
             raise ValueError(f"Trainer: l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
         self.model = model
@@ -95,6 +101,9 @@ class Trainer:
         self.optimizer = optimizer
         self.metrics = [get_metric(m) for m in metrics]
         self.l1, self.l2 = float(l1), float(l2)
+        from deepnum.train import distributed as ddp_support
+
+        self.parallel = ddp_support.wrap(model, distributed)
         self.captured = None
         if compile:
             from deepnum.fast.capture import CapturedStep
@@ -121,9 +130,10 @@ class Trainer:
         """
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
-        loader = as_loader(train, batch_size, shuffle, seed)
+        shard = self.parallel.shard(training=True)
+        loader = as_loader(train, batch_size, shuffle, seed, shard)
         val_loader = None if val is None else as_loader(val, max(batch_size, 256))
-        progress = ProgressBar(verbose)
+        progress = ProgressBar(verbose if self.parallel.is_main else 0)
         chain = CallbackList([self.history, *callbacks, progress])
         chain.set_trainer(self)
         self.epochs, self.steps_per_epoch = epochs, len(loader)
@@ -168,6 +178,7 @@ class Trainer:
                 metric.update(outputs.array, y.array)
             chain.on_train_batch_end(batch, self._logs(total_loss / seen))
         self.epoch_seconds = time.perf_counter() - start
+        total_loss, seen = self.parallel.reduce_sums(total_loss, seen, self.metrics)
         return self._logs(total_loss / max(seen, 1))
 
     def train_step(self, batch) -> tuple:
@@ -178,8 +189,9 @@ class Trainer:
         x, y = batch
         if self.captured is not None:
             loss, outputs = self.captured(x, y)  # sets every .grad, as zero_grad + backward
+            self.parallel.average_gradients()  # no hooks ran: average them all now
         else:
-            outputs = self.model(x)
+            outputs = self.parallel.model(x)
             loss = self.loss_fn(outputs, y)
             self.optimizer.zero_grad()
             loss.backward()
@@ -218,7 +230,7 @@ class Trainer:
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, data, batch_size: int = 256) -> dict:
         """Loss and metrics over ``data`` in eval mode, without recording the graph."""
-        loader = as_loader(data, batch_size)
+        loader = as_loader(data, batch_size, shard=self.parallel.shard(training=False))
         was_training = self.model.training
         self.model.eval()
         metrics = [_fresh(m) for m in self.metrics]
@@ -233,6 +245,7 @@ class Trainer:
                         metric.update(outputs.array, y.array)
         finally:
             self.model.train(was_training)
+        total, seen = self.parallel.reduce_sums(total, seen, metrics)
         return {"loss": total / max(seen, 1), **{m.name: m.result() for m in metrics}}
 
     def predict(self, x, batch_size: int = 256) -> np.ndarray:
@@ -245,6 +258,7 @@ class Trainer:
             "model": dict(self.model.state_dict()),
             "optimizer": self.optimizer.state_dict(),
             "rng": get_state(),
+            **self.parallel.checkpoint_fields(),
             "loader": None if loader is None else loader.state_dict(),
             "epoch": self.epoch,
             "step": self.step,
@@ -253,7 +267,9 @@ class Trainer:
         }
 
     def save_checkpoint(self, path, loader=None, callbacks=()) -> None:
-        save_checkpoint(path, self.state_dict(loader, callbacks))
+        state = self.state_dict(loader, callbacks)  # every rank: it gathers their RNG states
+        if self.parallel.is_main:
+            save_checkpoint(path, state)
 
     def _restore(self, state: dict, loader, callbacks, path) -> None:
         """Continue from a checkpoint's state, all or nothing: anything that does not fit this
@@ -275,7 +291,7 @@ class Trainer:
                 raise ValueError(f"weight '{key}' holds non-finite values")
         self.model.load_state_dict(state["model"])  # both check everything before changing
         self.optimizer.load_state_dict(state["optimizer"])
-        set_state(state["rng"])
+        set_state(self.parallel.own_rng_state(state))
         epoch, step = int(state["epoch"]), int(state["step"])
         if state.get("loader") is not None:
             if int(state["loader"]["epochs_started"]) != epoch:
@@ -332,6 +348,9 @@ def evaluate(model, data, loss=None, metrics=("accuracy",), batch_size: int = 25
     trainer.model = model
     trainer.loss_fn = get_loss(loss or getattr(model, "default_loss", "cross_entropy"))
     trainer.metrics = [get_metric(m) for m in metrics]
+    from deepnum.train import distributed as ddp_support
+
+    trainer.parallel = ddp_support.wrap(model, False)
     return trainer.evaluate(data, batch_size)
 
 

@@ -27,7 +27,7 @@ class RemovableHandle:
 
 def add_hook(hooks: dict, hook, prepend: bool = False, on_change=None) -> RemovableHandle:
     """Put ``hook`` in the ordered dict ``hooks`` (first if ``prepend``) and return its handle."""
-    if not callable(hook):
+    if not callable(getattr(hook, "hook", hook)):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
     handle = RemovableHandle(hooks, on_change)
     hooks[handle.id] = hook
