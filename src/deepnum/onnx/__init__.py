@@ -17,7 +17,6 @@ The ``onnx`` package is needed only here and is imported on first use (``pip ins
 """
 
 from deepnum.onnx.builder import ExportError
-from deepnum.onnx.graph import OnnxGraph
 
 DEFAULT_OPSET = 17
 
@@ -34,7 +33,7 @@ def export(model, example_input, path, opset_version: int = DEFAULT_OPSET,
                    output_names)
 
 
-def load(path) -> OnnxGraph:
+def load(path):
     """The model in an ONNX file as a deepnum Module (see :mod:`deepnum.onnx.importer`).
 
     >>> graph = dn.onnx.load("model.onnx"); graph(x)
@@ -42,6 +41,14 @@ def load(path) -> OnnxGraph:
     from deepnum.onnx.importer import load as _load
 
     return _load(path)
+
+
+def __getattr__(name):
+    if name == "OnnxGraph":  # the Module (and deepnum.nn with it) only when asked for
+        from deepnum.onnx.graph import OnnxGraph
+
+        return OnnxGraph
+    raise AttributeError(f"module 'deepnum.onnx' has no attribute {name!r}")
 
 
 __all__ = ["DEFAULT_OPSET", "ExportError", "OnnxGraph", "export", "load"]
