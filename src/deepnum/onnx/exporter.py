@@ -127,10 +127,9 @@ def _variant(t: Tensor, grow: bool, seed: int) -> Tensor:
     shape = list(a.shape)
     if grow and shape:
         shape[0] += 1
-    if a.dtype.kind == "f":
+    if a.dtype.kind == "f":  # centred at 0 whatever the example's mean: signs change too
         spread = float(a.std()) if a.size and np.isfinite(a).all() and a.std() > 0 else 1.0
-        centre = float(a.mean()) if a.size and np.isfinite(a).all() else 0.0
-        values = (rng.standard_normal(shape) * spread + centre).astype(a.dtype)
+        values = (rng.standard_normal(shape) * spread).astype(a.dtype)
     elif a.dtype.kind in "iu" and a.size:  # ids: the example's own, reshuffled (valid ones)
         values = rng.choice(a.reshape(-1), size=shape).astype(a.dtype)
     elif a.dtype.kind == "b":
