@@ -163,7 +163,9 @@ def test_old_opsets_external_data_and_lying_tensors_are_refused(tmp_path):
         dn.onnx.load(tmp_path / "lie.onnx")
     external = helper.make_tensor("w", TensorProto.FLOAT, [2], b"\0" * 8, raw=True)
     external.data_location = TensorProto.EXTERNAL
-    onnx.save(_model_with(add, [x], [y], [external]), str(tmp_path / "ext.onnx"))
+    external.external_data.add(key="location", value="/etc/passwd")
+    (tmp_path / "ext.onnx").write_bytes(_model_with(add, [x], [y], [external])
+                                        .SerializeToString())
     with pytest.raises(ModelFileError, match="external file"):
         dn.onnx.load(tmp_path / "ext.onnx")
     (tmp_path / "junk.onnx").write_bytes(b"\xff" * 64)
