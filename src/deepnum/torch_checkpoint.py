@@ -30,7 +30,8 @@ import numpy as np
 
 from deepnum.errors import ModelFileError
 
-MAX_PICKLE_BYTES = 64 * 2**20  # the pickle holds names and shapes, not numbers
+MAX_PICKLE_BYTES = 16 * 2**20  # the pickle holds names and shapes, not numbers (a
+#                               ResNet-152 state dict's is about 100 KB)
 MAX_ENTRIES = 1_000_000  # files in the archive
 MAX_TENSORS = 1_000_000
 
@@ -91,15 +92,21 @@ def load_torch_state_dict(path, key: str | None = None) -> OrderedDict:
     value = read(path)
     if key is not None:
         if not isinstance(value, dict) or key not in value:
-            found = sorted(map(str, value))[:10] if isinstance(value, dict) else []
+            found = _names(value)
             raise ModelFileError(f"{path}: no entry {key!r} at the top level (found {found})")
         value = value[key]
     if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, np.ndarray) for k, v in value.items()):
-        keys = sorted(str(k) for k in value)[:10] if isinstance(value, dict) else []
         raise ModelFileError(f"{path}: not a state dict of name -> tensor (top-level entries "
-                             f"{keys}); pass key= to pick the state dict inside a checkpoint")
+                             f"{_names(value)}); pass key= to pick the state dict inside a "
+                             f"checkpoint")
     return OrderedDict(value)
+
+
+def _names(value) -> list:
+    """The first string keys of a dict, for a message (other keys may nest without bound)."""
+    return sorted(k[:40] for k in value if isinstance(k, str))[:10] \
+        if isinstance(value, dict) else []
 
 
 def _not_zip(path, magic: bytes) -> str:

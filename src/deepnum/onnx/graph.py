@@ -81,7 +81,8 @@ class OnnxGraph(Module):
                 made = run(args, attributes, len(outputs)) if multi else run(args, attributes)
             except ShapeError:
                 raise
-            except (ValueError, RuntimeError, IndexError, TypeError) as error:
+            except (ValueError, RuntimeError, IndexError, TypeError, KeyError, AttributeError,
+                    ArithmeticError, MemoryError) as error:
                 raise ShapeError(f"OnnxGraph: node {outputs[0]!r}: {error}") from None
             for name, t in zip(outputs, made):
                 if name:

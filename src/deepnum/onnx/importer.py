@@ -57,7 +57,12 @@ def from_proto(proto, source="<model>", limit: int | None = None) -> OnnxGraph:
     """An OnnxGraph for an ``onnx.ModelProto`` (weights included)."""
     limit = proto.ByteSize() if limit is None else limit
     try:
-        description, arrays = describe(proto, limit)
+        try:
+            description, arrays = describe(proto, limit)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                UnicodeDecodeError, OverflowError) as error:
+            raise ModelFileError(f"malformed ONNX graph ({type(error).__name__}: "
+                                 f"{str(error)[:100]})") from None
         graph = OnnxGraph(description)
     except ModelFileError as error:
         message = str(error)

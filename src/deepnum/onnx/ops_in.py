@@ -26,7 +26,8 @@ from deepnum.ops import recurrent as rnn_ops
 from deepnum.tensor import Tensor
 
 OPS: dict = {}
-MAX_ELEMENTS = 2**31  # one tensor a shape input may ask for (ConstantOfShape, Expand)
+MAX_ELEMENTS = 2**28  # numbers one intermediate may hold (1 GiB of float32): a file's shapes,
+#                      pads and kernels cannot make deepnum allocate more
 
 
 def op(*names):
@@ -228,6 +229,14 @@ def _conv(inputs, attributes):
         raise ShapeError(f"Conv: weight {tuple(w.shape)} with group={groups} expects "
                          f"{w.shape[1] * groups} input channels, got input of shape "
                          f"{tuple(x.shape)}")
+    n, _, h, wd = x.shape
+    out_hw = [(size + pads[i] + pads[i + 2] - dilation[i] * (w.shape[2 + i] - 1) - 1)
+              // max(stride[i], 1) + 1 for i, size in enumerate((h, wd))]
+    if min(stride) < 1 or min(dilation) < 1 or min(pads) < 0 or min(out_hw) < 1:
+        raise ShapeError(f"Conv: strides {stride}, dilations {dilation} and pads {pads} do not "
+                         f"fit a kernel {tuple(w.shape[2:])} on an input {tuple(x.shape)}")
+    _check_size([n, x.shape[1] * w.shape[2] * w.shape[3], *out_hw], "Conv (its patches)")
+    _check_size([n, x.shape[1], h + pads[0] + pads[2], wd + pads[1] + pads[3]], "Conv padding")
     implementation = fast.choose(conv_ops.Conv2d, batch=x.shape[0])
     args = (x, w) if b is None else (x, w, b)
     out = implementation.apply(*args, stride=tuple(stride), dilation=tuple(dilation),
@@ -256,6 +265,11 @@ def _pool_input(x, attributes, fill: float):
             if (out - 1) * s >= n + begin[i]:  # a window may not start in the end padding
                 out -= 1
             end[i] += max((out - 1) * s + reach - (n + begin[i] + end[i]), 0)
+    if min(stride) < 1 or min(dilation) < 1 or min(kernel) < 1 or min(begin + end) < 0:
+        raise ShapeError(f"pooling: kernel {kernel}, strides {stride}, dilations {dilation} "
+                         f"and pads {pads} are not all positive")
+    _check_size([*x.shape[:2], x.shape[2] + begin[0] + end[0], x.shape[3] + begin[1] + end[1]],
+                "pooling padding")
     symmetric = [min(b, e) for b, e in zip(begin, end)]
     extra = [(b - s, e - s) for b, e, s in zip(begin, end, symmetric)]
     if any(a or b for a, b in extra):
@@ -463,6 +477,7 @@ def _pad(inputs, attributes):
             "wrap": "circular"}[attributes.get("mode", "constant")]
     if any(a < 0 or b < 0 for a, b in width):
         raise ModelFileError("Pad: negative pads are not supported by deepnum")
+    _check_size([n + a + b for n, (a, b) in zip(x.shape, width)], "Pad")
     return (movement.Pad.apply(x, pad_width=tuple(map(tuple, width)), value=value, mode=mode),)
 
 
