@@ -7,13 +7,13 @@ well-formed protobuf (a tensor's shape or bytes, an attribute, an op type, a nod
 graph's input shape, the metadata), which reaches the checks behind the parser."""
 
 import numpy as np
+import onnx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import deepnum as dn
 import deepnum.nn as nn
-import onnx
 from deepnum.errors import DeepnumError
 from tests.fuzz import cases
 from tests.fuzz.mutate import raw_mutant

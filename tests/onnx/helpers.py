@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 import deepnum as dn
-import onnx
 
 
 def run_onnxruntime(path, *arrays):

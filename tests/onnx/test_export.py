@@ -4,11 +4,11 @@ compared with deepnum at several batch sizes; what cannot be exported is refused
 import json
 
 import numpy as np
+import onnx
 import pytest
 
 import deepnum as dn
 import deepnum.nn as nn
-import onnx
 from deepnum.models import MODELS, build
 from deepnum.onnx import ExportError
 from tests.onnx.helpers import check_export, random_input, run_onnxruntime

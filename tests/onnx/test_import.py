@@ -6,17 +6,17 @@ import sys
 import warnings
 
 import numpy as np
+import onnx
 import pytest
 import torch
+from onnx import TensorProto, helper
 
 import deepnum as dn
 import deepnum.nn as nn
 import deepnum.nn.functional as F
-import onnx
 from deepnum.errors import ModelFileError
 from deepnum.models import build
 from deepnum.onnx import OnnxGraph
-from onnx import TensorProto, helper
 from tests.onnx.helpers import random_input, run_onnxruntime
 
 T = torch.nn
