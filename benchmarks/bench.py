@@ -5,7 +5,8 @@
     python -m benchmarks.bench --cases mlp,infer --repeats 7 --threads 2
 
 Cases: ``peak`` (float32 matmul rate), ``mlp`` (training epoch, batch 128 and 32), ``lenet``
-(training epoch, batch 128), ``infer`` (latency of one sample and of a batch of 1000). In each case
+(training epoch, batch 128), ``infer`` (latency of one sample and of a batch of 1000), ``onnx``
+(the exported LeNet-5 in onnxruntime against deepnum and PyTorch, one sample and 1000). In each case
 the contenders run interleaved in the same process with the same thread count; the table shows
 median times, the ratio deepnum/PyTorch against its target, achieved GFLOP/s, peak memory and
 the load average. Results are also written to benchmarks/results/*.json.
@@ -24,14 +25,16 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/bench.py
 
 import numpy as np  # noqa: E402
 
-from benchmarks import harness, lenet, mlp  # noqa: E402
+from benchmarks import harness, lenet, mlp, onnx_infer  # noqa: E402
 from benchmarks.data import fashion_mnist  # noqa: E402
 
-ALL_CASES = ("peak", "mlp", "lenet", "infer")
+ALL_CASES = ("peak", "mlp", "lenet", "infer", "onnx")
 # deepnum time / PyTorch time, from issue 8
 TARGETS = {("mlp-train", 128): 0.75, ("mlp-train", 32): 0.8, ("lenet-train", 128): 1.0,
            ("mlp-infer", 1): 0.5, ("mlp-infer", 1000): 1.0,
-           ("lenet-infer", 1): 0.5, ("lenet-infer", 1000): 1.0}
+           ("lenet-infer", 1): 0.5, ("lenet-infer", 1000): 1.0,
+           # the same LeNet-5 inference, measured beside onnxruntime: issue 8's targets
+           ("onnx-infer", 1): 0.5, ("onnx-infer", 1000): 1.0}
 PEAK_FRACTION_TARGET = 0.70
 MEMORY_STEPS = 10  # mini-batches run under the memory probes (the peak is reached in the first)
 
@@ -118,6 +121,23 @@ def run_infer(args, x) -> list:
             timings = harness.interleave(predicts, args.repeats, args.warmup, calls=calls)
             memory = _memory(predicts, {"deepnum", "numpy-floor"})
             rows += _rows_for(case, f"{label} forward", batch, timings, memory, per="call")
+    return rows
+
+
+def run_onnx(args, x) -> list:
+    reason = onnx_infer.available() or lenet.available()
+    if reason:
+        print(f"  onnx skipped: {reason}")
+        return [{"case": "onnx-infer", "skipped": reason}]
+    rows = []
+    for batch in (1, 1000):
+        sample = np.ascontiguousarray(x[:batch])
+        calls = args.calls_one if batch == 1 else max(1, args.calls_batch // 10)
+        predicts = onnx_infer.contenders(sample, args.threads)
+        print(f"  onnx-infer batch {batch}: {', '.join(predicts)}", flush=True)
+        timings = harness.interleave(predicts, args.repeats, args.warmup, calls=calls)
+        rows += _rows_for("onnx-infer", "LeNet-5 forward (exported)", batch, timings, {},
+                          per="call")
     return rows
 
 
@@ -233,6 +253,8 @@ def main(argv=None) -> dict:
         rows += run_lenet(args, x, y)
     if "infer" in args.cases:
         rows += run_infer(args, x)
+    if "onnx" in args.cases:
+        rows += run_onnx(args, x)
     table = format_table(rows, peak)
     print()
     print(table)

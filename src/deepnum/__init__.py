@@ -156,4 +156,6 @@ def __getattr__(name):
         return importlib.import_module(f"deepnum.{name}")
     if name in ("save", "load"):
         return getattr(importlib.import_module("deepnum.serialization"), name)
+    if name == "load_torch_state_dict":
+        return importlib.import_module("deepnum.torch_checkpoint").load_torch_state_dict
     raise AttributeError(f"module 'deepnum' has no attribute {name!r}")

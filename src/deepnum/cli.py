@@ -305,6 +305,18 @@ add_command("datasets", "list the data sets and whether they are available", _co
             _run_datasets)
 
 
+def _register_onnx() -> None:
+    from deepnum.onnx import cli as onnx_cli  # light: onnx itself is imported on first use
+
+    add_command("export", "write a trained model as an ONNX file (onnxruntime, phones, "
+                "browsers)", onnx_cli.configure_export, onnx_cli.run_export)
+    add_command("convert", "turn a PyTorch checkpoint or an ONNX file into a deepnum file",
+                onnx_cli.configure_convert, onnx_cli.run_convert)
+
+
+_register_onnx()
+
+
 def _configure_demo(p):
     from deepnum.demos import build_parser as configure_demo
 

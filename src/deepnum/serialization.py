@@ -160,6 +160,7 @@ def _whitelist() -> dict:
     """Class name -> class for every Module subclass defined inside deepnum (layers and models)."""
     import deepnum.models  # noqa: F401 - registers the models, so their classes exist
     import deepnum.nn  # noqa: F401 - every layer class, so the whitelist finds them
+    import deepnum.onnx.graph  # noqa: F401 - OnnxGraph, an imported ONNX model (no onnx needed)
     from deepnum.nn.module import Module
 
     found, stack = {}, [Module]
