@@ -1,6 +1,7 @@
 """What the distributed tests run under mpiexec: ``python job.py one-step OUT BATCH`` does one
 SGD step of a small MLP on a global batch of BATCH samples split over the ranks and saves the
-parameters (rank 0); ``python job.py cli ARGS...`` runs the deepnum command."""
+parameters (rank 0); ``python job.py reduce OUT`` all-reduces known arrays (odd sizes, every op)
+and saves rank 0's results; ``python job.py cli ARGS...`` runs the deepnum command."""
 
 import sys
 
@@ -29,9 +30,25 @@ def one_step(out: str, global_batch: int) -> None:
         np.savez(out, *[p.numpy() for p in model.parameters()])
 
 
+def reduce(out: str) -> None:
+    import deepnum.distributed as dist
+
+    dist.init()
+    rank, world = dist.get_rank(), dist.get_world_size()
+    results = {}
+    for size in (1, 7, 1000):
+        for op in ("sum", "mean", "max", "min"):
+            mine = np.random.default_rng([rank, size]).standard_normal(size).astype(np.float32)
+            results[f"{op}_{size}"] = dist.all_reduce(mine, op)
+    if rank == 0:
+        np.savez(out, world=world, **results)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "one-step":
         one_step(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "reduce":
+        reduce(sys.argv[2])
     else:
         from deepnum.cli import main
 

@@ -42,6 +42,23 @@ def test_two_ranks_with_half_batches_equal_one_rank_with_the_whole(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)  # float32 rounding
 
 
+def test_all_reduce_sums_in_rank_order_on_three_ranks(tmp_path):
+    """The all-to-all + all-gather reduction gives exactly the serial sum a[0] + a[1] + a[2]
+    (the same additions in the same order), on sizes that do not split evenly."""
+    out = tmp_path / "reduce.npz"
+    result = mpirun(3, "reduce", str(out))
+    assert result.returncode == 0, result.stderr
+    with np.load(out) as got:
+        for size in (1, 7, 1000):
+            parts = [np.random.default_rng([r, size]).standard_normal(size).astype(np.float32)
+                     for r in range(3)]
+            total = (parts[0] + parts[1]) + parts[2]
+            expected = {"sum": total, "mean": total / np.float32(3),
+                        "max": np.maximum.reduce(parts), "min": np.minimum.reduce(parts)}
+            for op, value in expected.items():
+                np.testing.assert_array_equal(got[f"{op}_{size}"], value, err_msg=op)
+
+
 def _train(out, epochs, *extra):
     # a constant rate: a run of 2 epochs resumed to 3 is then a run of 3 (cosine's schedule
     # would depend on the planned number of epochs)

@@ -136,12 +136,61 @@ def reduce_gathered(gathered: np.ndarray, op: str) -> np.ndarray:
     return functions[op].reduce(gathered, axis=0)
 
 
+class RankOrderAllReduce:
+    """A non-blocking all-reduce as fast as a ring and as deterministic as a sum in rank order.
+
+    The array is cut into N equal chunks (zero-padded). Phase 1, an all-to-all, gives rank r the
+    r-th chunk of every rank; rank r reduces its chunk in rank order (0 + 1 + ... + N-1, the
+    same additions as a serial sum of the N arrays, on any MPI library and algorithm). Phase 2,
+    an all-gather, gives every rank every reduced chunk. Each rank sends and receives
+    2 (N-1)/N of the array's bytes, the bandwidth of a ring all-reduce.
+
+    >>> reduction = RankOrderAllReduce(flat_gradients, "mean")   # starts phase 1
+    >>> average = reduction.wait()                                # on every rank, bit-equal
+    """
+
+    def __init__(self, flat: np.ndarray, op: str = ReduceOp.SUM):
+        n = _state["size"]
+        self.size, self.op, self.phase = flat.size, op, 1
+        chunk = -(-flat.size // n)
+        self.send = np.zeros((n, chunk), dtype=flat.dtype)
+        self.send.reshape(-1)[:flat.size] = flat.reshape(-1)
+        self.recv = np.empty_like(self.send)
+        self.request = _state["comm"].Ialltoall(self.send, self.recv)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes this rank sends (and receives) over both phases."""
+        return 2 * (len(self.send) - 1) * self.send[0].nbytes
+
+    def progress(self) -> None:
+        """Start phase 2 if phase 1 has arrived (cheap; called while backward runs)."""
+        if self.phase == 1 and self.request.Test():
+            self._second_phase()
+
+    def _second_phase(self) -> None:
+        mine = reduce_gathered(self.recv, self.op)
+        self.out = np.empty_like(self.send)
+        self.request = _state["comm"].Iallgather(mine, self.out)
+        self.phase = 2
+
+    def wait(self) -> np.ndarray:
+        if self.phase == 1:
+            self.request.Wait()
+            self._second_phase()
+        self.request.Wait()
+        return self.out.reshape(-1)[:self.size]
+
+
 def all_reduce(tensor, op: str = ReduceOp.SUM, group=None, async_op: bool = False):
-    """Reduce ``tensor`` (a Tensor or an ndarray) over all ranks, in place; returns it."""
+    """Reduce ``tensor`` (a Tensor or an ndarray) over all ranks, in place, summing in rank
+    order (see RankOrderAllReduce); returns it."""
     op = str(op).lower().split(".")[-1]
     array = _array(tensor)
     if _state["size"] > 1:
-        array[...] = reduce_gathered(gather_all(array), op)
+        reduce_gathered(array[None], op)  # an unknown op fails here, on every rank alike
+        flat = np.ascontiguousarray(array).reshape(-1)
+        array[...] = RankOrderAllReduce(flat, op).wait().reshape(array.shape)
     return tensor
 
 

@@ -3,10 +3,11 @@
 At construction the parameters and buffers of rank 0 are sent to every rank, so all start
 equal. The parameters are split into buckets of about ``bucket_cap_mb`` (in reverse order, the
 order backward finishes them in); as soon as backward has added the last gradient of a bucket
-(a post-accumulate-grad hook), the bucket's gradients are sent to every rank without waiting
-(MPI's non-blocking all-gather), while backward goes on with the layers below. When the last
-bucket is in, every bucket is averaged in rank order (deterministic) and written back into the
-``.grad`` of its parameters, before ``backward()`` returns: the optimizer sees the average.
+(a post-accumulate-grad hook), the bucket's average over the ranks starts without waiting
+(deepnum.distributed.RankOrderAllReduce: non-blocking, a ring's bandwidth, summed in rank order
+so the result is deterministic), while backward goes on with the layers below. When the last
+bucket is in, every average is written back into the ``.grad`` of its parameters, before
+``backward()`` returns: the optimizer sees the average.
 
 As in PyTorch, ``no_sync()`` accumulates gradients locally (for gradient accumulation), and a
 parameter that got no gradient in a step is an error at the next forward naming it (PyTorch's
@@ -32,7 +33,7 @@ from deepnum.tensor import Tensor
 class _Bucket:
     def __init__(self, params):
         self.params, self.done = params, set()  # ids of the parameters whose grad is in
-        self.request = self.flat = self.gathered = None
+        self.reduction = None
 
 
 class DistributedDataParallel(Module):
@@ -114,27 +115,26 @@ class DistributedDataParallel(Module):
 
     def _start(self, bucket) -> None:
         flat = np.concatenate([q.grad.array.reshape(-1) for q in bucket.params])
-        gathered = np.empty((dist.get_world_size(),) + flat.shape, dtype=flat.dtype)
-        bucket.flat, bucket.gathered = flat, gathered
-        bucket.request = dist.comm().Iallgather(flat, gathered)
-        object.__setattr__(self, "comm_bytes", self.comm_bytes + gathered.nbytes)
+        bucket.reduction = dist.RankOrderAllReduce(flat, dist.ReduceOp.MEAN)
+        object.__setattr__(self, "comm_bytes", self.comm_bytes + bucket.reduction.nbytes)
+        for other in self._buckets:  # move earlier buckets on to their second phase
+            if other.reduction is not None:
+                other.reduction.progress()
 
     def _finish(self) -> None:
-        start = time.perf_counter()
-        for bucket in self._buckets:
-            bucket.request.Wait()
-        object.__setattr__(self, "comm_seconds", self.comm_seconds + time.perf_counter() - start)
         self._write_averages(self._buckets)
 
     def _write_averages(self, buckets) -> None:
-        for bucket in buckets:
-            average = dist.reduce_gathered(bucket.gathered, dist.ReduceOp.MEAN)
+        start = time.perf_counter()
+        averages = [bucket.reduction.wait() for bucket in buckets]
+        object.__setattr__(self, "comm_seconds", self.comm_seconds + time.perf_counter() - start)
+        for bucket, average in zip(buckets, averages):
             offset = 0
             for q in bucket.params:
                 n = q.array.size
                 q.grad = Tensor._wrap(average[offset:offset + n].reshape(q.array.shape))
                 offset += n
-            bucket.request = bucket.flat = bucket.gathered = None
+            bucket.reduction = None
 
     def average_now(self) -> None:
         """Average every parameter's gradient over the ranks at once (a step whose backward
@@ -144,12 +144,7 @@ class DistributedDataParallel(Module):
         for bucket in self._buckets:
             if all(q.grad is not None for q in bucket.params):
                 self._start(bucket)
-        live = [b for b in self._buckets if b.request is not None]
-        start = time.perf_counter()
-        for bucket in live:
-            bucket.request.Wait()
-        object.__setattr__(self, "comm_seconds", self.comm_seconds + time.perf_counter() - start)
-        self._write_averages(live)
+        self._write_averages([b for b in self._buckets if b.reduction is not None])
 
     @contextlib.contextmanager
     def no_sync(self):
