@@ -120,6 +120,14 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    return input.is_complex()
+
+
 def numel(input: Tensor) -> int:
     return input.numel()
 

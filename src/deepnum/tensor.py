@@ -38,6 +38,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
         return np.asarray(data, dtype=_numpy_dtype(dtype))
     if isinstance(data, np.ndarray):
         return data
+    if isinstance(data, np.generic):  # a NumPy scalar keeps its type too: tensor(np.int32(2))
+        return np.asarray(data)
     array = np.asarray(data)
     kind = array.dtype.kind
     if kind == "f":
@@ -109,8 +111,8 @@ class Tensor:
         self.array = _as_array(value)
 
     @property
-    def shape(self) -> tuple:
-        return self.array.shape
+    def shape(self) -> Size:
+        return Size(self.array.shape)  # torch.Size: x.shape.numel(); the hot paths read .array
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -374,10 +376,15 @@ class Tensor:
         return format(repr(self), spec)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        if self.array.size != 1:  # int(t), float(t): ValueError, where t.item() raises Runtime
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.array.item()
 
     def __index__(self) -> int:
         if self.array.dtype.kind not in "iub" or self.array.size != 1:
@@ -392,7 +399,7 @@ class Tensor:
         return bool(self.item())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __array__(self, dtype=None, copy=None):
         return self.array if dtype is None else self.array.astype(dtype)

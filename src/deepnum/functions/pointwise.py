@@ -43,13 +43,20 @@ def promote(a, b) -> tuple[Tensor, Tensor]:
         return _cast(a, dtype), _cast(b, dtype)
     if isinstance(a, Tensor) and isinstance(b, numbers.Number):
         dtype = a.array.dtype if _keeps(a.array.dtype, b) else dtypes.result_type(a, b)
-        return _cast(a, dtype), Tensor._wrap(np.asarray(b, dtype=dtype))
+        return _cast(a, dtype), Tensor._wrap(_scalar_array(b, dtype))
     if isinstance(b, Tensor) and isinstance(a, numbers.Number):
         dtype = b.array.dtype if _keeps(b.array.dtype, a) else dtypes.result_type(a, b)
-        return Tensor._wrap(np.asarray(a, dtype=dtype)), _cast(b, dtype)
+        return Tensor._wrap(_scalar_array(a, dtype)), _cast(b, dtype)
     a = a if isinstance(a, Tensor) else Tensor._wrap(_as_array(a))
     b = b if isinstance(b, Tensor) else Tensor._wrap(_as_array(b))
     return promote(a, b)
+
+
+def _scalar_array(number, dtype: np.dtype) -> np.ndarray:
+    try:
+        return np.asarray(number, dtype=dtype)
+    except OverflowError:  # uint8 tensor + -3, int8 tensor + 300: wrapped around, as in torch
+        return np.asarray(number).astype(dtype)
 
 
 def _keeps(dtype: np.dtype, number) -> bool:
@@ -83,7 +90,25 @@ def add(input, other, *, alpha=1, out=None):
 def sub(input, other, *, alpha=1, out=None):
     if alpha != 1:
         other = mul(other, alpha)
-    return _out(ew.Sub.apply(*promote(input, other)), out)
+    a, b = promote(input, other)
+    if a.array.dtype == np.bool_ or _is_bool(input) or _is_bool(other):
+        _bool_subtraction(input, other)
+    return _out(ew.Sub.apply(a, b), out)
+
+
+def _is_bool(x) -> builtins.bool:
+    return isinstance(x, (builtins.bool, np.bool_)) or (isinstance(x, Tensor)
+                                                         and x.array.dtype == np.bool_)
+
+
+def _bool_subtraction(a, b):
+    """PyTorch refuses - with a bool operand: a mask is inverted with ~, not 1 - mask."""
+    if _is_bool(a) and _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                       "you are trying to invert a mask, use the `~` or `logical_not()` operator "
+                       "instead.")
 
 
 subtract = sub
@@ -103,7 +128,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
         return _out(ew.Div.apply(_floating(a), _floating(b)), out)
     if rounding_mode not in ("floor", "trunc"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
     if a.array.dtype.kind in "iub":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -133,14 +158,14 @@ fmod = remainder
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
+    a, b = promote(input, exponent)
+    if a.array.dtype == np.bool_:  # bool ** bool stays bool (NumPy would give int8)
+        return Tensor._wrap(a.array | ~b.array)
     if isinstance(input, Tensor) and isinstance(exponent, numbers.Number) \
             and not isinstance(exponent, builtins.bool):
-        if input.array.dtype.kind in "iub" and isinstance(exponent, builtins.float):
-            input = _floating(input)
-        if input.array.dtype.kind in "iu" and exponent < 0:
+        if a.array.dtype.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        return ew.PowScalar.apply(input, exponent=exponent)
-    a, b = promote(input, exponent)
+        return ew.PowScalar.apply(a, exponent=exponent)
     return ew.Pow.apply(a, b)
 
 
@@ -362,8 +387,9 @@ def compare(op, a, b) -> Tensor:
 
 def logical_op(op, a, b) -> Tensor:
     x, y = promote(a, b)
-    if x.array.dtype.kind in "fc":
-        raise TypeError(f"{op.__name__} is only for integer and boolean tensors, got {x.dtype}")
+    if x.array.dtype.kind in "fc":  # NotImplementedError, as torch's "bitwise_and_cpu" ...
+        raise NotImplementedError(f"{op.__name__} is only for integer and boolean tensors, got "
+                                  f"{x.dtype}")
     return Tensor._wrap(op(x.array, y.array))
 
 
