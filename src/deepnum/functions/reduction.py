@@ -26,6 +26,16 @@ def _dims(dim):
     return None if dim is None or (isinstance(dim, (tuple, list)) and not dim) else dim
 
 
+def _as_vector(fn, t: Tensor, dim, *args):
+    """fn on a 0-d tensor seen as a 1-element vector (dim 0 or -1), its results 0-d again, as
+    torch's reductions along a dim of a scalar."""
+    _axes(dim, 0)
+    result = fn(t.reshape(1), 0, *args)
+    if isinstance(result, tuple):
+        return type(result)(*(r.reshape(()) for r in result))
+    return result.reshape(())
+
+
 def _with_dtype(t: Tensor, dtype) -> Tensor:
     return t if dtype is None else _cast(t, dtypes.as_dtype(dtype).numpy)
 
@@ -197,6 +207,8 @@ def logsumexp(input, dim, keepdim: bool = False):
 
 def cumsum(input, dim, *, dtype=None):
     t = _with_dtype(_tensor(input), dtype)
+    if not t.ndim:
+        return _as_vector(cumsum, t, dim)
     if t.array.dtype.kind in "iub" and dtype is None:
         return Tensor._wrap(np.cumsum(t.array, axis=dim, dtype=np.int64))
     return ops.Cumsum.apply(t, axis=int(dim) % builtins.max(t.ndim, 1))
@@ -204,6 +216,8 @@ def cumsum(input, dim, *, dtype=None):
 
 def cumprod(input, dim, *, dtype=None):
     t = _with_dtype(_tensor(input), dtype)
+    if not t.ndim:
+        return _as_vector(cumprod, t, dim)
     if t.array.dtype.kind in "iub" and dtype is None:
         return Tensor._wrap(np.cumprod(t.array, axis=dim, dtype=np.int64))
     return ops.Cumprod.apply(t, axis=int(dim) % builtins.max(t.ndim, 1))
@@ -254,7 +268,11 @@ def msort(input):
 
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The k largest (smallest) along ``dim``; among equal values the first occurrences, in
+    order (torch's choice among ties depends on its selection algorithm)."""
     t = _tensor(input)
+    if not t.ndim:
+        return _as_vector(lambda v, d: topk(v, k, d, largest, sorted), t, dim)
     axis = int(dim) % builtins.max(t.ndim, 1)
     if not 0 <= k <= (t.shape[axis] if t.ndim else 1):
         raise RuntimeError("selected index k out of range")
@@ -266,7 +284,11 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest value (1-based) along ``dim`` and its index."""
     t = _tensor(input)
-    axis = int(dim) % builtins.max(t.ndim, 1)
+    if not t.ndim:
+        return _as_vector(lambda v, d: kthvalue(v, k, d, keepdim), t, dim)
+    axis = _axes(dim, t.ndim)[0]
+    if not 1 <= k <= t.shape[axis]:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     order = _sort_order(t.array, axis, False, True)
     index = np.take(order, [k - 1], axis=axis)
     values = index_ops.Gather.apply(t, index=index, dim=axis)
@@ -281,7 +303,9 @@ def median(input, dim=None, keepdim: bool = False):
     if dim is None:
         flat = t.reshape(-1)
         return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
-    axis = int(dim) % builtins.max(t.ndim, 1)
+    if not t.ndim:
+        return _as_vector(lambda v, d: median(v, d, keepdim), t, dim)
+    axis = _axes(dim, t.ndim)[0]
     values, indices = kthvalue(t, (t.shape[axis] + 1) // 2, axis, keepdim)
     return rt.median(values, indices)
 
@@ -294,7 +318,9 @@ def mode(input, dim: int = -1, keepdim: bool = False):
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
     index of its last occurrence, as torch.mode."""
     t = _tensor(input)
-    axis = int(dim) % builtins.max(t.ndim, 1)
+    if not t.ndim:
+        return _as_vector(lambda v, d: mode(v, d, keepdim), t, dim)
+    axis = _axes(dim, t.ndim)[0]
     a = np.moveaxis(t.array, axis, -1)
     rows = a.reshape(-1, a.shape[-1])
     best = np.empty(len(rows), dtype=np.int64)
@@ -322,9 +348,19 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
 
 
 def bincount(input, weights=None, minlength: int = 0):
-    t = _tensor(input)
-    w = None if weights is None else _tensor(weights).array
-    return Tensor._wrap(np.bincount(t.array, w, minlength))
+    """Counts of each value 0..max (weighted sums with ``weights``: their dtype if floating,
+    else float64, as torch)."""
+    a = _tensor(input).array
+    if a.dtype.kind not in "iub":
+        raise NotImplementedError(f'"bincount_cpu" not implemented for '
+                                  f"'{dtypes.of(a).name.capitalize()}'")
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return Tensor._wrap(np.bincount(a, None, minlength).astype(np.int64))
+    w = _tensor(weights).array
+    counts = np.bincount(a, w, minlength)
+    return Tensor._wrap(counts.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
 
 def histc(input, bins: int = 100, min=0, max=0):  # noqa: A002
@@ -336,8 +372,12 @@ def histc(input, bins: int = 100, min=0, max=0):  # noqa: A002
 
 # ---------------------------------------------------------------------------- softmax
 def softmax(input, dim: int, dtype=None):
-    return ops.Softmax.apply(_with_dtype(_tensor(input), dtype), axis=dim)
+    t = _with_dtype(_tensor(input), dtype)
+    _axes(dim, t.ndim)
+    return ops.Softmax.apply(t, axis=dim)
 
 
 def log_softmax(input, dim: int, dtype=None):
-    return ops.LogSoftmax.apply(_with_dtype(_tensor(input), dtype), axis=dim)
+    t = _with_dtype(_tensor(input), dtype)
+    _axes(dim, t.ndim)
+    return ops.LogSoftmax.apply(t, axis=dim)

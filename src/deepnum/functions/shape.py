@@ -88,9 +88,19 @@ def t(input):
 
 
 def movedim(input, source, destination):
+    """Dims ``source`` (an int or a sequence) moved to ``destination``, the others in order."""
     x = _tensor(input)
-    order = np.moveaxis(np.arange(x.ndim), source, destination)
-    return permute(x, [int(i) for i in order])
+    many = isinstance(source, (tuple, list))
+    sources = [_dim(d, x.ndim) for d in (source if many else [source])]
+    targets = [_dim(d, x.ndim) for d in (destination if many else [destination])]
+    if len(sources) != len(targets):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({sources} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({targets} dims)")
+    order = [d for d in range(x.ndim) if d not in sources]
+    for target, source_dim in sorted(zip(targets, sources)):
+        order.insert(target, source_dim)
+    return permute(x, order)
 
 
 moveaxis = movedim
