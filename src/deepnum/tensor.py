@@ -904,6 +904,9 @@ class Tensor:
     def split(self, split_size_or_sections, dim: int = 0):
         return _f.split(self, split_size_or_sections, dim)
 
+    def tensor_split(self, indices_or_sections, dim: int = 0):
+        return _f.tensor_split(self, indices_or_sections, dim)
+
     def unbind(self, dim: int = 0):
         return _f.unbind(self, dim)
 

@@ -153,7 +153,9 @@ def repeat(input, sizes):
     # expand a new axis before each dim, then merge: (a, b) -> (r0, a, r1, b) -> (r0 a, r1 b)
     wide = reshape(x, tuple(v for s in x.shape for v in (1, s)))
     wide = expand(wide, tuple(v for r, s in zip(sizes, x.shape) for v in (r, s)))
-    return reshape(wide, tuple(r * s for r, s in zip(sizes, x.shape)))
+    out = reshape(wide, tuple(r * s for r, s in zip(sizes, x.shape)))
+    # torch's repeat always copies: with all sizes 1 (or a size-1 input) the steps above are views
+    return mv.Copy.apply(out) if np.may_share_memory(out.array, x.array) else out
 
 
 def tile(input, dims):
@@ -175,7 +177,8 @@ def repeat_interleave(input, repeats, dim=None):
 
 def flip(input, dims):
     x = _tensor(input)
-    return mv.Flip.apply(x, dims=tuple(_dim(d, x.ndim) for d in dims))
+    dims = tuple(_dim(d, x.ndim) for d in dims)
+    return mv.Flip.apply(x, dims=dims if x.ndim else ())
 
 
 def fliplr(input):
@@ -216,7 +219,7 @@ def cat(tensors, dim: int = 0, *, axis=None, out=None):
     """Join tensors along an existing dimension (their types promoted, as in PyTorch)."""
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     dtype = tensors[0].array.dtype
     for other in tensors[1:]:
         if other.array.dtype != dtype:
