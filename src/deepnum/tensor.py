@@ -938,6 +938,12 @@ class Tensor:
     def masked_fill(self, mask, value):
         return _f.masked_fill(self, mask, value)
 
+    def index_fill(self, dim: int, index, value):
+        return _f.index_fill(self, dim, index, value)
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        return _f.index_add(self, dim, index, source, alpha=alpha)
+
     def masked_select(self, mask):
         return _f.masked_select(self, mask)
 
@@ -1070,6 +1076,9 @@ class Tensor:
 
     def index_fill_(self, dim, index, value):
         return _inplace.apply_(self, _f.index_fill, dim, index, value)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _inplace.apply_(self, _f.index_add, dim, index, source, alpha=alpha)
 
     def copy_(self, src, non_blocking: bool = False):
         return _inplace.copy_(self, src)

@@ -42,10 +42,10 @@ def _graph(roots: list[Tensor]) -> tuple[dict, dict]:
             stack.append(fn)
     while stack:  # each Function is pushed once: a sweep over the graph
         fn = stack.pop()
-        for parent in fn.parents:
-            if not parent.requires_grad:
+        for parent, edge in zip(fn.parents, fn.edges):
+            if edge is None:
                 continue
-            node = parent._ctx
+            node = edge[0]
             if node is None:
                 node = _leaf_key(parent)
                 leaves[node] = parent
@@ -61,8 +61,8 @@ def _graph(roots: list[Tensor]) -> tuple[dict, dict]:
 def _runs(pending: dict, targets: set) -> set:
     """The Functions whose backward leads to a target (grad(inputs=...) prunes the others): a
     target, or a node with a parent that reaches one, is reached."""
-    parents_of = {node: [p._ctx if p._ctx is not None else _leaf_key(p)
-                         for p in node.parents if p.requires_grad]
+    parents_of = {node: [e[0] if e[0] is not None else _leaf_key(p)
+                         for p, e in zip(node.parents, node.edges) if e is not None]
                   for node in pending if type(node) is not tuple}
     reached, runs = set(targets), set()
     changed = True
@@ -125,19 +125,19 @@ def run_backward(roots, root_grads, keep_graph: bool, create_graph: bool, target
             skip = slots is None or all(g is None for g in slots) or (
                 target_keys is not None and fn not in runs)
             input_grads = () if skip else _call_backward(fn, slots, create_graph)
-            for i, parent in enumerate(fn.parents):
-                if not parent.requires_grad:
+            for i, edge in enumerate(fn.edges):
+                if edge is None:
                     continue
-                pnode = parent._ctx
+                pnode, index = edge
+                parent = fn.parents[i]
                 if pnode is None:
-                    pnode = _leaf_key(parent)
+                    pnode, index = _leaf_key(parent), 0
                 pg = input_grads[i] if i < len(input_grads) else None
                 if pg is not None:
                     pslots = grads.get(pnode)
                     if pslots is None:
                         pslots = grads[pnode] = [None] * (1 if type(pnode) is tuple
                                                           else _num_outputs(pnode))
-                    index = 0 if type(pnode) is tuple else parent._index
                     previous = pslots[index]
                     if not create_graph and pg.dtype != parent.array.dtype:
                         pg = pg.astype(parent.array.dtype)
@@ -225,7 +225,7 @@ def _free(fn) -> None:
     """Drop what backward needed, as PyTorch frees saved tensors (retain_graph=False)."""
     hooks = fn.hooks
     fn.__dict__.clear()
-    fn.parents, fn.hooks, fn.freed = (), hooks, True
+    fn.parents, fn.edges, fn.hooks, fn.freed = (), (), hooks, True
 
 
 def prepare_root_grads(roots, grad_tensors, create_graph: bool, what: str):

@@ -104,6 +104,7 @@ class Function:
             _share_version(out, inputs[0])
         if record:
             fn.parents = inputs
+            fn.edges = edges(inputs)
             fn.attributes = kwargs
             saves = cls.saves
             if saves is None:
@@ -132,6 +133,14 @@ class Function:
                 raise modified_error(self, out.shape, output[1], version(out))
 
 
+def edges(inputs) -> tuple:
+    """Where each input's gradient goes, fixed now: (its Function, output index), or None for
+    an input that needs none. An in-place op later gives the input tensor a new history (and a
+    fill_ may end it); the ops recorded before must still send their gradients to the old one,
+    as PyTorch's edges do. A leaf's edge is (None, 0): the gradient goes to the tensor itself."""
+    return tuple([(t._ctx, t._index) if t.requires_grad else None for t in inputs])
+
+
 def _share_version(out: Tensor, source: Tensor) -> None:
     """A view's in-place version is its base's: a change through one is seen by the other."""
     a, b = out.array, source.array
@@ -146,6 +155,7 @@ def _multiple_outputs(fn, cls, inputs, kwargs, results, record):
             _share_version(out, source)
     if record:
         fn.parents, fn.attributes = inputs, kwargs
+        fn.edges = edges(inputs)
         fn.versions = tuple(version(t) for t in inputs) if cls.saves is None else tuple(
             version(inputs[i]) for i in cls.saves)
         for index, out in enumerate(outs):
@@ -243,6 +253,7 @@ def _apply_user_function(cls, args, kwargs):
     if record:
         # the node's parents are the arguments in order; non-tensors get no gradient
         ctx.parents = tuple(a if isinstance(a, Tensor) else _NOT_A_TENSOR for a in args)
+        ctx.edges = edges(ctx.parents)
         ctx.attributes = kwargs
         ctx.output_meta = [(o.shape, o.array.dtype) if isinstance(o, Tensor) else ((), None)
                            for o in outputs]
