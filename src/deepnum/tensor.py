@@ -70,8 +70,10 @@ class Tensor:
     of zeros, as ``torch.Tensor``; :func:`deepnum.tensor` keeps integer and float64 data's type.
     """
 
+    # _views (the views of this tensor made with grad mode on, see autograd.views) is set only on
+    # tensors that have some: _wrap does not pay for it
     __slots__ = ("array", "requires_grad", "grad", "_ctx", "_index", "_version", "_base",
-                 "_hooks", "_retains", "__weakref__")
+                 "_hooks", "_retains", "_views", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor must defer to Tensor's reflected operator
 
     def __init__(self, *data, dtype=None, requires_grad: bool = False, device=None):
@@ -1157,6 +1159,9 @@ class Size(tuple):
 
     def __repr__(self) -> str:
         return f"deepnum.Size({list(self)})"
+
+    def __str__(self) -> str:  # messages print a shape as (5, 3), as they did for tuples
+        return tuple.__repr__(self)
 
 
 _TYPE_NAMES = {np.dtype(np.float32): "deepnum.FloatTensor", np.dtype(np.float64):

@@ -32,6 +32,7 @@ import weakref
 
 import numpy as np
 
+from deepnum.autograd import views
 from deepnum.autograd.grad_mode import _grad_mode, enable_grad, no_grad
 from deepnum.tensor import Tensor
 
@@ -145,7 +146,13 @@ def _share_version(out: Tensor, source: Tensor) -> None:
     """A view's in-place version is its base's: a change through one is seen by the other."""
     a, b = out.array, source.array
     if (a.base if a.base is not None else a) is (b.base if b.base is not None else b):
-        out._base = source if source._base is None else source._base
+        root = source if source._base is None else source._base
+        out._base = root
+        # a later in-place op on the root or one of its views changes what the others hold:
+        # their histories are rebuilt then (autograd.views). A leaf that requires grad is never
+        # changed in place with grad mode on, so its views (W.t() every step) are not kept.
+        if _grad_mode.enabled and (root._ctx is not None or not root.requires_grad):
+            views.register(root, out)
 
 
 def _multiple_outputs(fn, cls, inputs, kwargs, results, record):
