@@ -120,7 +120,8 @@ def run_backward(roots, root_grads, keep_graph: bool, create_graph: bool, target
             if target_keys is not None and slots is not None:
                 for index, g in enumerate(slots):
                     t = target_keys.get((fn, index))
-                    if t is not None and g is not None:
+                    # a target that retains its grad already got it from its retain_grad hook
+                    if t is not None and g is not None and not (accumulate and t._retains):
                         _deliver(t, g, create_graph, captured, accumulate)
             skip = slots is None or all(g is None for g in slots) or (
                 target_keys is not None and fn not in runs)
@@ -217,6 +218,9 @@ def _accumulate(t: Tensor, g, create_graph: bool) -> None:
     if t.grad is None:
         # a gradient may be a view or an array another node still holds: own a copy
         t.grad = Tensor._wrap(g.copy() if g.base is not None or not g.flags.writeable else g)
+    elif t.grad.requires_grad:  # a .grad made with create_graph=True keeps its graph (torch)
+        with enable_grad():
+            t.grad = t.grad + Tensor._wrap(g)
     else:
         t.grad = Tensor._wrap(t.grad.array + g)
 

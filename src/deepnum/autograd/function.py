@@ -241,30 +241,37 @@ def _apply_user_function(cls, args, kwargs):
     with no_grad():
         result = cls.forward(ctx, *args, **kwargs)
     outputs = _as_tuple(result)
-    ctx.saved_versions = tuple(None if t is None else version(t)
-                               for t in getattr(ctx, "to_save", ()))
     record = _grad_mode.enabled and True in ctx.needs_input_grad
-    skip = getattr(ctx, "non_differentiable", set())
-    dirty = {id(t) for t in getattr(ctx, "dirty", ())}
-    wrapped = []
-    for index, out in enumerate(outputs):
-        if not isinstance(out, Tensor):
-            wrapped.append(out)
-            continue
-        t = out if id(out) in dirty else Tensor._wrap(out.array)  # a new node, same memory
-        if id(out) in dirty:
-            (t if t._base is None else t._base)._version += 1
-        if record and id(out) not in skip and out.array.dtype.kind in "fc":
-            t.requires_grad, t._ctx, t._index = True, ctx, index
-        wrapped.append(t)
     if record:
-        # the node's parents are the arguments in order; non-tensors get no gradient
+        # the node's parents are the arguments in order; non-tensors get no gradient. Their
+        # edges are taken before a dirty (in-place) output takes this node as its history.
         ctx.parents = tuple(a if isinstance(a, Tensor) else _NOT_A_TENSOR for a in args)
         ctx.edges = edges(ctx.parents)
         ctx.attributes = kwargs
         ctx.output_meta = [(o.shape, o.array.dtype) if isinstance(o, Tensor) else ((), None)
                            for o in outputs]
         ctx.num_outputs = len(outputs)
+    skip = getattr(ctx, "non_differentiable", set())
+    dirty = {id(t) for t in getattr(ctx, "dirty", ())}
+    wrapped, mine = [], {}
+    for index, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            wrapped.append(out)
+            continue
+        t = out if id(out) in dirty else Tensor._wrap(out.array)  # a new node, same memory
+        if id(out) in dirty:  # torch counts the rebase as one more version
+            (t if t._base is None else t._base)._version += 1
+        if record and id(out) not in skip and out.array.dtype.kind in "fc":
+            t.requires_grad, t._ctx, t._index = True, ctx, index
+        mine[id(out)] = t
+        wrapped.append(t)
+    saved = getattr(ctx, "to_save", ())
+    if saved:
+        # a saved output is the one the caller gets, in the graph: its backward is then
+        # differentiable again (double backward), and changing it in place is caught
+        ctx.to_save = tuple(None if t is None else mine.get(id(t), t) for t in saved)
+    ctx.saved_versions = tuple(None if t is None else version(t) for t in ctx.to_save) \
+        if saved else ()
     return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
 
 
