@@ -314,6 +314,9 @@ class Tensor:
     def cpu(self, memory_format=None) -> Tensor:
         return self
 
+    def get_device(self) -> int:
+        return -1  # torch's answer for a CPU tensor
+
     def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
         devices.check("cuda" if device is None else device)
         return self
