@@ -97,6 +97,10 @@ def compare(ours, theirs, what: str = "result") -> None:
             np.testing.assert_allclose(ours.numpy(), expected, err_msg=what, **tolerance)
         else:
             np.testing.assert_array_equal(ours.numpy(), expected, err_msg=what)
+    elif isinstance(theirs, np.ndarray):  # .numpy()
+        assert isinstance(ours, np.ndarray) and ours.dtype == theirs.dtype, f"{what}: {ours!r}"
+        np.testing.assert_allclose(ours, theirs, err_msg=what, **TOLERANCE.get(
+            theirs.dtype.type, dict(rtol=0, atol=0)))
     elif isinstance(theirs, torch.Size):
         assert isinstance(ours, dn.Size) and tuple(ours) == tuple(theirs), f"{what}: {ours}"
     elif isinstance(theirs, torch.dtype):

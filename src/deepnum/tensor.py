@@ -326,6 +326,8 @@ class Tensor:
             return _TYPE_NAMES.get(self.array.dtype, f"deepnum.{self.dtype.name}")
         if isinstance(dtype, str) and dtype in _TYPE_BY_NAME:
             dtype = _TYPE_BY_NAME[dtype]
+        elif f"deepnum.{getattr(dtype, '__name__', '')}" in _TYPE_BY_NAME:  # type(FloatTensor)
+            dtype = _TYPE_BY_NAME[f"deepnum.{dtype.__name__}"]
         return self.astype(getattr(dtype, "dtype", dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -569,6 +571,12 @@ class Tensor:
     def pow(self, exponent):
         return _f.pow(self, exponent)
 
+    def fmod(self, other):
+        return _f.fmod(self, other)
+
+    def remainder(self, other):
+        return _f.remainder(self, other)
+
     def neg(self):
         return _f.neg(self)
 
@@ -753,6 +761,9 @@ class Tensor:
     def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=False):
         return _f.mean(self, _dim(dim, axis), keepdim or keepdims, dtype=dtype)
 
+    def nansum(self, dim=None, keepdim=False):
+        return _f.nansum(self, dim, keepdim)
+
     def prod(self, dim=None, keepdim=False, dtype=None):
         return _f.prod(self, dim, keepdim, dtype=dtype)
 
@@ -891,8 +902,8 @@ class Tensor:
     def tile(self, *dims):
         return _f.tile(self, _shape_args(dims))
 
-    def flip(self, *dims):
-        return _f.flip(self, _shape_args(dims))
+    def flip(self, *dims, **kwargs):  # flip(0, 1), flip((0, 1)) and flip(dims=(0, 1))
+        return _f.flip(self, _shape_args(dims or (kwargs.pop("dims"),)))
 
     def roll(self, shifts, dims=None):
         return _f.roll(self, shifts, dims)
@@ -926,6 +937,12 @@ class Tensor:
 
     def diag(self, diagonal: int = 0):
         return _f.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        return _f.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _f.trace(self)
 
     # ----------------------------------------------------------------- indexing functions
     def gather(self, dim: int, index):

@@ -89,6 +89,9 @@ BINARY = {
     "clamp_tensors": (lambda m, a, b: m.clamp(a, min=b, max=b + 1), [_normal((2, 3)),
                                                                      _normal((2, 3))]),
     "remainder": (lambda m, a, b: m.remainder(a * 3, b), [_normal((2, 3)), _positive((2, 3))]),
+    "fmod": (lambda m, a, b: m.fmod(a * 3, b), [_normal((2, 3)), _positive((2, 3))]),
+    "fmod_method_negative": (lambda m, a, b: (a * 3).fmod(-b), [_normal((2, 3)),
+                                                                _positive((2, 3))]),
     "div_floor": (lambda m, a, b: a - m.div(a, b, rounding_mode="floor") * b, [_normal((2, 3)),
                                                                              _positive((2, 3))]),
 }

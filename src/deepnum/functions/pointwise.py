@@ -154,7 +154,13 @@ def remainder(input, other):
     return a - unary.Rounding.apply(ew.Div.apply(a, b), mode="floor") * b
 
 
-fmod = remainder
+def fmod(input, other):
+    """a - trunc(a / b) b (the sign of a, as C's fmod and torch.fmod; remainder has b's)."""
+    a, b = promote(input, other)
+    if a.array.dtype.kind in "iub":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return Tensor._wrap(np.fmod(a.array, b.array))
+    return a - unary.Rounding.apply(ew.Div.apply(a, b), mode="trunc") * b
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name

@@ -40,8 +40,9 @@ def _with_dtype(t: Tensor, dtype) -> Tensor:
     return t if dtype is None else _cast(t, dtypes.as_dtype(dtype).numpy)
 
 
-def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None):  # noqa: A001
     """Sum over ``dim`` (an int, a tuple, or None for all); integers and bools sum to int64."""
+    dim = axis if dim is None else dim  # torch takes NumPy's name too
     t = _with_dtype(_tensor(input), dtype)
     if t.array.dtype.kind in "iub" and dtype is None:
         return Tensor._wrap(np.asarray(np.sum(t.array, axis=_axes(_dims(dim), t.ndim),
@@ -49,7 +50,8 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     return ops.Sum.apply(t, axis=_dims(dim), keepdims=keepdim)
 
 
-def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
+    dim = axis if dim is None else dim
     t = _with_dtype(_tensor(input), dtype)
     if t.array.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "

@@ -345,6 +345,16 @@ def diag(input, diagonal: int = 0):
     return diagonal_(x, diagonal)
 
 
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """The diagonal ``offset`` of the matrices in dims (dim1, dim2), as a last dim (a copy)."""
+    x = _tensor(input)
+    return diagonal_(movedim(x, (_dim(dim1, x.ndim), _dim(dim2, x.ndim)), (-2, -1)), offset)
+
+
+def trace(input):
+    return diagonal(input).sum()
+
+
 def diagonal_(x, offset: int = 0):
     rows, cols = x.shape[-2:]
     i = np.arange(builtins.max(0, builtins.min(rows - builtins.max(-offset, 0),
