@@ -822,6 +822,9 @@ class Tensor:
     def median(self, dim=None, keepdim=False):
         return _f.median(self, dim, keepdim)
 
+    def nanmedian(self, dim=None, keepdim=False):
+        return _f.nanmedian(self, dim, keepdim)
+
     def mode(self, dim=-1, keepdim=False):
         return _f.mode(self, dim, keepdim)
 

@@ -312,3 +312,23 @@ def test_gradient_flows_back_through_promotion():
 ])
 def test_errors_match_torch(case, match):
     raises_both(case, match)
+
+
+def test_integer_and_bool_inputs_of_pointwise_functions():
+    run_both(lambda m: (m.tensor([-3, 0, 2]).sign(), m.tensor([True, False]).sign(),
+                        m.tensor([-1, 5]).clamp(0, 3), m.tensor([-1, 5]).clamp(0.5, 3.5),
+                        m.tensor([-1, 2]).abs(), m.tensor([-1, 2]).relu(),
+                        m.tensor([0, 1]).exp(), m.tensor([1, 4]).sqrt(), m.tensor([True]).sigmoid(),
+                        m.tensor([1, 2]).round(), m.tensor([1, 2]).floor(),
+                        m.tensor([2, 3]) ** m.tensor([2, 0]), 2 ** m.tensor([1, 2]),
+                        2.0 ** m.tensor([1, 2]), m.tensor([2, 3]) ** 0.5,
+                        m.where(m.tensor([True, False]), 1.0, 0.0),
+                        m.where(m.tensor([True, False]), m.tensor([1, 2]), 0.5),
+                        m.tensor([1.0, -1.0, 0.0]) / 0, m.tensor([1, -1, 0]) / 0))
+
+
+@pytest.mark.parametrize("case", [lambda m: m.tensor([1, 2]) // 0, lambda m: m.tensor([1, 2]) % 0,
+                                  lambda m: m.fmod(m.tensor([1, 2]), m.tensor([1, 0])),
+                                  lambda m: m.div(m.tensor([3]), 0, rounding_mode="trunc")])
+def test_integer_division_by_zero_raises(case):
+    raises_both(case, "ZeroDivisionError")

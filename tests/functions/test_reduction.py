@@ -273,3 +273,19 @@ def test_unique_and_bincount():
 ])
 def test_errors_match_torch(case, match):
     raises_both(case, match)
+
+
+def test_nan_is_the_largest_value_in_orderings_and_propagates_through_median():
+    x = [[1.0, float("nan"), 3.0, float("nan")], [2.0, 0.0, -1.0, 5.0], [4.0, 1.0, 2.0, 3.0]]
+
+    def f(m):
+        t = m.tensor(x, requires_grad=True)
+        results = [t.max(), t.max(1), t.amax(1), t.min(1), t.sort(1), t.sort(1, descending=True),
+                   t.topk(2), t.median(1), t.nanmedian(1), t.median(), m.nanmedian(t)]
+        (results[4].values.nan_to_num().sum() + results[5].values.nan_to_num().sum() * 2
+         + results[8].values.sum() * 3).backward()
+        return results, t.argmax(1), t.argsort(1, descending=True), t.grad
+
+    run_both(f)
+    run_both(lambda m: m.tensor([float("inf"), float("nan"), 1.0, -float("inf")])
+             .sort(descending=True))

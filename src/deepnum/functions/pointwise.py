@@ -131,6 +131,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
     if a.array.dtype.kind in "iub":
+        _integer_division(b)
         with np.errstate(divide="ignore", invalid="ignore"):
             q = np.floor_divide(a.array, b.array) if rounding_mode == "floor" else (
                 np.trunc(a.array / b.array).astype(a.array.dtype))
@@ -149,6 +150,7 @@ def remainder(input, other):
     """a - floor(a / b) b (the sign of b, as Python's % and torch.remainder)."""
     a, b = promote(input, other)
     if a.array.dtype.kind in "iub":
+        _integer_division(b)
         with np.errstate(divide="ignore", invalid="ignore"):
             return Tensor._wrap(np.mod(a.array, b.array))
     return a - unary.Rounding.apply(ew.Div.apply(a, b), mode="floor") * b
@@ -158,9 +160,15 @@ def fmod(input, other):
     """a - trunc(a / b) b (the sign of a, as C's fmod and torch.fmod; remainder has b's)."""
     a, b = promote(input, other)
     if a.array.dtype.kind in "iub":
+        _integer_division(b)
         with np.errstate(divide="ignore", invalid="ignore"):
             return Tensor._wrap(np.fmod(a.array, b.array))
     return a - unary.Rounding.apply(ew.Div.apply(a, b), mode="trunc") * b
+
+
+def _integer_division(divisor: Tensor) -> None:
+    if not divisor.array.all():  # integers have no inf: torch refuses, NumPy would give 0
+        raise RuntimeError("ZeroDivisionError")
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
@@ -317,7 +325,8 @@ def erf(input):
 
 
 def sign(input):
-    return ew.Sign.apply(_tensor(input))
+    t = _tensor(input)
+    return t.clone() if t.array.dtype == np.bool_ else ew.Sign.apply(t)
 
 
 def _rounding(mode):
@@ -349,6 +358,8 @@ def clamp(input, min=None, max=None):  # noqa: A002
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = t if min is None else maximum(t, min)
         return out if max is None else minimum(out, max)
+    if t.array.dtype.kind in "iub":  # int.clamp(0.5) is float, as torch promotes
+        t = _cast(t, dtypes.result_type(t, *(b for b in (min, max) if b is not None)))
     return ew.Clip.apply(t, low=min, high=max)
 
 

@@ -242,9 +242,16 @@ def count_nonzero(input, dim=None):
 
 # ---------------------------------------------------------------------------- order statistics
 def _sort_order(a: np.ndarray, axis: int, descending: bool, stable: bool) -> np.ndarray:
+    """argsort along ``axis``; NaN counts as the largest value, as in torch (last ascending,
+    first descending)."""
     kind = "stable" if stable or descending else None
     if descending:
         keys = -a.astype(np.float64 if a.dtype.kind in "ub" else a.dtype, copy=False)
+        if a.dtype.kind == "f" and np.isnan(a).any():
+            # -NaN is still NaN, which argsort puts last: sort by "is a number" first
+            moved = np.moveaxis(keys, axis, -1)
+            order = np.lexsort((moved, ~np.isnan(moved)), axis=-1)
+            return np.moveaxis(order, -1, axis)
         return np.argsort(keys, axis=axis, kind=kind)
     return np.argsort(a, axis=axis, kind=kind)
 
@@ -300,20 +307,35 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
 
 def median(input, dim=None, keepdim: bool = False):
     """The lower median (the smaller middle value for an even count), as torch.median; with
-    ``dim``, (values, indices)."""
-    t = _tensor(input)
-    if dim is None:
-        flat = t.reshape(-1)
-        return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
-    if not t.ndim:
-        return _as_vector(lambda v, d: median(v, d, keepdim), t, dim)
-    axis = _axes(dim, t.ndim)[0]
-    values, indices = kthvalue(t, (t.shape[axis] + 1) // 2, axis, keepdim)
-    return rt.median(values, indices)
+    ``dim``, (values, indices). A NaN makes the median NaN (see nanmedian)."""
+    return _median(input, dim, keepdim, rt.median, ignore_nan=False)
 
 
 def nanmedian(input, dim=None, keepdim: bool = False):
-    return median(input, dim, keepdim)
+    """The median of the values that are not NaN."""
+    return _median(input, dim, keepdim, rt.nanmedian, ignore_nan=True)
+
+
+def _median(input, dim, keepdim, result, ignore_nan):
+    t = _tensor(input)
+    if dim is None:
+        return _median(t.reshape(-1), 0, False, result, ignore_nan).values
+    if not t.ndim:
+        return _as_vector(lambda v, d: _median(v, d, keepdim, result, ignore_nan), t, dim)
+    axis = _axes(dim, t.ndim)[0]
+    if not t.shape[axis]:
+        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
+    a = t.array
+    order = _sort_order(a, axis, False, True)  # NaN last
+    nans = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+    count = nans.sum(axis=axis, keepdims=True)
+    valid = t.shape[axis] - count if ignore_nan else np.full_like(count, t.shape[axis])
+    index = np.take_along_axis(order, np.maximum((valid + 1) // 2 - 1, 0), axis)
+    if not ignore_nan:  # a row with a NaN: its first NaN
+        index = np.where(count > 0, np.argmax(nans, axis=axis, keepdims=True), index)
+    values = index_ops.Gather.apply(t, index=index, dim=axis)
+    return result(values if keepdim else values.squeeze(axis),
+                  Tensor._wrap(index if keepdim else np.squeeze(index, axis)))
 
 
 def mode(input, dim: int = -1, keepdim: bool = False):
@@ -374,12 +396,19 @@ def histc(input, bins: int = 100, min=0, max=0):  # noqa: A002
 
 # ---------------------------------------------------------------------------- softmax
 def softmax(input, dim: int, dtype=None):
-    t = _with_dtype(_tensor(input), dtype)
-    _axes(dim, t.ndim)
+    t = _softmax_input(input, dim, dtype, "softmax")
     return ops.Softmax.apply(t, axis=dim)
 
 
 def log_softmax(input, dim: int, dtype=None):
+    t = _softmax_input(input, dim, dtype, "log_softmax")
+    return ops.LogSoftmax.apply(t, axis=dim)
+
+
+def _softmax_input(input, dim, dtype, name: str) -> Tensor:
     t = _with_dtype(_tensor(input), dtype)
     _axes(dim, t.ndim)
-    return ops.LogSoftmax.apply(t, axis=dim)
+    if t.array.dtype.kind != "f":
+        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                                  f"'{t.dtype.name.capitalize()}'")
+    return t
