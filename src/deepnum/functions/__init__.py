@@ -3,7 +3,8 @@ per family; Tensor's methods call these. Each is composed from the primitives in
 :mod:`deepnum.ops`, so its gradient comes for free.
 
 * :mod:`~deepnum.functions.pointwise`: arithmetic with type promotion, exp/log/trig, clamp,
-  where, comparisons;
+  where;
+* :mod:`~deepnum.functions.comparison`: comparisons, predicates, logical functions;
 * :mod:`~deepnum.functions.reduction`: sum/mean/max/..., var/std/norm, sort/topk, softmax;
 * :mod:`~deepnum.functions.shape`: reshape/permute/expand/cat/split/pad...;
 * :mod:`~deepnum.functions.indexing`: ``x[i]``, ``x[i] = v``, gather/scatter, masked_fill;
@@ -11,6 +12,32 @@ per family; Tensor's methods call these. Each is composed from the primitives in
 * :mod:`~deepnum.functions.inplace`: ``add_``, ``zero_``... with version counting.
 """
 
+from deepnum.functions.comparison import (
+    allclose,
+    bitwise_not,
+    compare,
+    eq,
+    equal,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_op,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+    not_equal,
+)
 from deepnum.functions.indexing import (
     argwhere,
     gather,
@@ -46,7 +73,6 @@ from deepnum.functions.pointwise import (
     absolute,
     acos,
     add,
-    allclose,
     arccos,
     arcsin,
     arctan,
@@ -54,17 +80,13 @@ from deepnum.functions.pointwise import (
     asin,
     atan,
     atan2,
-    bitwise_not,
     ceil,
     clamp,
     clip,
-    compare,
     cos,
     cosh,
     div,
     divide,
-    eq,
-    equal,
     erf,
     exp,
     exp2,
@@ -74,37 +96,18 @@ from deepnum.functions.pointwise import (
     floor_divide,
     fmod,
     frac,
-    ge,
-    greater,
-    greater_equal,
-    gt,
-    isclose,
-    isfinite,
-    isinf,
-    isnan,
-    le,
     lerp,
-    less,
-    less_equal,
     log,
     log1p,
     log2,
     log10,
-    logical_and,
-    logical_not,
-    logical_op,
-    logical_or,
-    logical_xor,
-    lt,
     maximum,
     minimum,
     mul,
     multiply,
     nan_to_num,
-    ne,
     neg,
     negative,
-    not_equal,
     pow,
     reciprocal,
     relu,
@@ -212,5 +215,5 @@ from deepnum.functions.shape import (
 )
 
 _HELPERS = {"compare", "logical_op", "getitem", "setitem", "tensor_unfold", "inplace",
-            "pointwise", "reduction", "shape", "indexing", "linalg"}
+            "pointwise", "comparison", "reduction", "shape", "indexing", "linalg"}
 __all__ = sorted(n for n in dir() if not n.startswith("_") and n not in _HELPERS)
