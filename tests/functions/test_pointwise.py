@@ -7,6 +7,8 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import deepnum as dn
 from tests.helpers import _name, check_op, raises_both, run_both
@@ -332,3 +334,37 @@ def test_integer_and_bool_inputs_of_pointwise_functions():
                                   lambda m: m.div(m.tensor([3]), 0, rounding_mode="trunc")])
 def test_integer_division_by_zero_raises(case):
     raises_both(case, "ZeroDivisionError")
+
+
+# ---------------------------------------------------------------------------- broadcasting
+BROADCAST_OPS = {
+    "add": lambda m, a, b: a + b, "sub": lambda m, a, b: a - b, "mul": lambda m, a, b: a * b,
+    "div": lambda m, a, b: a / (b * b + 1), "pow": lambda m, a, b: (a * a + 0.5) ** b,
+    "maximum": lambda m, a, b: m.maximum(a, b), "atan2": lambda m, a, b: m.atan2(a, b + 3),
+    "where": lambda m, a, b: m.where(a > b, a, b * 2), "lerp": lambda m, a, b: a.lerp(b, 0.3),
+}
+
+
+@st.composite
+def broadcastable_shapes(draw):
+    """Two shapes that broadcast: a common shape, each side dropping leading dims and setting
+    some sizes to 1."""
+    shape = draw(st.lists(st.integers(1, 3), min_size=0, max_size=4))
+
+    def side():
+        lead = draw(st.integers(0, len(shape)))
+        return tuple(1 if draw(st.booleans()) else n for n in shape[lead:])
+
+    return side(), side()
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes=broadcastable_shapes(), name=st.sampled_from(sorted(BROADCAST_OPS)),
+       seed=st.integers(0, 2**16))
+def test_broadcasting_values_and_gradients_match_torch(shapes, name, seed):
+    """Property: for any two broadcastable shapes, value and both gradients equal torch's (the
+    gradient summed back to each operand's shape)."""
+    rng = np.random.default_rng(seed)
+    a, b = (rng.standard_normal(s) for s in shapes)
+    fn = BROADCAST_OPS[name]
+    check_op(fn, [a, b], gradcheck=False)
