@@ -58,6 +58,8 @@ POINTWISE = [
     "x.remainder(1.0)", "torch.fmod(torch.tensor([-7, 7]), 3)", "x.fmod(-0.5)",
     "torch.clamp(x, min=-0.5, max=torch.tensor(0.5))", "x.clamp(min=torch.tensor(0.0))",
     "torch.div(x, 2, rounding_mode='floor')", "torch.add(x, v, alpha=0.5)", "x.sub(1, alpha=2)",
+    "torch.addcmul(x, x, x, value=0.5)", "x.addcdiv(x, x.abs() + 1)", "torch.hypot(x, x)",
+    "torch.logaddexp(x, v)", "torch.xlogy(x.abs(), v.abs())", "torch.clamp_max(x, 0.5)",
 ]
 
 REDUCTION = [
@@ -76,6 +78,7 @@ REDUCTION = [
     "torch.mean(x, axis=1)", "torch.sum(x, axis=0)", "x.sum(axis=0)", "x.nansum()",
     "torch.tensor([float('nan'), 1.0]).nansum()", "torch.aminmax(x)", "torch.var_mean(x, 1)",
     "x.mean(dtype=torch.float64)", "torch.std(x, dim=1, correction=0)", "x.abs().max().item()",
+    "torch.nanmean(torch.tensor([1.0, float('nan'), 2.0]))", "x.nanmean(1)", "x.msort()",
 ]
 
 SHAPE = [
@@ -94,7 +97,9 @@ SHAPE = [
     "x.flip(dims=(0,))", "torch.flip(x, [0, 1])", "torch.roll(x, shifts=1, dims=0)",
     "torch.diagonal(x)", "x.diagonal(1)", "torch.trace(x[:, :3])",
     "x.permute(1, 0).contiguous().view(-1)", "x[:, :1].expand(-1, 4)",
-    "x.unsqueeze(1) - x.unsqueeze(0)",
+    "x.unsqueeze(1) - x.unsqueeze(0)", "torch.diff(v)", "x.diff(dim=0)", "x.ravel()",
+    "torch.meshgrid(v, v[:2], indexing='ij')", "torch.meshgrid(v, v[:2], indexing='xy')",
+    "x.stride()", "x.t().stride()", "torch.atleast_2d(v).shape", "x.moveaxis(0, 1).shape",
 ]
 
 INDEXING = [
@@ -165,6 +170,8 @@ AUTOGRAD = [
     "y = torch.nn.functional.leaky_relu(a, 0.1).sum(); y.backward(); out = a.grad",
     "y = (x @ w).tanh().pow(2).sum(); y.backward(); out = w.grad",
     "z = a.clone().requires_grad_(); (z * 3).sum().backward(); out = z.grad",
+    "z = torch.autograd.Variable(torch.ones(2), requires_grad=True); (z * 2).sum().backward(); "
+    "out = z.grad",
     "y = a.mean(); g, = torch.autograd.grad(y, a, retain_graph=True); out = g",
 ]
 
@@ -194,7 +201,9 @@ INPLACE = [
     "y = a * 1; z = y.exp(); y.add_(1); out = z",
     "y = a.detach(); y.zero_(); out = a",
     "out = x.clone(); out.clamp_(max=0)",
-    "out = x.clone(); out.pow_(2)",
+    "out = x.clone(); out.pow_(2)", "out = x.clone(); out.ceil_()",
+    "out = x.clone(); out.fmod_(0.5)", "out = x.clone(); out.transpose_(0, 1)",
+    "out = x.clone(); out.square_().sign_()", "out = x.clone(); out.cumsum_(1)",
 ]
 
 DTYPE_DEVICE = [

@@ -173,6 +173,13 @@ class Tensor:
     def dim(self) -> int:
         return self.array.ndim
 
+    ndimension = dim
+
+    def stride(self, dim: int | None = None):
+        """Strides in elements, as torch (NumPy's are in bytes)."""
+        strides = tuple(s // self.array.itemsize for s in self.array.strides)
+        return strides if dim is None else strides[dim]
+
     def element_size(self) -> int:
         return self.array.itemsize
 
@@ -697,6 +704,45 @@ class Tensor:
     def lerp(self, end, weight):
         return _f.lerp(self, end, weight)
 
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _f.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _f.addcdiv(self, tensor1, tensor2, value=value)
+
+    def hypot(self, other):
+        return _f.hypot(self, other)
+
+    def logaddexp(self, other):
+        return _f.logaddexp(self, other)
+
+    def xlogy(self, other):
+        return _f.xlogy(self, other)
+
+    def positive(self):
+        return self
+
+    def fix(self):
+        return _f.trunc(self)
+
+    def floor_divide(self, other):
+        return _f.floor_divide(self, other)
+
+    def bitwise_not(self):
+        return _f.bitwise_not(self)
+
+    def bitwise_and(self, other):
+        return self & other
+
+    def bitwise_or(self, other):
+        return self | other
+
+    def bitwise_xor(self, other):
+        return self ^ other
+
+    def logical_xor(self, other):
+        return _f.logical_xor(self, other)
+
     def where(self, condition, other):
         return _f.where(condition, self, other)
 
@@ -763,6 +809,15 @@ class Tensor:
 
     def nansum(self, dim=None, keepdim=False):
         return _f.nansum(self, dim, keepdim)
+
+    def nanmean(self, dim=None, keepdim=False):
+        return _f.nanmean(self, dim, keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _f.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def msort(self):
+        return _f.msort(self)
 
     def prod(self, dim=None, keepdim=False, dtype=None):
         return _f.prod(self, dim, keepdim, dtype=dtype)
@@ -881,6 +936,20 @@ class Tensor:
     def movedim(self, source, destination):
         return _f.movedim(self, source, destination)
 
+    moveaxis = movedim
+
+    def ravel(self):
+        return _f.ravel(self)
+
+    def fliplr(self):
+        return _f.fliplr(self)
+
+    def flipud(self):
+        return _f.flipud(self)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
+        return _f.diff(self, n, dim, prepend, append)
+
     def squeeze(self, dim=None):
         return _f.squeeze(self, dim)
 
@@ -978,6 +1047,9 @@ class Tensor:
     def take_along_dim(self, indices, dim=None):
         return _f.take_along_dim(self, indices, dim)
 
+    def argwhere(self):
+        return _f.argwhere(self)
+
     # ----------------------------------------------------------------- products
     def matmul(self, other):
         return _f.matmul(self, other)
@@ -990,6 +1062,15 @@ class Tensor:
 
     def dot(self, other):
         return _f.dot(self, other)
+
+    def inner(self, other):
+        return _f.inner(self, other)
+
+    def mv(self, vec):
+        return _f.mv(self, vec)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _f.addmv(self, mat, vec, beta=beta, alpha=alpha)
 
     def outer(self, other):
         return _f.outer(self, other)
@@ -1067,6 +1148,54 @@ class Tensor:
     def floor_(self):
         return _inplace.apply_(self, _f.floor)
 
+    def ceil_(self):
+        return _inplace.apply_(self, _f.ceil)
+
+    def trunc_(self):
+        return _inplace.apply_(self, _f.trunc)
+
+    def sign_(self):
+        return _inplace.apply_(self, _f.sign)
+
+    def square_(self):
+        return _inplace.apply_(self, _f.square)
+
+    def sin_(self):
+        return _inplace.apply_(self, _f.sin)
+
+    def cos_(self):
+        return _inplace.apply_(self, _f.cos)
+
+    def reciprocal_(self):
+        return _inplace.apply_(self, _f.reciprocal)
+
+    def rsqrt_(self):
+        return _inplace.apply_(self, _f.rsqrt)
+
+    def log1p_(self):
+        return _inplace.apply_(self, _f.log1p)
+
+    def expm1_(self):
+        return _inplace.apply_(self, _f.expm1)
+
+    def erf_(self):
+        return _inplace.apply_(self, _f.erf)
+
+    def fmod_(self, other):
+        return _inplace.apply_(self, _f.fmod, other)
+
+    def remainder_(self, other):
+        return _inplace.apply_(self, _f.remainder, other)
+
+    def atan2_(self, other):
+        return _inplace.apply_(self, _f.atan2, other)
+
+    def logical_not_(self):
+        return _inplace.apply_(self, _f.logical_not)
+
+    def cumsum_(self, dim):
+        return _inplace.apply_(self, _f.cumsum, dim)
+
     def round_(self, decimals: int = 0):
         return _inplace.apply_(self, _f.round, decimals=decimals)
 
@@ -1137,6 +1266,9 @@ class Tensor:
 
     def squeeze_(self, dim=None):
         return _inplace.reshape_(self, self.squeeze(dim).shape)
+
+    def transpose_(self, dim0: int, dim1: int):
+        return _inplace.set_(self, self.transpose(dim0, dim1).array.copy())
 
     def t_(self):
         return _inplace.set_(self, self.t().array.copy())

@@ -210,6 +210,36 @@ def lerp(input, end, weight):
     return add(input, mul(weight, sub(end, input)))
 
 
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(tensor1, tensor2), alpha=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return add(input, div(tensor1, tensor2), alpha=value)
+
+
+def hypot(input, other):
+    return sqrt(add(square(input), square(other)))
+
+
+def logaddexp(input, other):
+    """log(e^a + e^b), shifted by the larger so neither overflows."""
+    a, b = promote(_unary_input(input), other)
+    high = maximum(a, b).detach()
+    return add(log(add(exp(sub(a, high)), exp(sub(b, high)))), high)
+
+
+def xlogy(input, other):
+    """x log y, 0 where x = 0 (even where y is 0 or nan), as torch.xlogy."""
+    x, y = promote(_unary_input(input), other)
+    with np.errstate(invalid="ignore"):  # 0 log 0 is nan before where() replaces it
+        return where(x.array == 0, 0.0, mul(x, log(y)))
+
+
+def positive(input):
+    return _tensor(input)
+
+
 def _tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._wrap(_as_array(x))
 
@@ -347,6 +377,14 @@ fix = trunc
 
 def frac(input):
     return sub(input, trunc(input))
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min, None)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, None, max)
 
 
 def clamp(input, min=None, max=None):  # noqa: A002

@@ -64,6 +64,13 @@ def nansum(input, dim=None, keepdim: bool = False):
     return sum(t.nan_to_num(0.0) if t.array.dtype.kind == "f" else t, dim, keepdim)
 
 
+def nanmean(input, dim=None, keepdim: bool = False):
+    """The mean of the values that are not NaN."""
+    t = _tensor(input)
+    counts = sum((t == t).astype(t.dtype), dim, keepdim)
+    return nansum(t, dim, keepdim) / counts
+
+
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     t = _with_dtype(_tensor(input), dtype)
     if t.array.dtype.kind in "iub" and dtype is None:

@@ -376,6 +376,39 @@ def atleast_1d(input):
     return x if x.ndim >= 1 else reshape(x, (1,))
 
 
+def atleast_2d(input):
+    x = _tensor(input)
+    return x if x.ndim >= 2 else reshape(x, (1,) * (2 - x.ndim) + x.shape)
+
+
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
+    """x[1:] - x[:-1] along ``dim``, ``n`` times (after joining ``prepend`` and ``append``)."""
+    x = _tensor(input)
+    d = _dim(dim, x.ndim)
+    x = cat([t for t in (prepend, x, append) if t is not None], d)
+    for _ in range(n):
+        length = x.shape[d]
+        x = narrow(x, d, 1, length - 1) - narrow(x, d, 0, length - 1)
+    return x
+
+
+def meshgrid(*tensors, indexing: str = "ij"):
+    """Coordinate grids of 1-D tensors (``indexing`` 'ij', torch's default, or 'xy')."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    tensors = [_tensor(t) for t in tensors]
+    shape = tuple(t.shape[0] for t in tensors)
+    grids = [expand(reshape(t, tuple(-1 if i == k else 1 for i in range(len(shape)))), shape)
+             for k, t in enumerate(tensors)]
+    if indexing == "xy" and len(grids) >= 2:  # the first two dims swapped (Cartesian)
+        grids = [transpose(g, 0, 1) for g in grids]
+    return tuple(grids)
+
+
 def pad(input, pad, mode: str = "constant", value=None):
     """Pad in PyTorch's order: (left, right) of the last dim, then the one before...; ``mode``
     'constant' (``value``, 0 by default), 'reflect', 'replicate' or 'circular'."""
