@@ -226,6 +226,19 @@ class _UserFunction(Function, FunctionCtx):
         return result
 
 
+def once_differentiable(backward):
+    """Mark a custom Function's backward as not differentiable again: it runs without
+    recording, so create_graph=True through it gives gradients without a graph."""
+    import functools
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return backward(ctx, *grads)
+
+    return wrapper
+
+
 def _as_tuple(value) -> tuple:
     return value if isinstance(value, tuple) else (value,)
 
