@@ -149,3 +149,26 @@ def test_integer_and_bool_tensors_index_and_gather():
 ])
 def test_errors_match_torch(case, match):
     raises_both(case, match)
+
+
+@pytest.mark.parametrize("name", ["scatter", "scatter_into_input", "scatter_add",
+                                  "scatter_add_into_input", "index_add", "masked_fill"])
+def test_scatter_family_double_backward(name, rng):
+    x = _x(rng)
+
+    def f(m):
+        t = m.tensor(x, requires_grad=True)
+        (g,) = m.autograd.grad((INDEXING[name](m, t) ** 2).sum(), t, create_graph=True)
+        (g * t).sum().backward()
+        return g, t.grad
+
+    run_both(f)
+
+
+def test_scatter_with_reduce_multiply_has_no_derivative_as_in_torch():
+    def f(m):
+        x = m.ones(2, 3, requires_grad=True)
+        y = x.scatter(1, m.tensor([[0, 0], [1, 2]]), m.full((2, 3), 2.0), reduce="multiply")
+        y.sum().backward()
+
+    raises_both(f, "derivative")

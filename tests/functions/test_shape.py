@@ -191,3 +191,17 @@ def test_sizes_and_strides_views_report():
 ])
 def test_errors_match_torch(case, match):
     raises_both(case, match)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_pad_double_backward(mode, rng):
+    x = _x(rng, (1, 2, 4))
+
+    def f(m):
+        t = m.tensor(x, requires_grad=True)
+        pad = dn.pad if m is dn else torch.nn.functional.pad
+        (g,) = m.autograd.grad((pad(t, (2, 1), mode=mode) ** 3).sum(), t, create_graph=True)
+        (g * t).sum().backward()
+        return g, t.grad
+
+    run_both(f)

@@ -180,6 +180,13 @@ class Pad(Function):
                             minlength=int(np.prod(self.shape)))
         return total.astype(g.dtype).reshape(self.shape)
 
+    def vjp(self, g):
+        if self.mode == "constant":
+            return GetItem.apply(g, index=self.slices)
+        flat = IndexAdd.apply(g.reshape(-1), shape=(int(np.prod(self.shape)),),
+                              index=self.source.reshape(-1))
+        return flat.reshape(self.shape)
+
 
 class Cat(Function):
     saves = ()
