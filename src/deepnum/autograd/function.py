@@ -56,12 +56,15 @@ class Function:
     Subclasses keep what backward needs as attributes of ``self``. ``self.needs_input_grad``
     tells backward which inputs want a gradient, so it can skip work (e.g. the input image's
     gradient). Class attributes say what the op keeps: ``saves`` (the positions of the inputs
-    whose values backward reads; ``None``: all of them), ``saves_output`` (backward reads the
-    output), ``view`` (the output shares the first input's memory).
+    whose values backward reads; ``None``: all of them), ``needed_by`` (which inputs' gradients
+    read each saved one, so that changing it is an error only when one of them is asked for, as
+    in PyTorch), ``saves_output`` (backward reads the output), ``view`` (the output shares the
+    first input's memory).
     """
 
     __slots__ = ("parents", "needs_input_grad", "__dict__", "__weakref__")
     saves: tuple | None = None
+    needed_by: dict | None = None  # saved input -> the inputs whose gradients read it
     saves_output = False
     view = False
     _user_style = False  # set for subclasses written PyTorch's way (static forward(ctx, ...))
@@ -120,12 +123,16 @@ class Function:
 
     def check_versions(self) -> None:
         """Raise if a tensor whose values backward reads was changed in place since."""
-        saves = type(self).saves
+        cls = type(self)
+        saves, needed_by = cls.saves, cls.needed_by
         positions = range(len(self.parents)) if saves is None else saves
         for position, saved in zip(positions, self.versions):
             t = self.parents[position]
             now = version(t)
             if now != saved:
+                users = None if needed_by is None else needed_by.get(position)
+                if users is not None and not any(self.needs_input_grad[u] for u in users):
+                    continue  # only gradients nobody asked for read it (x * 2: x is not)
                 raise modified_error(self, t.shape, saved, now)
         output = self.output_version
         if output is not None:

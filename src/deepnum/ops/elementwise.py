@@ -57,6 +57,7 @@ class Sub(Function):
 
 class Mul(Function):
     saves = (0, 1)
+    needed_by = {0: (1,), 1: (0,)}  # d(ab)/da = b, d(ab)/db = a
 
     def forward(self, a, b):
         if a.shape != b.shape:
@@ -77,6 +78,7 @@ class Mul(Function):
 
 class Div(Function):
     saves = (0, 1)
+    needed_by = {0: (1,)}  # d(a/b)/db = -a/b^2 reads a; both read b
 
     def forward(self, a, b):
         if a.shape != b.shape:

@@ -12,6 +12,7 @@ class MatMul(Function):
     """a @ b with NumPy's rules: 1-D operands are promoted and batch dimensions broadcast."""
 
     saves = (0, 1)
+    needed_by = {0: (1,), 1: (0,)}  # g @ b^T and a^T @ g
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -60,6 +61,7 @@ class Linear(Function):
     """y = x W^T + b for x of shape (..., in), W of shape (out, in): one BLAS call each way."""
 
     saves = (0, 1)
+    needed_by = {0: (1,), 1: (0,)}  # the input's gradient reads W, W's reads the input
 
     def forward(self, x, weight, bias=None):
         if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
