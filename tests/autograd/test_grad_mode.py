@@ -145,3 +145,21 @@ def test_backward_inside_no_grad_still_computes_gradients_of_a_recorded_graph():
         return x.grad
 
     run_both(f)
+
+
+def test_a_decorated_generator_runs_its_body_in_the_mode_and_the_caller_outside_it():
+    def f(m):
+        x = m.ones(1, requires_grad=True)
+
+        @m.no_grad()
+        def generate(n):
+            for _ in range(n):
+                yield (x * 2).requires_grad, m.is_grad_enabled()
+            return "done"
+
+        seen = []
+        for item in generate(2):
+            seen.append((item, m.is_grad_enabled(), (x * 2).requires_grad))
+        return seen
+
+    run_both(f)
