@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+import deepnum as dn
+import deepnum.nn as nn
 from tests.helpers import raises_both, run_both
 
 
@@ -346,5 +348,41 @@ def test_deep_chains_do_not_recurse():
             y = y * 1.0001 + 0.0001
         y.sum().backward()
         return x.grad
+
+    run_both(f)
+
+
+def test_each_grad_owns_its_memory_and_accumulates_in_place():
+    """a + b hands the same gradient to both leaves; changing one .grad in place (clipping,
+    zero_) must not change the other. A second backward adds into the same .grad tensor."""
+    def f(m):
+        a, b = m.ones(2, requires_grad=True), m.ones(2, requires_grad=True)
+        ((a + b) * 3).sum().backward()
+        a.grad.mul_(2)
+        c = m.ones(2, requires_grad=True)
+        (c.clone() + b).backward(m.ones(2))
+        c.grad.zero_()
+        first = a.grad
+        (a * 5).sum().backward()
+        return a.grad, b.grad, c.grad, first is a.grad
+
+    run_both(f)
+    a, b = dn.ones(3, requires_grad=True), dn.ones(3, requires_grad=True)
+    ((a + b) * 10).sum().backward()
+    nn.utils.clip_grad_norm_([a, b], 1.0)  # scales each grad once
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+    np.testing.assert_allclose(float((a.grad ** 2 + b.grad ** 2).sum()), 1.0, rtol=1e-5)
+
+
+def test_grad_takes_an_intermediate_input_before_its_hooks():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 3
+        h.register_hook(lambda g: g * 0)
+        in_grad = m.autograd.grad(h.sum() * 2, (h, x), retain_graph=True)
+        y = x * 3
+        y.register_hook(lambda g: g * 0)
+        (y.sum() * 2).backward(inputs=[y, x])
+        return in_grad, y.grad, x.grad
 
     run_both(f)

@@ -97,6 +97,7 @@ def run_backward(roots, root_grads, keep_graph: bool, create_graph: bool, target
         index = 0 if root._ctx is None else root._index
         slots[index] = g if slots[index] is None else slots[index] + g
     ready = [node for node, count in pending.items() if count == 0]
+    stored: set = set()  # ids of the arrays given to a .grad in this run (see _accumulate)
     context = enable_grad() if create_graph else no_grad()
     with context:
         while ready:
@@ -105,7 +106,7 @@ def run_backward(roots, root_grads, keep_graph: bool, create_graph: bool, target
             if type(node) is tuple:  # a leaf: every contribution is in
                 if slots is not None and slots[0] is not None:
                     _finish_leaf(leaves[node], slots[0], create_graph, target_keys, captured,
-                                 accumulate)
+                                 accumulate, stored)
                 continue
             fn = node
             if fn.freed:
@@ -115,14 +116,12 @@ def run_backward(roots, root_grads, keep_graph: bool, create_graph: bool, target
                     "values of the graph are freed when you call .backward() or "
                     "autograd.grad(). Specify retain_graph=True if you need to backward through "
                     "the graph a second time")
+            if target_keys is not None and slots is not None and not accumulate:
+                _deliver_targets(fn, slots, target_keys, create_graph, captured, False, stored)
             if slots is not None and fn.hooks:
                 _run_tensor_hooks(fn, slots, create_graph)
-            if target_keys is not None and slots is not None:
-                for index, g in enumerate(slots):
-                    t = target_keys.get((fn, index))
-                    # a target that retains its grad already got it from its retain_grad hook
-                    if t is not None and g is not None and not (accumulate and t._retains):
-                        _deliver(t, g, create_graph, captured, accumulate)
+            if target_keys is not None and slots is not None and accumulate:
+                _deliver_targets(fn, slots, target_keys, create_graph, captured, True, stored)
             skip = slots is None or all(g is None for g in slots) or (
                 target_keys is not None and fn not in runs)
             input_grads = () if skip else _call_backward(fn, slots, create_graph)
@@ -188,41 +187,59 @@ def _call_hook(hook, g, create_graph):
     return result.array if isinstance(result, Tensor) else np.asarray(result)
 
 
-def _finish_leaf(leaf, g, create_graph, target_keys, captured, accumulate):
+def _deliver_targets(fn, slots, target_keys, create_graph, captured, accumulate, stored):
+    """The gradients of fn's outputs that are targets (inputs= / grad's inputs): grad() takes
+    them before the tensors' hooks, backward(inputs=) after, as torch."""
+    for index, g in enumerate(slots):
+        t = target_keys.get((fn, index))
+        # a target that retains its grad already got it from its retain_grad hook
+        if t is not None and g is not None and not (accumulate and t._retains):
+            _deliver(t, g, create_graph, captured, accumulate, stored)
+
+
+def _finish_leaf(leaf, g, create_graph, target_keys, captured, accumulate, stored):
     hooks = leaf._hooks
     if hooks:
         for hook in list(hooks.values()):
             g = _call_hook(hook, g, create_graph)
     if target_keys is not None:
         if _leaf_key(leaf) in target_keys:
-            _deliver(leaf, g, create_graph, captured, accumulate)
+            _deliver(leaf, g, create_graph, captured, accumulate, stored)
     elif accumulate:
-        _accumulate(leaf, g, create_graph)
+        _accumulate(leaf, g, create_graph, stored)
 
 
-def _deliver(t, g, create_graph, captured, accumulate):
+def _deliver(t, g, create_graph, captured, accumulate, stored):
     if accumulate:
-        _accumulate(t, g, create_graph)
+        _accumulate(t, g, create_graph, stored)
     else:
         captured[id(t)] = g if create_graph or isinstance(g, Tensor) else Tensor._wrap(
             np.array(g, dtype=t.array.dtype, copy=True))
 
 
-def _accumulate(t: Tensor, g, create_graph: bool) -> None:
+def _accumulate(t: Tensor, g, create_graph: bool, stored: set) -> None:
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor._wrap(g)
         t.grad = g if t.grad is None else t.grad + g
         return
     if g.dtype != t.array.dtype:
         g = g.astype(t.array.dtype)
-    if t.grad is None:
-        # a gradient may be a view or an array another node still holds: own a copy
-        t.grad = Tensor._wrap(g.copy() if g.base is not None or not g.flags.writeable else g)
-    elif t.grad.requires_grad:  # a .grad made with create_graph=True keeps its graph (torch)
+    grad = t.grad
+    if grad is None:
+        # a gradient may be a view, or the very array another leaf got (a + b hands the same
+        # g to both): each .grad owns its memory, so an in-place change of one (clipping,
+        # zero_) cannot change another
+        if g.base is not None or not g.flags.writeable or id(g) in stored:
+            g = g.copy()
+        stored.add(id(g))
+        t.grad = Tensor._wrap(g)
+    elif grad.requires_grad:  # a .grad made with create_graph=True keeps its graph (torch)
         with enable_grad():
-            t.grad = t.grad + Tensor._wrap(g)
+            t.grad = grad + Tensor._wrap(g)
+    elif grad.array.shape == g.shape and grad.array.flags.writeable:
+        np.add(grad.array, g, out=grad.array)  # in place, as torch: p.grad stays the same tensor
     else:
-        t.grad = Tensor._wrap(t.grad.array + g)
+        t.grad = Tensor._wrap(grad.array + g)
 
 
 def _free(fn) -> None:
