@@ -314,6 +314,7 @@ def test_gradient_flows_back_through_promotion():
     (lambda m: m.tensor([1, 2]) ** -1, "negative integer powers"),
     (lambda m: m.clamp(m.ones(2)), "At least one of 'min' or 'max'"),
     (lambda m: m.div(m.ones(2), 2, rounding_mode="up"), "rounding_mode"),
+    (lambda m: -m.tensor([True, False]), "Negation.*bool tensor"),
     (lambda m: m.tensor([1.0]) & m.tensor([1.0]), None),
     (lambda m: ~m.tensor([1.0]), None),
 ])

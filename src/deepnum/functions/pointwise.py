@@ -184,7 +184,12 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
 
 
 def neg(input):
-    return ew.Neg.apply(_tensor(input))
+    t = _tensor(input)
+    if t.array.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return ew.Neg.apply(t)
 
 
 negative = neg
