@@ -108,7 +108,8 @@ class Function:
             _share_version(out, inputs[0])
         if record:
             fn.parents = inputs
-            fn.edges = edges(inputs)
+            # edges(inputs), written out for the hot path
+            fn.edges = tuple([(t._ctx, t._index) if t.requires_grad else None for t in inputs])
             fn.attributes = kwargs
             saves = cls.saves
             if saves is None:
@@ -159,7 +160,13 @@ def _share_version(out: Tensor, source: Tensor) -> None:
         # their histories are rebuilt then (autograd.views). A leaf that requires grad is never
         # changed in place with grad mode on, so its views (W.t() every step) are not kept.
         if _grad_mode.enabled and (root._ctx is not None or not root.requires_grad):
-            views.register(root, out)
+            try:  # views.register written out: this runs for every view in training
+                kept = root._views
+            except AttributeError:  # the slot is unset on most tensors
+                kept = root._views = views.Views()
+            kept.append(weakref.ref(out))
+            if len(kept) >= kept.limit:
+                kept.prune()
 
 
 def _multiple_outputs(fn, cls, inputs, kwargs, results, record):

@@ -17,25 +17,18 @@ kept (weakly), and only those of tensors that can be rebased (not leaves that re
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 
-class _Views(list):
-    """Weak references to a root's views; the dead ones are dropped each time it doubles."""
+class Views(list):
+    """Weak references to a root's views (autograd.function._share_version adds them); the
+    dead ones are dropped each time the list doubles."""
 
     limit = 8
 
-
-def register(root, view) -> None:
-    views = getattr(root, "_views", None)  # the slot is unset on most tensors
-    if views is None:
-        views = root._views = _Views()
-    views.append(weakref.ref(view))
-    if len(views) >= views.limit:
-        views[:] = [r for r in views if r() is not None]
-        views.limit = max(8, 2 * len(views))
+    def prune(self) -> None:
+        self[:] = [r for r in self if r() is not None]
+        self.limit = max(8, 2 * len(self))
 
 
 def _byte_offsets(a: np.ndarray) -> np.ndarray:
