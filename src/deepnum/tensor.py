@@ -1268,10 +1268,10 @@ class Tensor:
         return _inplace.reshape_(self, self.squeeze(dim).shape)
 
     def transpose_(self, dim0: int, dim1: int):
-        return _inplace.set_(self, self.transpose(dim0, dim1).array.copy())
+        return _inplace.restride_(self, lambda x: x.transpose(dim0, dim1))
 
     def t_(self):
-        return _inplace.set_(self, self.t().array.copy())
+        return _inplace.restride_(self, lambda x: x.t())
 
     def resize_(self, *sizes):
         return _inplace.resize_(self, _shape_args(sizes))

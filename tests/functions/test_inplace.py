@@ -399,3 +399,38 @@ def test_random_sequences_of_in_place_changes_through_views(seed):
         assert MODIFIED in str(error)
     else:
         compare(f(dn), theirs)
+
+
+def test_transposing_in_place_transposes_the_history():
+    """t_()/transpose_() on a non-leaf: its gradient is transposed back (it was not)."""
+    def f(m):
+        x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        y = x * 1
+        y.transpose_(0, 1)
+        y[0, 1] = 7.0
+        z = (x * 2).t_()
+        z.unsqueeze_(0)
+        ((y * m.arange(6.0).view(3, 2)).sum() + (z * z).sum()).backward()
+        w = m.arange(6.0).view(2, 3)
+        w.t_()
+        w[0, 1] = -1.0
+        return y, z, x.grad, w, y.is_contiguous()
+
+    run_both(f)
+
+
+def test_an_in_place_op_reading_its_own_changed_input_a_deliberate_difference():
+    """y.mul_(y) after y.clamp_(): torch refuses (mul_ saved the y that it then changed);
+    deepnum's in-place ops keep their own copy of what backward reads, so it computes the
+    gradient of the same program written out of place."""
+    def f(m, out_of_place):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 1
+        y = y.clamp(min=1.5) if out_of_place else y.clamp_(min=1.5)
+        y = y * y if out_of_place else y.mul_(y)
+        y.sum().backward()
+        return y, x.grad
+
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        f(torch, False)
+    compare(f(dn, False), f(torch, True))

@@ -242,6 +242,20 @@ def reshape_(t: Tensor, shape) -> Tensor:
     return t
 
 
+def restride_(t: Tensor, fn) -> Tensor:
+    """t_/transpose_: t becomes ``fn(t)``, a view of its own memory in a new layout; with
+    gradients recorded, its history becomes fn of the old one (the gradient is transposed back)."""
+    with no_grad():
+        layout = fn(Tensor._wrap(t.array)).array  # the same memory, seen transposed
+    if _recording(t):
+        out = fn(_snapshot(t))
+        t.array = layout
+        return rebase(t, out)
+    t.array = layout
+    bump(t)
+    return t
+
+
 def set_(t: Tensor, array: np.ndarray) -> Tensor:
     _check_leaf(t)
     t.array = array
