@@ -28,6 +28,8 @@ from deepnum.creation import (
     from_numpy,
     full,
     full_like,
+    is_complex,
+    is_floating_point,
     is_tensor,
     linspace,
     logspace,

@@ -18,7 +18,10 @@ from deepnum.random import rng_of
 from deepnum.tensor import Tensor, _as_array
 
 
-def _shape(shape) -> tuple:
+def _shape(shape, size=None) -> tuple:
+    """(2, 3), ((2, 3),), ([2, 3],) and size=(2, 3) all mean the shape (2, 3)."""
+    if size is not None:
+        shape = (size,)
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
 
 
@@ -70,7 +73,11 @@ def _charge(shape):
 
 def _allocate(make, shape, dtype):
     """``make(shape, dtype=dtype)`` within the budget."""
-    return make(_charge(shape), dtype=dtype)
+    try:
+        return make(_charge(shape), dtype=dtype)
+    except ValueError as error:  # NumPy's 'negative dimensions are not allowed'
+        raise RuntimeError(f"Trying to create tensor with shape {tuple(shape)}: Dimension size "
+                           f"must be non-negative ({error})") from None
 
 
 def _dtype(dtype, default=None) -> np.dtype:
@@ -120,25 +127,33 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    return input.is_complex()
+
+
 def numel(input: Tensor) -> int:
     return input.numel()
 
 
-def empty(*shape, dtype=None, device=None, requires_grad: bool = False, out=None,
+def empty(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, out=None,
           layout=None, pin_memory=False, memory_format=None) -> Tensor:
     """Memory of that shape (zeros here, for reproducibility; layers fill it in
     ``reset_parameters``)."""
-    return _make(_allocate(np.zeros, _shape(shape), _dtype(dtype)), requires_grad, device)
+    return _make(_allocate(np.zeros, _shape(shape, size), _dtype(dtype)), requires_grad, device)
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad: bool = False, out=None,
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, out=None,
           layout=None) -> Tensor:
-    return _make(_allocate(np.zeros, _shape(shape), _dtype(dtype)), requires_grad, device)
+    return _make(_allocate(np.zeros, _shape(shape, size), _dtype(dtype)), requires_grad, device)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad: bool = False, out=None,
+def ones(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, out=None,
          layout=None) -> Tensor:
-    return _make(_allocate(np.ones, _shape(shape), _dtype(dtype)), requires_grad, device)
+    return _make(_allocate(np.ones, _shape(shape, size), _dtype(dtype)), requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False,
@@ -209,8 +224,9 @@ def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None
 
 def _random_dtype(dtype) -> np.dtype:
     dt = _dtype(dtype)
-    if dt.kind != "f":
-        raise RuntimeError(f"expected a floating point dtype for a random tensor, got {dt}")
+    if dt.kind != "f":  # NotImplementedError, a RuntimeError, as torch's "normal_kernel_cpu"
+        raise NotImplementedError(f"expected a floating point dtype for a random tensor, got "
+                                  f"{dt}")
     return dt
 
 
@@ -219,17 +235,20 @@ def _draw_dtype(dt: np.dtype):
     return dt if dt in (np.float32, np.float64) else np.float64
 
 
-def rand(*shape, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*shape, size=None, generator=None, dtype=None, device=None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
     dt = _random_dtype(dtype)
-    array = rng_of(generator).random(_charge(_shape(shape)), dtype=_draw_dtype(dt))
+    array = rng_of(generator).random(_charge(_shape(shape, size)), dtype=_draw_dtype(dt))
     return _make(array.astype(dt, copy=False), requires_grad, device)
 
 
-def randn(*shape, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*shape, size=None, generator=None, dtype=None, device=None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal."""
     dt = _random_dtype(dtype)
-    array = rng_of(generator).standard_normal(_charge(_shape(shape)), dtype=_draw_dtype(dt))
+    array = rng_of(generator).standard_normal(_charge(_shape(shape, size)),
+                                              dtype=_draw_dtype(dt))
     return _make(array.astype(dt, copy=False), requires_grad, device)
 
 

@@ -47,7 +47,7 @@ class dtype:  # noqa: N801 - named like torch.dtype
 
     @property
     def is_signed(self) -> bool:
-        return self.numpy.kind in "if"
+        return self.numpy.kind in "ifc"
 
     @property
     def itemsize(self) -> int:

@@ -38,6 +38,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
         return np.asarray(data, dtype=_numpy_dtype(dtype))
     if isinstance(data, np.ndarray):
         return data
+    if isinstance(data, np.generic):  # a NumPy scalar keeps its type too: tensor(np.int32(2))
+        return np.asarray(data)
     array = np.asarray(data)
     kind = array.dtype.kind
     if kind == "f":
@@ -68,8 +70,10 @@ class Tensor:
     of zeros, as ``torch.Tensor``; :func:`deepnum.tensor` keeps integer and float64 data's type.
     """
 
+    # _views (the views of this tensor made with grad mode on, see autograd.views) is set only on
+    # tensors that have some: _wrap does not pay for it
     __slots__ = ("array", "requires_grad", "grad", "_ctx", "_index", "_version", "_base",
-                 "_hooks", "_retains", "__weakref__")
+                 "_hooks", "_retains", "_views", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor must defer to Tensor's reflected operator
 
     def __init__(self, *data, dtype=None, requires_grad: bool = False, device=None):
@@ -109,8 +113,8 @@ class Tensor:
         self.array = _as_array(value)
 
     @property
-    def shape(self) -> tuple:
-        return self.array.shape
+    def shape(self) -> Size:
+        return Size(self.array.shape)  # torch.Size: x.shape.numel(); the hot paths read .array
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -168,6 +172,13 @@ class Tensor:
 
     def dim(self) -> int:
         return self.array.ndim
+
+    ndimension = dim
+
+    def stride(self, dim: int | None = None):
+        """Strides in elements, as torch (NumPy's are in bytes)."""
+        strides = tuple(s // self.array.itemsize for s in self.array.strides)
+        return strides if dim is None else strides[dim]
 
     def element_size(self) -> int:
         return self.array.itemsize
@@ -320,6 +331,9 @@ class Tensor:
     def cpu(self, memory_format=None) -> Tensor:
         return self
 
+    def get_device(self) -> int:
+        return -1  # torch's answer for a CPU tensor
+
     def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
         devices.check("cuda" if device is None else device)
         return self
@@ -329,6 +343,8 @@ class Tensor:
             return _TYPE_NAMES.get(self.array.dtype, f"deepnum.{self.dtype.name}")
         if isinstance(dtype, str) and dtype in _TYPE_BY_NAME:
             dtype = _TYPE_BY_NAME[dtype]
+        elif f"deepnum.{getattr(dtype, '__name__', '')}" in _TYPE_BY_NAME:  # type(FloatTensor)
+            dtype = _TYPE_BY_NAME[f"deepnum.{dtype.__name__}"]
         return self.astype(getattr(dtype, "dtype", dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -384,10 +400,15 @@ class Tensor:
         return format(repr(self), spec)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        if self.array.size != 1:  # int(t), float(t): ValueError, where t.item() raises Runtime
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.array.item()
 
     def __index__(self) -> int:
         if self.array.dtype.kind not in "iub" or self.array.size != 1:
@@ -402,7 +423,7 @@ class Tensor:
         return bool(self.item())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __array__(self, dtype=None, copy=None):
         return self.array if dtype is None else self.array.astype(dtype)
@@ -567,6 +588,12 @@ class Tensor:
     def pow(self, exponent):
         return _f.pow(self, exponent)
 
+    def fmod(self, other):
+        return _f.fmod(self, other)
+
+    def remainder(self, other):
+        return _f.remainder(self, other)
+
     def neg(self):
         return _f.neg(self)
 
@@ -687,6 +714,45 @@ class Tensor:
     def lerp(self, end, weight):
         return _f.lerp(self, end, weight)
 
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _f.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _f.addcdiv(self, tensor1, tensor2, value=value)
+
+    def hypot(self, other):
+        return _f.hypot(self, other)
+
+    def logaddexp(self, other):
+        return _f.logaddexp(self, other)
+
+    def xlogy(self, other):
+        return _f.xlogy(self, other)
+
+    def positive(self):
+        return self
+
+    def fix(self):
+        return _f.trunc(self)
+
+    def floor_divide(self, other):
+        return _f.floor_divide(self, other)
+
+    def bitwise_not(self):
+        return _f.bitwise_not(self)
+
+    def bitwise_and(self, other):
+        return self & other
+
+    def bitwise_or(self, other):
+        return self | other
+
+    def bitwise_xor(self, other):
+        return self ^ other
+
+    def logical_xor(self, other):
+        return _f.logical_xor(self, other)
+
     def where(self, condition, other):
         return _f.where(condition, self, other)
 
@@ -751,6 +817,18 @@ class Tensor:
     def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=False):
         return _f.mean(self, _dim(dim, axis), keepdim or keepdims, dtype=dtype)
 
+    def nansum(self, dim=None, keepdim=False):
+        return _f.nansum(self, dim, keepdim)
+
+    def nanmean(self, dim=None, keepdim=False):
+        return _f.nanmean(self, dim, keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _f.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def msort(self):
+        return _f.msort(self)
+
     def prod(self, dim=None, keepdim=False, dtype=None):
         return _f.prod(self, dim, keepdim, dtype=dtype)
 
@@ -809,6 +887,9 @@ class Tensor:
     def median(self, dim=None, keepdim=False):
         return _f.median(self, dim, keepdim)
 
+    def nanmedian(self, dim=None, keepdim=False):
+        return _f.nanmedian(self, dim, keepdim)
+
     def mode(self, dim=-1, keepdim=False):
         return _f.mode(self, dim, keepdim)
 
@@ -865,6 +946,20 @@ class Tensor:
     def movedim(self, source, destination):
         return _f.movedim(self, source, destination)
 
+    moveaxis = movedim
+
+    def ravel(self):
+        return _f.ravel(self)
+
+    def fliplr(self):
+        return _f.fliplr(self)
+
+    def flipud(self):
+        return _f.flipud(self)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
+        return _f.diff(self, n, dim, prepend, append)
+
     def squeeze(self, dim=None):
         return _f.squeeze(self, dim)
 
@@ -889,8 +984,8 @@ class Tensor:
     def tile(self, *dims):
         return _f.tile(self, _shape_args(dims))
 
-    def flip(self, *dims):
-        return _f.flip(self, _shape_args(dims))
+    def flip(self, *dims, **kwargs):  # flip(0, 1), flip((0, 1)) and flip(dims=(0, 1))
+        return _f.flip(self, _shape_args(dims or (kwargs.pop("dims"),)))
 
     def roll(self, shifts, dims=None):
         return _f.roll(self, shifts, dims)
@@ -907,6 +1002,9 @@ class Tensor:
     def split(self, split_size_or_sections, dim: int = 0):
         return _f.split(self, split_size_or_sections, dim)
 
+    def tensor_split(self, indices_or_sections, dim: int = 0):
+        return _f.tensor_split(self, indices_or_sections, dim)
+
     def unbind(self, dim: int = 0):
         return _f.unbind(self, dim)
 
@@ -921,6 +1019,12 @@ class Tensor:
 
     def diag(self, diagonal: int = 0):
         return _f.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        return _f.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _f.trace(self)
 
     # ----------------------------------------------------------------- indexing functions
     def gather(self, dim: int, index):
@@ -938,6 +1042,12 @@ class Tensor:
     def masked_fill(self, mask, value):
         return _f.masked_fill(self, mask, value)
 
+    def index_fill(self, dim: int, index, value):
+        return _f.index_fill(self, dim, index, value)
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        return _f.index_add(self, dim, index, source, alpha=alpha)
+
     def masked_select(self, mask):
         return _f.masked_select(self, mask)
 
@@ -946,6 +1056,9 @@ class Tensor:
 
     def take_along_dim(self, indices, dim=None):
         return _f.take_along_dim(self, indices, dim)
+
+    def argwhere(self):
+        return _f.argwhere(self)
 
     # ----------------------------------------------------------------- products
     def matmul(self, other):
@@ -959,6 +1072,15 @@ class Tensor:
 
     def dot(self, other):
         return _f.dot(self, other)
+
+    def inner(self, other):
+        return _f.inner(self, other)
+
+    def mv(self, vec):
+        return _f.mv(self, vec)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _f.addmv(self, mat, vec, beta=beta, alpha=alpha)
 
     def outer(self, other):
         return _f.outer(self, other)
@@ -1036,6 +1158,54 @@ class Tensor:
     def floor_(self):
         return _inplace.apply_(self, _f.floor)
 
+    def ceil_(self):
+        return _inplace.apply_(self, _f.ceil)
+
+    def trunc_(self):
+        return _inplace.apply_(self, _f.trunc)
+
+    def sign_(self):
+        return _inplace.apply_(self, _f.sign)
+
+    def square_(self):
+        return _inplace.apply_(self, _f.square)
+
+    def sin_(self):
+        return _inplace.apply_(self, _f.sin)
+
+    def cos_(self):
+        return _inplace.apply_(self, _f.cos)
+
+    def reciprocal_(self):
+        return _inplace.apply_(self, _f.reciprocal)
+
+    def rsqrt_(self):
+        return _inplace.apply_(self, _f.rsqrt)
+
+    def log1p_(self):
+        return _inplace.apply_(self, _f.log1p)
+
+    def expm1_(self):
+        return _inplace.apply_(self, _f.expm1)
+
+    def erf_(self):
+        return _inplace.apply_(self, _f.erf)
+
+    def fmod_(self, other):
+        return _inplace.apply_(self, _f.fmod, other)
+
+    def remainder_(self, other):
+        return _inplace.apply_(self, _f.remainder, other)
+
+    def atan2_(self, other):
+        return _inplace.apply_(self, _f.atan2, other)
+
+    def logical_not_(self):
+        return _inplace.apply_(self, _f.logical_not)
+
+    def cumsum_(self, dim):
+        return _inplace.apply_(self, _f.cumsum, dim)
+
     def round_(self, decimals: int = 0):
         return _inplace.apply_(self, _f.round, decimals=decimals)
 
@@ -1071,6 +1241,9 @@ class Tensor:
     def index_fill_(self, dim, index, value):
         return _inplace.apply_(self, _f.index_fill, dim, index, value)
 
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _inplace.apply_(self, _f.index_add, dim, index, source, alpha=alpha)
+
     def copy_(self, src, non_blocking: bool = False):
         return _inplace.copy_(self, src)
 
@@ -1104,8 +1277,11 @@ class Tensor:
     def squeeze_(self, dim=None):
         return _inplace.reshape_(self, self.squeeze(dim).shape)
 
+    def transpose_(self, dim0: int, dim1: int):
+        return _inplace.restride_(self, lambda x: x.transpose(dim0, dim1))
+
     def t_(self):
-        return _inplace.set_(self, self.t().array.copy())
+        return _inplace.restride_(self, lambda x: x.t())
 
     def resize_(self, *sizes):
         return _inplace.resize_(self, _shape_args(sizes))
@@ -1148,6 +1324,9 @@ class Size(tuple):
 
     def __repr__(self) -> str:
         return f"deepnum.Size({list(self)})"
+
+    def __str__(self) -> str:  # messages print a shape as (5, 3), as they did for tuples
+        return tuple.__repr__(self)
 
 
 _TYPE_NAMES = {np.dtype(np.float32): "deepnum.FloatTensor", np.dtype(np.float64):

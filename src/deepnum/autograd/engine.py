@@ -42,10 +42,10 @@ def _graph(roots: list[Tensor]) -> tuple[dict, dict]:
             stack.append(fn)
     while stack:  # each Function is pushed once: a sweep over the graph
         fn = stack.pop()
-        for parent in fn.parents:
-            if not parent.requires_grad:
+        for parent, edge in zip(fn.parents, fn.edges):
+            if edge is None:
                 continue
-            node = parent._ctx
+            node = edge[0]
             if node is None:
                 node = _leaf_key(parent)
                 leaves[node] = parent
@@ -61,8 +61,8 @@ def _graph(roots: list[Tensor]) -> tuple[dict, dict]:
 def _runs(pending: dict, targets: set) -> set:
     """The Functions whose backward leads to a target (grad(inputs=...) prunes the others): a
     target, or a node with a parent that reaches one, is reached."""
-    parents_of = {node: [p._ctx if p._ctx is not None else _leaf_key(p)
-                         for p in node.parents if p.requires_grad]
+    parents_of = {node: [e[0] if e[0] is not None else _leaf_key(p)
+                         for p, e in zip(node.parents, node.edges) if e is not None]
                   for node in pending if type(node) is not tuple}
     reached, runs = set(targets), set()
     changed = True
@@ -97,6 +97,7 @@ def run_backward(roots, root_grads, keep_graph: bool, create_graph: bool, target
         index = 0 if root._ctx is None else root._index
         slots[index] = g if slots[index] is None else slots[index] + g
     ready = [node for node, count in pending.items() if count == 0]
+    stored: set = set()  # ids of the arrays given to a .grad in this run (see _accumulate)
     context = enable_grad() if create_graph else no_grad()
     with context:
         while ready:
@@ -105,7 +106,7 @@ def run_backward(roots, root_grads, keep_graph: bool, create_graph: bool, target
             if type(node) is tuple:  # a leaf: every contribution is in
                 if slots is not None and slots[0] is not None:
                     _finish_leaf(leaves[node], slots[0], create_graph, target_keys, captured,
-                                 accumulate)
+                                 accumulate, stored)
                 continue
             fn = node
             if fn.freed:
@@ -115,29 +116,28 @@ def run_backward(roots, root_grads, keep_graph: bool, create_graph: bool, target
                     "values of the graph are freed when you call .backward() or "
                     "autograd.grad(). Specify retain_graph=True if you need to backward through "
                     "the graph a second time")
+            if target_keys is not None and slots is not None and not accumulate:
+                _deliver_targets(fn, slots, target_keys, create_graph, captured, False, stored)
             if slots is not None and fn.hooks:
                 _run_tensor_hooks(fn, slots, create_graph)
-            if target_keys is not None and slots is not None:
-                for index, g in enumerate(slots):
-                    t = target_keys.get((fn, index))
-                    if t is not None and g is not None:
-                        _deliver(t, g, create_graph, captured, accumulate)
+            if target_keys is not None and slots is not None and accumulate:
+                _deliver_targets(fn, slots, target_keys, create_graph, captured, True, stored)
             skip = slots is None or all(g is None for g in slots) or (
                 target_keys is not None and fn not in runs)
             input_grads = () if skip else _call_backward(fn, slots, create_graph)
-            for i, parent in enumerate(fn.parents):
-                if not parent.requires_grad:
+            for i, edge in enumerate(fn.edges):
+                if edge is None:
                     continue
-                pnode = parent._ctx
+                pnode, index = edge
+                parent = fn.parents[i]
                 if pnode is None:
-                    pnode = _leaf_key(parent)
+                    pnode, index = _leaf_key(parent), 0
                 pg = input_grads[i] if i < len(input_grads) else None
                 if pg is not None:
                     pslots = grads.get(pnode)
                     if pslots is None:
                         pslots = grads[pnode] = [None] * (1 if type(pnode) is tuple
                                                           else _num_outputs(pnode))
-                    index = 0 if type(pnode) is tuple else parent._index
                     previous = pslots[index]
                     if not create_graph and pg.dtype != parent.array.dtype:
                         pg = pg.astype(parent.array.dtype)
@@ -196,7 +196,17 @@ class PostAccumulate:
         self.hook = hook
 
 
-def _finish_leaf(leaf, g, create_graph, target_keys, captured, accumulate):
+def _deliver_targets(fn, slots, target_keys, create_graph, captured, accumulate, stored):
+    """The gradients of fn's outputs that are targets (inputs= / grad's inputs): grad() takes
+    them before the tensors' hooks, backward(inputs=) after, as torch."""
+    for index, g in enumerate(slots):
+        t = target_keys.get((fn, index))
+        # a target that retains its grad already got it from its retain_grad hook
+        if t is not None and g is not None and not (accumulate and t._retains):
+            _deliver(t, g, create_graph, captured, accumulate, stored)
+
+
+def _finish_leaf(leaf, g, create_graph, target_keys, captured, accumulate, stored):
     hooks = leaf._hooks
     if hooks:
         for hook in list(hooks.values()):
@@ -204,42 +214,53 @@ def _finish_leaf(leaf, g, create_graph, target_keys, captured, accumulate):
                 g = _call_hook(hook, g, create_graph)
     if target_keys is not None:
         if _leaf_key(leaf) in target_keys:
-            _deliver(leaf, g, create_graph, captured, accumulate)
+            _deliver(leaf, g, create_graph, captured, accumulate, stored)
     elif accumulate:
-        _accumulate(leaf, g, create_graph)
+        _accumulate(leaf, g, create_graph, stored)
         if hooks:
             for hook in list(hooks.values()):
                 if type(hook) is PostAccumulate:
                     hook.hook(leaf)
 
 
-def _deliver(t, g, create_graph, captured, accumulate):
+def _deliver(t, g, create_graph, captured, accumulate, stored):
     if accumulate:
-        _accumulate(t, g, create_graph)
+        _accumulate(t, g, create_graph, stored)
     else:
         captured[id(t)] = g if create_graph or isinstance(g, Tensor) else Tensor._wrap(
             np.array(g, dtype=t.array.dtype, copy=True))
 
 
-def _accumulate(t: Tensor, g, create_graph: bool) -> None:
+def _accumulate(t: Tensor, g, create_graph: bool, stored: set) -> None:
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor._wrap(g)
         t.grad = g if t.grad is None else t.grad + g
         return
     if g.dtype != t.array.dtype:
         g = g.astype(t.array.dtype)
-    if t.grad is None:
-        # a gradient may be a view or an array another node still holds: own a copy
-        t.grad = Tensor._wrap(g.copy() if g.base is not None or not g.flags.writeable else g)
+    grad = t.grad
+    if grad is None:
+        # a gradient may be a view, or the very array another leaf got (a + b hands the same
+        # g to both): each .grad owns its memory, so an in-place change of one (clipping,
+        # zero_) cannot change another
+        if g.base is not None or not g.flags.writeable or id(g) in stored:
+            g = g.copy()
+        stored.add(id(g))
+        t.grad = Tensor._wrap(g)
+    elif grad.requires_grad:  # a .grad made with create_graph=True keeps its graph (torch)
+        with enable_grad():
+            t.grad = grad + Tensor._wrap(g)
+    elif grad.array.shape == g.shape and grad.array.flags.writeable:
+        np.add(grad.array, g, out=grad.array)  # in place, as torch: p.grad stays the same tensor
     else:
-        t.grad = Tensor._wrap(t.grad.array + g)
+        t.grad = Tensor._wrap(grad.array + g)
 
 
 def _free(fn) -> None:
     """Drop what backward needed, as PyTorch frees saved tensors (retain_graph=False)."""
     hooks = fn.hooks
     fn.__dict__.clear()
-    fn.parents, fn.hooks, fn.freed = (), hooks, True
+    fn.parents, fn.edges, fn.hooks, fn.freed = (), (), hooks, True
 
 
 def prepare_root_grads(roots, grad_tensors, create_graph: bool, what: str):

@@ -32,6 +32,7 @@ import weakref
 
 import numpy as np
 
+from deepnum.autograd import views
 from deepnum.autograd.grad_mode import _grad_mode, enable_grad, no_grad
 from deepnum.tensor import Tensor
 
@@ -55,12 +56,15 @@ class Function:
     Subclasses keep what backward needs as attributes of ``self``. ``self.needs_input_grad``
     tells backward which inputs want a gradient, so it can skip work (e.g. the input image's
     gradient). Class attributes say what the op keeps: ``saves`` (the positions of the inputs
-    whose values backward reads; ``None``: all of them), ``saves_output`` (backward reads the
-    output), ``view`` (the output shares the first input's memory).
+    whose values backward reads; ``None``: all of them), ``needed_by`` (which inputs' gradients
+    read each saved one, so that changing it is an error only when one of them is asked for, as
+    in PyTorch), ``saves_output`` (backward reads the output), ``view`` (the output shares the
+    first input's memory).
     """
 
     __slots__ = ("parents", "needs_input_grad", "__dict__", "__weakref__")
     saves: tuple | None = None
+    needed_by: dict | None = None  # saved input -> the inputs whose gradients read it
     saves_output = False
     view = False
     _user_style = False  # set for subclasses written PyTorch's way (static forward(ctx, ...))
@@ -104,6 +108,8 @@ class Function:
             _share_version(out, inputs[0])
         if record:
             fn.parents = inputs
+            # edges(inputs), written out for the hot path
+            fn.edges = tuple([(t._ctx, t._index) if t.requires_grad else None for t in inputs])
             fn.attributes = kwargs
             saves = cls.saves
             if saves is None:
@@ -118,12 +124,16 @@ class Function:
 
     def check_versions(self) -> None:
         """Raise if a tensor whose values backward reads was changed in place since."""
-        saves = type(self).saves
+        cls = type(self)
+        saves, needed_by = cls.saves, cls.needed_by
         positions = range(len(self.parents)) if saves is None else saves
         for position, saved in zip(positions, self.versions):
             t = self.parents[position]
             now = version(t)
             if now != saved:
+                users = None if needed_by is None else needed_by.get(position)
+                if users is not None and not any(self.needs_input_grad[u] for u in users):
+                    continue  # only gradients nobody asked for read it (x * 2: x is not)
                 raise modified_error(self, t.shape, saved, now)
         output = self.output_version
         if output is not None:
@@ -132,11 +142,31 @@ class Function:
                 raise modified_error(self, out.shape, output[1], version(out))
 
 
+def edges(inputs) -> tuple:
+    """Where each input's gradient goes, fixed now: (its Function, output index), or None for
+    an input that needs none. An in-place op later gives the input tensor a new history (and a
+    fill_ may end it); the ops recorded before must still send their gradients to the old one,
+    as PyTorch's edges do. A leaf's edge is (None, 0): the gradient goes to the tensor itself."""
+    return tuple([(t._ctx, t._index) if t.requires_grad else None for t in inputs])
+
+
 def _share_version(out: Tensor, source: Tensor) -> None:
     """A view's in-place version is its base's: a change through one is seen by the other."""
     a, b = out.array, source.array
     if (a.base if a.base is not None else a) is (b.base if b.base is not None else b):
-        out._base = source if source._base is None else source._base
+        root = source if source._base is None else source._base
+        out._base = root
+        # a later in-place op on the root or one of its views changes what the others hold:
+        # their histories are rebuilt then (autograd.views). A leaf that requires grad is never
+        # changed in place with grad mode on, so its views (W.t() every step) are not kept.
+        if _grad_mode.enabled and (root._ctx is not None or not root.requires_grad):
+            try:  # views.register written out: this runs for every view in training
+                kept = root._views
+            except AttributeError:  # the slot is unset on most tensors
+                kept = root._views = views.Views()
+            kept.append(weakref.ref(out))
+            if len(kept) >= kept.limit:
+                kept.prune()
 
 
 def _multiple_outputs(fn, cls, inputs, kwargs, results, record):
@@ -146,6 +176,7 @@ def _multiple_outputs(fn, cls, inputs, kwargs, results, record):
             _share_version(out, source)
     if record:
         fn.parents, fn.attributes = inputs, kwargs
+        fn.edges = edges(inputs)
         fn.versions = tuple(version(t) for t in inputs) if cls.saves is None else tuple(
             version(inputs[i]) for i in cls.saves)
         for index, out in enumerate(outs):
@@ -212,6 +243,19 @@ class _UserFunction(Function, FunctionCtx):
         return result
 
 
+def once_differentiable(backward):
+    """Mark a custom Function's backward as not differentiable again: it runs without
+    recording, so create_graph=True through it gives gradients without a graph."""
+    import functools
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return backward(ctx, *grads)
+
+    return wrapper
+
+
 def _as_tuple(value) -> tuple:
     return value if isinstance(value, tuple) else (value,)
 
@@ -227,29 +271,37 @@ def _apply_user_function(cls, args, kwargs):
     with no_grad():
         result = cls.forward(ctx, *args, **kwargs)
     outputs = _as_tuple(result)
-    ctx.saved_versions = tuple(None if t is None else version(t)
-                               for t in getattr(ctx, "to_save", ()))
     record = _grad_mode.enabled and True in ctx.needs_input_grad
+    if record:
+        # the node's parents are the arguments in order; non-tensors get no gradient. Their
+        # edges are taken before a dirty (in-place) output takes this node as its history.
+        ctx.parents = tuple(a if isinstance(a, Tensor) else _NOT_A_TENSOR for a in args)
+        ctx.edges = edges(ctx.parents)
+        ctx.attributes = kwargs
+        ctx.output_meta = [(o.shape, o.array.dtype) if isinstance(o, Tensor) else ((), None)
+                           for o in outputs]
+        ctx.num_outputs = len(outputs)
     skip = getattr(ctx, "non_differentiable", set())
     dirty = {id(t) for t in getattr(ctx, "dirty", ())}
-    wrapped = []
+    wrapped, mine = [], {}
     for index, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             wrapped.append(out)
             continue
         t = out if id(out) in dirty else Tensor._wrap(out.array)  # a new node, same memory
-        if id(out) in dirty:
+        if id(out) in dirty:  # torch counts the rebase as one more version
             (t if t._base is None else t._base)._version += 1
         if record and id(out) not in skip and out.array.dtype.kind in "fc":
             t.requires_grad, t._ctx, t._index = True, ctx, index
+        mine[id(out)] = t
         wrapped.append(t)
-    if record:
-        # the node's parents are the arguments in order; non-tensors get no gradient
-        ctx.parents = tuple(a if isinstance(a, Tensor) else _NOT_A_TENSOR for a in args)
-        ctx.attributes = kwargs
-        ctx.output_meta = [(o.shape, o.array.dtype) if isinstance(o, Tensor) else ((), None)
-                           for o in outputs]
-        ctx.num_outputs = len(outputs)
+    saved = getattr(ctx, "to_save", ())
+    if saved:
+        # a saved output is the one the caller gets, in the graph: its backward is then
+        # differentiable again (double backward), and changing it in place is caught
+        ctx.to_save = tuple(None if t is None else mine.get(id(t), t) for t in saved)
+    ctx.saved_versions = tuple(None if t is None else version(t) for t in ctx.to_save) \
+        if saved else ()
     return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
 
 

@@ -11,6 +11,7 @@ in PyTorch. The mode is per thread.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 
@@ -60,6 +61,21 @@ class _GradModeContext:
     def __call__(self, func):
         """As a decorator: a fresh context per call, so recursion and threads restore correctly."""
         factory = self._copy
+        if inspect.isgeneratorfunction(func):
+            @functools.wraps(func)
+            def generator(*args, **kwargs):
+                # the mode holds while the body runs, between yields too, and not in the caller
+                inner = func(*args, **kwargs)
+                value = None
+                while True:
+                    try:
+                        with factory():
+                            item = inner.send(value)
+                    except StopIteration as stop:
+                        return stop.value
+                    value = yield item
+
+            return generator
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):

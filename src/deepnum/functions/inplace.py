@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 from deepnum import dtypes
+from deepnum.autograd import views
 from deepnum.autograd.grad_mode import _grad_mode, no_grad
 from deepnum.random import get_rng
 from deepnum.tensor import Tensor, _as_array
@@ -68,6 +69,8 @@ def rebase(t: Tensor, out: Tensor) -> Tensor:
         raise RuntimeError(f"in-place operation: {error}") from None
     t._ctx, t._index, t.requires_grad = out._ctx, out._index, out.requires_grad
     bump(t)
+    if t._base is not None or getattr(t, "_views", None):
+        views.after_inplace(t, out)  # the tensors sharing t's memory follow its new history
     return t
 
 
@@ -161,6 +164,15 @@ def clamp_(t: Tensor, low=None, high=None) -> Tensor:
     return t
 
 
+def _overwrite(t: Tensor, values: Tensor) -> Tensor:
+    """t <- values (broadcast) as a recorded op: the gradient goes to ``values``, and 0 to t's
+    past (not nothing: t stays in the graph, as torch's FillBackward and CopyBackwards)."""
+    from deepnum.ops.elementwise import Where
+
+    values = values if values.array.dtype == t.array.dtype else values.astype(t.dtype)
+    return rebase(t, Where.apply(values, _snapshot(t), condition=np.ones((), dtype=bool)))
+
+
 def fill_(t: Tensor, value) -> Tensor:
     _check_leaf(t)
     if isinstance(value, Tensor):
@@ -168,27 +180,19 @@ def fill_(t: Tensor, value) -> Tensor:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
         if _recording(t, value):
-            from deepnum.functions.shape import expand
-
-            return rebase(t, expand(value.astype(t.dtype), t.shape))
+            return _overwrite(t, value)
         value = value.array
+    if _recording(t):
+        return _overwrite(t, Tensor._wrap(np.asarray(value).astype(t.array.dtype)))
     t.array[...] = value
-    if t.requires_grad and _grad_mode.enabled:  # a filled non-leaf no longer depends on its past
-        t._ctx, t.requires_grad = None, False
     bump(t)
     return t
 
 
 def copy_(t: Tensor, src) -> Tensor:
     _check_leaf(t)
-    if _recording(t, src) and isinstance(src, Tensor):
-        from deepnum.functions.shape import expand
-
-        out = expand(src.astype(t.dtype), t.shape)
-        np.copyto(t.array, out.array)
-        t._ctx, t._index, t.requires_grad = out._ctx, out._index, out.requires_grad
-        bump(t)
-        return t
+    if _recording(t, src):
+        return _overwrite(t, src if isinstance(src, Tensor) else Tensor._wrap(_as_array(src)))
     _write(t, src.array if isinstance(src, Tensor) else _as_array(src))
     return t
 
@@ -235,6 +239,20 @@ def reshape_(t: Tensor, shape) -> Tensor:
         t.array = t.array.reshape(shape)
         return rebase(t, out)
     t.array = t.array.reshape(shape)
+    return t
+
+
+def restride_(t: Tensor, fn) -> Tensor:
+    """t_/transpose_: t becomes ``fn(t)``, a view of its own memory in a new layout; with
+    gradients recorded, its history becomes fn of the old one (the gradient is transposed back)."""
+    with no_grad():
+        layout = fn(Tensor._wrap(t.array)).array  # the same memory, seen transposed
+    if _recording(t):
+        out = fn(_snapshot(t))
+        t.array = layout
+        return rebase(t, out)
+    t.array = layout
+    bump(t)
     return t
 
 

@@ -1,7 +1,7 @@
 """Elementwise functions of tensors and numbers (``dn.add``, ``dn.exp``, ``dn.where`` ...), with
 PyTorch's type promotion: the operands are cast to ``dtypes.result_type`` first (a recorded,
-differentiable cast), then the op runs on one dtype. Comparisons and logical functions give
-boolean tensors outside the graph.
+differentiable cast), then the op runs on one dtype. Comparisons and logical functions are in
+:mod:`deepnum.functions.comparison`.
 
 >>> dn.add(x, y, alpha=2)          # x + 2 y
 >>> dn.tensor([1, 2]) + 0.5        # tensor([1.5, 2.5]), float32
@@ -43,13 +43,20 @@ def promote(a, b) -> tuple[Tensor, Tensor]:
         return _cast(a, dtype), _cast(b, dtype)
     if isinstance(a, Tensor) and isinstance(b, numbers.Number):
         dtype = a.array.dtype if _keeps(a.array.dtype, b) else dtypes.result_type(a, b)
-        return _cast(a, dtype), Tensor._wrap(np.asarray(b, dtype=dtype))
+        return _cast(a, dtype), Tensor._wrap(_scalar_array(b, dtype))
     if isinstance(b, Tensor) and isinstance(a, numbers.Number):
         dtype = b.array.dtype if _keeps(b.array.dtype, a) else dtypes.result_type(a, b)
-        return Tensor._wrap(np.asarray(a, dtype=dtype)), _cast(b, dtype)
+        return Tensor._wrap(_scalar_array(a, dtype)), _cast(b, dtype)
     a = a if isinstance(a, Tensor) else Tensor._wrap(_as_array(a))
     b = b if isinstance(b, Tensor) else Tensor._wrap(_as_array(b))
     return promote(a, b)
+
+
+def _scalar_array(number, dtype: np.dtype) -> np.ndarray:
+    try:
+        return np.asarray(number, dtype=dtype)
+    except OverflowError:  # uint8 tensor + -3, int8 tensor + 300: wrapped around, as in torch
+        return np.asarray(number).astype(dtype)
 
 
 def _keeps(dtype: np.dtype, number) -> bool:
@@ -83,7 +90,25 @@ def add(input, other, *, alpha=1, out=None):
 def sub(input, other, *, alpha=1, out=None):
     if alpha != 1:
         other = mul(other, alpha)
-    return _out(ew.Sub.apply(*promote(input, other)), out)
+    a, b = promote(input, other)
+    if a.array.dtype == np.bool_ or _is_bool(input) or _is_bool(other):
+        _bool_subtraction(input, other)
+    return _out(ew.Sub.apply(a, b), out)
+
+
+def _is_bool(x) -> builtins.bool:
+    return isinstance(x, (builtins.bool, np.bool_)) or (isinstance(x, Tensor)
+                                                         and x.array.dtype == np.bool_)
+
+
+def _bool_subtraction(a, b):
+    """PyTorch refuses - with a bool operand: a mask is inverted with ~, not 1 - mask."""
+    if _is_bool(a) and _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                       "you are trying to invert a mask, use the `~` or `logical_not()` operator "
+                       "instead.")
 
 
 subtract = sub
@@ -103,9 +128,10 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
         return _out(ew.Div.apply(_floating(a), _floating(b)), out)
     if rounding_mode not in ("floor", "trunc"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
     if a.array.dtype.kind in "iub":
+        _integer_division(b)
         with np.errstate(divide="ignore", invalid="ignore"):
             q = np.floor_divide(a.array, b.array) if rounding_mode == "floor" else (
                 np.trunc(a.array / b.array).astype(a.array.dtype))
@@ -124,28 +150,46 @@ def remainder(input, other):
     """a - floor(a / b) b (the sign of b, as Python's % and torch.remainder)."""
     a, b = promote(input, other)
     if a.array.dtype.kind in "iub":
+        _integer_division(b)
         with np.errstate(divide="ignore", invalid="ignore"):
             return Tensor._wrap(np.mod(a.array, b.array))
     return a - unary.Rounding.apply(ew.Div.apply(a, b), mode="floor") * b
 
 
-fmod = remainder
+def fmod(input, other):
+    """a - trunc(a / b) b (the sign of a, as C's fmod and torch.fmod; remainder has b's)."""
+    a, b = promote(input, other)
+    if a.array.dtype.kind in "iub":
+        _integer_division(b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return Tensor._wrap(np.fmod(a.array, b.array))
+    return a - unary.Rounding.apply(ew.Div.apply(a, b), mode="trunc") * b
+
+
+def _integer_division(divisor: Tensor) -> None:
+    if not divisor.array.all():  # integers have no inf: torch refuses, NumPy would give 0
+        raise RuntimeError("ZeroDivisionError")
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
+    a, b = promote(input, exponent)
+    if a.array.dtype == np.bool_:  # bool ** bool stays bool (NumPy would give int8)
+        return Tensor._wrap(a.array | ~b.array)
     if isinstance(input, Tensor) and isinstance(exponent, numbers.Number) \
             and not isinstance(exponent, builtins.bool):
-        if input.array.dtype.kind in "iub" and isinstance(exponent, builtins.float):
-            input = _floating(input)
-        if input.array.dtype.kind in "iu" and exponent < 0:
+        if a.array.dtype.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        return ew.PowScalar.apply(input, exponent=exponent)
-    a, b = promote(input, exponent)
+        return ew.PowScalar.apply(a, exponent=exponent)
     return ew.Pow.apply(a, b)
 
 
 def neg(input):
-    return ew.Neg.apply(_tensor(input))
+    t = _tensor(input)
+    if t.array.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return ew.Neg.apply(t)
 
 
 negative = neg
@@ -169,6 +213,36 @@ def reciprocal(input):
 def lerp(input, end, weight):
     """input + weight (end - input)."""
     return add(input, mul(weight, sub(end, input)))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(tensor1, tensor2), alpha=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return add(input, div(tensor1, tensor2), alpha=value)
+
+
+def hypot(input, other):
+    return sqrt(add(square(input), square(other)))
+
+
+def logaddexp(input, other):
+    """log(e^a + e^b), shifted by the larger so neither overflows."""
+    a, b = promote(_unary_input(input), other)
+    high = maximum(a, b).detach()
+    return add(log(add(exp(sub(a, high)), exp(sub(b, high)))), high)
+
+
+def xlogy(input, other):
+    """x log y, 0 where x = 0 (even where y is 0 or nan), as torch.xlogy."""
+    x, y = promote(_unary_input(input), other)
+    with np.errstate(invalid="ignore"):  # 0 log 0 is nan before where() replaces it
+        return where(x.array == 0, 0.0, mul(x, log(y)))
+
+
+def positive(input):
+    return _tensor(input)
 
 
 def _tensor(x) -> Tensor:
@@ -286,7 +360,8 @@ def erf(input):
 
 
 def sign(input):
-    return ew.Sign.apply(_tensor(input))
+    t = _tensor(input)
+    return t.clone() if t.array.dtype == np.bool_ else ew.Sign.apply(t)
 
 
 def _rounding(mode):
@@ -309,6 +384,14 @@ def frac(input):
     return sub(input, trunc(input))
 
 
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min, None)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, None, max)
+
+
 def clamp(input, min=None, max=None):  # noqa: A002
     """Each element into [min, max]; the gradient passes where it was inside (bounds included).
     The bounds may be numbers or tensors."""
@@ -318,6 +401,8 @@ def clamp(input, min=None, max=None):  # noqa: A002
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = t if min is None else maximum(t, min)
         return out if max is None else minimum(out, max)
+    if t.array.dtype.kind in "iub":  # int.clamp(0.5) is float, as torch promotes
+        t = _cast(t, dtypes.result_type(t, *(b for b in (min, max) if b is not None)))
     return ew.Clip.apply(t, low=min, high=max)
 
 
@@ -351,94 +436,3 @@ def where(condition, input=None, other=None):
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return unary.NanToNum.apply(_tensor(input), nan=nan, posinf=posinf, neginf=neginf)
-
-
-# ---------------------------------------------------------------------------- no gradient
-def compare(op, a, b) -> Tensor:
-    a_array = a.array if isinstance(a, Tensor) else np.asarray(a)
-    b_array = b.array if isinstance(b, Tensor) else b
-    return Tensor._wrap(np.asarray(op(a_array, b_array)))
-
-
-def logical_op(op, a, b) -> Tensor:
-    x, y = promote(a, b)
-    if x.array.dtype.kind in "fc":
-        raise TypeError(f"{op.__name__} is only for integer and boolean tensors, got {x.dtype}")
-    return Tensor._wrap(op(x.array, y.array))
-
-
-def bitwise_not(input) -> Tensor:
-    t = _tensor(input)
-    if t.array.dtype.kind in "fc":
-        raise TypeError(f"~ (bitwise_not) is only for integer and boolean tensors, got {t.dtype}")
-    return Tensor._wrap(np.invert(t.array))
-
-
-def logical_not(input) -> Tensor:
-    return Tensor._wrap(np.logical_not(_tensor(input).array))
-
-
-def logical_and(input, other) -> Tensor:
-    return Tensor._wrap(np.logical_and(_tensor(input).array, _tensor(other).array))
-
-
-def logical_or(input, other) -> Tensor:
-    return Tensor._wrap(np.logical_or(_tensor(input).array, _tensor(other).array))
-
-
-def logical_xor(input, other) -> Tensor:
-    return Tensor._wrap(np.logical_xor(_tensor(input).array, _tensor(other).array))
-
-
-def isnan(input) -> Tensor:
-    return Tensor._wrap(np.isnan(_tensor(input).array))
-
-
-def isinf(input) -> Tensor:
-    return Tensor._wrap(np.isinf(_tensor(input).array))
-
-
-def isfinite(input) -> Tensor:
-    return Tensor._wrap(np.isfinite(_tensor(input).array))
-
-
-def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> Tensor:
-    return Tensor._wrap(np.isclose(_tensor(input).array, _tensor(other).array, rtol, atol,
-                                   equal_nan))
-
-
-def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> builtins.bool:
-    return builtins.bool(np.allclose(_tensor(input).array, _tensor(other).array, rtol, atol,
-                                     equal_nan))
-
-
-def equal(input, other) -> builtins.bool:
-    a, b = _tensor(input).array, _tensor(other).array
-    return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
-
-
-def eq(input, other):
-    return compare(np.equal, input, other)
-
-
-def ne(input, other):
-    return compare(np.not_equal, input, other)
-
-
-def lt(input, other):
-    return compare(np.less, input, other)
-
-
-def le(input, other):
-    return compare(np.less_equal, input, other)
-
-
-def gt(input, other):
-    return compare(np.greater, input, other)
-
-
-def ge(input, other):
-    return compare(np.greater_equal, input, other)
-
-
-greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne

@@ -26,12 +26,23 @@ def _dims(dim):
     return None if dim is None or (isinstance(dim, (tuple, list)) and not dim) else dim
 
 
+def _as_vector(fn, t: Tensor, dim, *args):
+    """fn on a 0-d tensor seen as a 1-element vector (dim 0 or -1), its results 0-d again, as
+    torch's reductions along a dim of a scalar."""
+    _axes(dim, 0)
+    result = fn(t.reshape(1), 0, *args)
+    if isinstance(result, tuple):
+        return type(result)(*(r.reshape(()) for r in result))
+    return result.reshape(())
+
+
 def _with_dtype(t: Tensor, dtype) -> Tensor:
     return t if dtype is None else _cast(t, dtypes.as_dtype(dtype).numpy)
 
 
-def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None):  # noqa: A001
     """Sum over ``dim`` (an int, a tuple, or None for all); integers and bools sum to int64."""
+    dim = axis if dim is None else dim  # torch takes NumPy's name too
     t = _with_dtype(_tensor(input), dtype)
     if t.array.dtype.kind in "iub" and dtype is None:
         return Tensor._wrap(np.asarray(np.sum(t.array, axis=_axes(_dims(dim), t.ndim),
@@ -39,7 +50,8 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     return ops.Sum.apply(t, axis=_dims(dim), keepdims=keepdim)
 
 
-def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
+    dim = axis if dim is None else dim
     t = _with_dtype(_tensor(input), dtype)
     if t.array.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
@@ -50,6 +62,13 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
 def nansum(input, dim=None, keepdim: bool = False):
     t = _tensor(input)
     return sum(t.nan_to_num(0.0) if t.array.dtype.kind == "f" else t, dim, keepdim)
+
+
+def nanmean(input, dim=None, keepdim: bool = False):
+    """The mean of the values that are not NaN."""
+    t = _tensor(input)
+    counts = sum((t == t).astype(t.dtype), dim, keepdim)
+    return nansum(t, dim, keepdim) / counts
 
 
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
@@ -197,6 +216,8 @@ def logsumexp(input, dim, keepdim: bool = False):
 
 def cumsum(input, dim, *, dtype=None):
     t = _with_dtype(_tensor(input), dtype)
+    if not t.ndim:
+        return _as_vector(cumsum, t, dim)
     if t.array.dtype.kind in "iub" and dtype is None:
         return Tensor._wrap(np.cumsum(t.array, axis=dim, dtype=np.int64))
     return ops.Cumsum.apply(t, axis=int(dim) % builtins.max(t.ndim, 1))
@@ -204,6 +225,8 @@ def cumsum(input, dim, *, dtype=None):
 
 def cumprod(input, dim, *, dtype=None):
     t = _with_dtype(_tensor(input), dtype)
+    if not t.ndim:
+        return _as_vector(cumprod, t, dim)
     if t.array.dtype.kind in "iub" and dtype is None:
         return Tensor._wrap(np.cumprod(t.array, axis=dim, dtype=np.int64))
     return ops.Cumprod.apply(t, axis=int(dim) % builtins.max(t.ndim, 1))
@@ -226,9 +249,16 @@ def count_nonzero(input, dim=None):
 
 # ---------------------------------------------------------------------------- order statistics
 def _sort_order(a: np.ndarray, axis: int, descending: bool, stable: bool) -> np.ndarray:
+    """argsort along ``axis``; NaN counts as the largest value, as in torch (last ascending,
+    first descending)."""
     kind = "stable" if stable or descending else None
     if descending:
         keys = -a.astype(np.float64 if a.dtype.kind in "ub" else a.dtype, copy=False)
+        if a.dtype.kind == "f" and np.isnan(a).any():
+            # -NaN is still NaN, which argsort puts last: sort by "is a number" first
+            moved = np.moveaxis(keys, axis, -1)
+            order = np.lexsort((moved, ~np.isnan(moved)), axis=-1)
+            return np.moveaxis(order, -1, axis)
         return np.argsort(keys, axis=axis, kind=kind)
     return np.argsort(a, axis=axis, kind=kind)
 
@@ -254,7 +284,11 @@ def msort(input):
 
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The k largest (smallest) along ``dim``; among equal values the first occurrences, in
+    order (torch's choice among ties depends on its selection algorithm)."""
     t = _tensor(input)
+    if not t.ndim:
+        return _as_vector(lambda v, d: topk(v, k, d, largest, sorted), t, dim)
     axis = int(dim) % builtins.max(t.ndim, 1)
     if not 0 <= k <= (t.shape[axis] if t.ndim else 1):
         raise RuntimeError("selected index k out of range")
@@ -266,7 +300,11 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest value (1-based) along ``dim`` and its index."""
     t = _tensor(input)
-    axis = int(dim) % builtins.max(t.ndim, 1)
+    if not t.ndim:
+        return _as_vector(lambda v, d: kthvalue(v, k, d, keepdim), t, dim)
+    axis = _axes(dim, t.ndim)[0]
+    if not 1 <= k <= t.shape[axis]:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     order = _sort_order(t.array, axis, False, True)
     index = np.take(order, [k - 1], axis=axis)
     values = index_ops.Gather.apply(t, index=index, dim=axis)
@@ -276,25 +314,44 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
 
 def median(input, dim=None, keepdim: bool = False):
     """The lower median (the smaller middle value for an even count), as torch.median; with
-    ``dim``, (values, indices)."""
-    t = _tensor(input)
-    if dim is None:
-        flat = t.reshape(-1)
-        return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
-    axis = int(dim) % builtins.max(t.ndim, 1)
-    values, indices = kthvalue(t, (t.shape[axis] + 1) // 2, axis, keepdim)
-    return rt.median(values, indices)
+    ``dim``, (values, indices). A NaN makes the median NaN (see nanmedian)."""
+    return _median(input, dim, keepdim, rt.median, ignore_nan=False)
 
 
 def nanmedian(input, dim=None, keepdim: bool = False):
-    return median(input, dim, keepdim)
+    """The median of the values that are not NaN."""
+    return _median(input, dim, keepdim, rt.nanmedian, ignore_nan=True)
+
+
+def _median(input, dim, keepdim, result, ignore_nan):
+    t = _tensor(input)
+    if dim is None:
+        return _median(t.reshape(-1), 0, False, result, ignore_nan).values
+    if not t.ndim:
+        return _as_vector(lambda v, d: _median(v, d, keepdim, result, ignore_nan), t, dim)
+    axis = _axes(dim, t.ndim)[0]
+    if not t.shape[axis]:
+        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
+    a = t.array
+    order = _sort_order(a, axis, False, True)  # NaN last
+    nans = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+    count = nans.sum(axis=axis, keepdims=True)
+    valid = t.shape[axis] - count if ignore_nan else np.full_like(count, t.shape[axis])
+    index = np.take_along_axis(order, np.maximum((valid + 1) // 2 - 1, 0), axis)
+    if not ignore_nan:  # a row with a NaN: its first NaN
+        index = np.where(count > 0, np.argmax(nans, axis=axis, keepdims=True), index)
+    values = index_ops.Gather.apply(t, index=index, dim=axis)
+    return result(values if keepdim else values.squeeze(axis),
+                  Tensor._wrap(index if keepdim else np.squeeze(index, axis)))
 
 
 def mode(input, dim: int = -1, keepdim: bool = False):
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
     index of its last occurrence, as torch.mode."""
     t = _tensor(input)
-    axis = int(dim) % builtins.max(t.ndim, 1)
+    if not t.ndim:
+        return _as_vector(lambda v, d: mode(v, d, keepdim), t, dim)
+    axis = _axes(dim, t.ndim)[0]
     a = np.moveaxis(t.array, axis, -1)
     rows = a.reshape(-1, a.shape[-1])
     best = np.empty(len(rows), dtype=np.int64)
@@ -322,9 +379,19 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
 
 
 def bincount(input, weights=None, minlength: int = 0):
-    t = _tensor(input)
-    w = None if weights is None else _tensor(weights).array
-    return Tensor._wrap(np.bincount(t.array, w, minlength))
+    """Counts of each value 0..max (weighted sums with ``weights``: their dtype if floating,
+    else float64, as torch)."""
+    a = _tensor(input).array
+    if a.dtype.kind not in "iub":
+        raise NotImplementedError(f'"bincount_cpu" not implemented for '
+                                  f"'{dtypes.of(a).name.capitalize()}'")
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return Tensor._wrap(np.bincount(a, None, minlength).astype(np.int64))
+    w = _tensor(weights).array
+    counts = np.bincount(a, w, minlength)
+    return Tensor._wrap(counts.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
 
 def histc(input, bins: int = 100, min=0, max=0):  # noqa: A002
@@ -336,8 +403,19 @@ def histc(input, bins: int = 100, min=0, max=0):  # noqa: A002
 
 # ---------------------------------------------------------------------------- softmax
 def softmax(input, dim: int, dtype=None):
-    return ops.Softmax.apply(_with_dtype(_tensor(input), dtype), axis=dim)
+    t = _softmax_input(input, dim, dtype, "softmax")
+    return ops.Softmax.apply(t, axis=dim)
 
 
 def log_softmax(input, dim: int, dtype=None):
-    return ops.LogSoftmax.apply(_with_dtype(_tensor(input), dtype), axis=dim)
+    t = _softmax_input(input, dim, dtype, "log_softmax")
+    return ops.LogSoftmax.apply(t, axis=dim)
+
+
+def _softmax_input(input, dim, dtype, name: str) -> Tensor:
+    t = _with_dtype(_tensor(input), dtype)
+    _axes(dim, t.ndim)
+    if t.array.dtype.kind != "f":
+        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                                  f"'{t.dtype.name.capitalize()}'")
+    return t

@@ -88,9 +88,19 @@ def t(input):
 
 
 def movedim(input, source, destination):
+    """Dims ``source`` (an int or a sequence) moved to ``destination``, the others in order."""
     x = _tensor(input)
-    order = np.moveaxis(np.arange(x.ndim), source, destination)
-    return permute(x, [int(i) for i in order])
+    many = isinstance(source, (tuple, list))
+    sources = [_dim(d, x.ndim) for d in (source if many else [source])]
+    targets = [_dim(d, x.ndim) for d in (destination if many else [destination])]
+    if len(sources) != len(targets):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({sources} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({targets} dims)")
+    order = [d for d in range(x.ndim) if d not in sources]
+    for target, source_dim in sorted(zip(targets, sources)):
+        order.insert(target, source_dim)
+    return permute(x, order)
 
 
 moveaxis = movedim
@@ -143,7 +153,9 @@ def repeat(input, sizes):
     # expand a new axis before each dim, then merge: (a, b) -> (r0, a, r1, b) -> (r0 a, r1 b)
     wide = reshape(x, tuple(v for s in x.shape for v in (1, s)))
     wide = expand(wide, tuple(v for r, s in zip(sizes, x.shape) for v in (r, s)))
-    return reshape(wide, tuple(r * s for r, s in zip(sizes, x.shape)))
+    out = reshape(wide, tuple(r * s for r, s in zip(sizes, x.shape)))
+    # torch's repeat always copies: with all sizes 1 (or a size-1 input) the steps above are views
+    return mv.Copy.apply(out) if np.may_share_memory(out.array, x.array) else out
 
 
 def tile(input, dims):
@@ -165,7 +177,8 @@ def repeat_interleave(input, repeats, dim=None):
 
 def flip(input, dims):
     x = _tensor(input)
-    return mv.Flip.apply(x, dims=tuple(_dim(d, x.ndim) for d in dims))
+    dims = tuple(_dim(d, x.ndim) for d in dims)
+    return mv.Flip.apply(x, dims=dims if x.ndim else ())
 
 
 def fliplr(input):
@@ -206,7 +219,7 @@ def cat(tensors, dim: int = 0, *, axis=None, out=None):
     """Join tensors along an existing dimension (their types promoted, as in PyTorch)."""
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     dtype = tensors[0].array.dtype
     for other in tensors[1:]:
         if other.array.dtype != dtype:
@@ -332,6 +345,16 @@ def diag(input, diagonal: int = 0):
     return diagonal_(x, diagonal)
 
 
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """The diagonal ``offset`` of the matrices in dims (dim1, dim2), as a last dim (a copy)."""
+    x = _tensor(input)
+    return diagonal_(movedim(x, (_dim(dim1, x.ndim), _dim(dim2, x.ndim)), (-2, -1)), offset)
+
+
+def trace(input):
+    return diagonal(input).sum()
+
+
 def diagonal_(x, offset: int = 0):
     rows, cols = x.shape[-2:]
     i = np.arange(builtins.max(0, builtins.min(rows - builtins.max(-offset, 0),
@@ -351,6 +374,39 @@ def clone(input, memory_format=None):
 def atleast_1d(input):
     x = _tensor(input)
     return x if x.ndim >= 1 else reshape(x, (1,))
+
+
+def atleast_2d(input):
+    x = _tensor(input)
+    return x if x.ndim >= 2 else reshape(x, (1,) * (2 - x.ndim) + x.shape)
+
+
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
+    """x[1:] - x[:-1] along ``dim``, ``n`` times (after joining ``prepend`` and ``append``)."""
+    x = _tensor(input)
+    d = _dim(dim, x.ndim)
+    x = cat([t for t in (prepend, x, append) if t is not None], d)
+    for _ in range(n):
+        length = x.shape[d]
+        x = narrow(x, d, 1, length - 1) - narrow(x, d, 0, length - 1)
+    return x
+
+
+def meshgrid(*tensors, indexing: str = "ij"):
+    """Coordinate grids of 1-D tensors (``indexing`` 'ij', torch's default, or 'xy')."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    tensors = [_tensor(t) for t in tensors]
+    shape = tuple(t.shape[0] for t in tensors)
+    grids = [expand(reshape(t, tuple(-1 if i == k else 1 for i in range(len(shape)))), shape)
+             for k, t in enumerate(tensors)]
+    if indexing == "xy" and len(grids) >= 2:  # the first two dims swapped (Cartesian)
+        grids = [transpose(g, 0, 1) for g in grids]
+    return tuple(grids)
 
 
 def pad(input, pad, mode: str = "constant", value=None):

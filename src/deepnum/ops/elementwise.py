@@ -57,6 +57,7 @@ class Sub(Function):
 
 class Mul(Function):
     saves = (0, 1)
+    needed_by = {0: (1,), 1: (0,)}  # d(ab)/da = b, d(ab)/db = a
 
     def forward(self, a, b):
         if a.shape != b.shape:
@@ -77,6 +78,7 @@ class Mul(Function):
 
 class Div(Function):
     saves = (0, 1)
+    needed_by = {0: (1,)}  # d(a/b)/db = -a/b^2 reads a; both read b
 
     def forward(self, a, b):
         if a.shape != b.shape:
@@ -115,7 +117,9 @@ class PowScalar(Function):
 
     def forward(self, a, exponent):
         self.a, self.c = a, exponent
-        return a ** np.asarray(exponent, dtype=a.dtype) if a.dtype.kind == "f" else a ** exponent
+        with np.errstate(divide="ignore", invalid="ignore"):  # (-1) ** 0.5 is nan, as torch's
+            return a ** np.asarray(exponent, dtype=a.dtype) if a.dtype.kind == "f" else \
+                a ** exponent
 
     def backward(self, g):
         a, c = self.a, self.c
@@ -151,16 +155,19 @@ class Pow(Function):
             if self.needs_input_grad[0]:
                 ga = unbroadcast(g * b * a ** (b - 1), a.shape)
             if self.needs_input_grad[1]:
-                logs = np.where(a == 0, 0, np.log(np.where(a == 0, 1, a)))
-                gb = unbroadcast(g * self.out * logs, b.shape)
+                # 0 where a = 0 and b >= 0; where a = 0 and b < 0 it is inf * log 0 = -inf
+                zero = (a == 0) & (b >= 0)
+                gb = unbroadcast(np.where(zero, 0, g * self.out * np.log(a)), b.shape)
         return ga, gb
 
     def vjp(self, g):
         a, b = self.parents
         out = Pow.apply(a, b)
-        safe = constant(np.where(a.array == 0, 1, a.array).astype(a.array.dtype))
-        logs = Log.apply(Where.apply(a, safe, condition=a.array != 0))
-        return sum_to(g * b * Pow.apply(a, b - 1), a.shape), sum_to(g * out * logs, b.shape)
+        zero = (a.array == 0) & (b.array >= 0)
+        safe = constant(np.where(zero, 1, a.array).astype(a.array.dtype))
+        logs = Log.apply(Where.apply(safe, a, condition=zero))
+        gb = Where.apply(constant(np.zeros((), g.dtype.numpy)), g * out * logs, condition=zero)
+        return sum_to(g * b * Pow.apply(a, b - 1), a.shape), sum_to(gb, b.shape)
 
 
 class Exp(Function):

@@ -76,6 +76,9 @@ class Scatter(Function):
         return out
 
     def backward(self, g):
+        if self.reduce == "multiply":  # as torch, which has no derivative for it either
+            raise RuntimeError("the derivative of scatter with reduce='multiply' is not "
+                               "implemented")
         ga = None
         if self.needs_input_grad[0]:
             ga = g
@@ -87,3 +90,19 @@ class Scatter(Function):
             gs = np.zeros(self.src_shape, dtype=g.dtype)
             gs[tuple(slice(n) for n in self.index_shape)] = g[self.where]
         return ga, gs
+
+    def vjp(self, g):
+        from deepnum.ops import constant
+        from deepnum.ops.movement import GetItem, IndexPut
+
+        if self.reduce == "multiply":
+            self.backward(g.array)  # raises
+        ga = g
+        if self.reduce is None:
+            zeros = constant(np.zeros(self.index_shape, dtype=g.array.dtype))
+            ga = IndexPut.apply(g, zeros, index=self.where)
+        picked = GetItem.apply(g, index=self.where)
+        if tuple(self.index_shape) == tuple(self.src_shape):
+            return ga, picked
+        room = constant(np.zeros(self.src_shape, dtype=g.array.dtype))
+        return ga, IndexPut.apply(room, picked, index=tuple(slice(n) for n in self.index_shape))

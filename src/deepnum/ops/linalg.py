@@ -12,6 +12,7 @@ class MatMul(Function):
     """a @ b with NumPy's rules: 1-D operands are promoted and batch dimensions broadcast."""
 
     saves = (0, 1)
+    needed_by = {0: (1,), 1: (0,)}  # g @ b^T and a^T @ g
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -60,6 +61,7 @@ class Linear(Function):
     """y = x W^T + b for x of shape (..., in), W of shape (out, in): one BLAS call each way."""
 
     saves = (0, 1)
+    needed_by = {0: (1,), 1: (0,)}  # the input's gradient reads W, W's reads the input
 
     def forward(self, x, weight, bias=None):
         if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
@@ -100,25 +102,39 @@ class Einsum(Function):
         self.inputs, self.output, self.arrays = inputs, output, arrays
         return np.asarray(np.einsum(f"{','.join(inputs)}->{output}", *arrays, optimize=True))
 
+    def _operand_rule(self, i: int) -> tuple[str, list]:
+        """The einsum that gives operand i's gradient from g and the other operands, and the
+        shape to broadcast it back to: its letters found nowhere else were summed out by forward,
+        so the gradient is the same along them."""
+        subs = self.inputs[i]
+        if len(set(subs)) != len(subs):
+            raise RuntimeError(f"einsum: the gradient of operand {i} ('{subs}', a repeated "
+                               f"subscript) is not supported")
+        others = [x for j, x in enumerate(self.inputs) if j != i]
+        known = set(self.output).union(*others)
+        present = "".join(c for c in subs if c in known)
+        shape = [n if c in known else 1 for c, n in zip(subs, self.arrays[i].shape)]
+        return f"{','.join([self.output, *others])}->{present}", shape
+
     def backward(self, g):
         grads = []
-        for i, (subs, a) in enumerate(zip(self.inputs, self.arrays)):
+        for i, a in enumerate(self.arrays):
             if not self.needs_input_grad[i]:
                 grads.append(None)
                 continue
-            if len(set(subs)) != len(subs):
-                raise RuntimeError(f"einsum: the gradient of operand {i} ('{subs}', a repeated "
-                                   f"subscript) is not supported")
-            others = [x for j, x in enumerate(self.inputs) if j != i]
-            arrays = [x for j, x in enumerate(self.arrays) if j != i]
-            # letters of this operand found nowhere else were summed out by forward: the
-            # gradient is the same along them (broadcast back)
-            known = set(self.output).union(*others)
-            present = "".join(c for c in subs if c in known)
-            partial = np.einsum(f"{','.join([self.output, *others])}->{present}", g, *arrays,
-                                optimize=True)
-            shape = [n if c in known else 1 for c, n in zip(subs, a.shape)]
+            equation, shape = self._operand_rule(i)
+            others = [x for j, x in enumerate(self.arrays) if j != i]
+            partial = np.einsum(equation, g, *others, optimize=True)
             grads.append(np.ascontiguousarray(np.broadcast_to(partial.reshape(shape), a.shape)))
+        return tuple(grads)
+
+    def vjp(self, g):
+        grads = []
+        for i, a in enumerate(self.parents):
+            equation, shape = self._operand_rule(i)
+            others = [x for j, x in enumerate(self.parents) if j != i]
+            grads.append(Einsum.apply(g, *others, equation=equation).reshape(shape)
+                         .expand(a.shape))
         return tuple(grads)
 
 

@@ -147,6 +147,13 @@ class IndexPut(Function):
             gv = unbroadcast(picked, self.v_shape) if picked.shape != self.v_shape else picked
         return ga, gv
 
+    def vjp(self, g):
+        from deepnum.ops import constant, sum_to
+
+        zeros = constant(np.zeros(self.v_shape, dtype=g.array.dtype))
+        return IndexPut.apply(g, zeros, index=self.index), sum_to(
+            GetItem.apply(g, index=self.index), self.v_shape)
+
 
 class Pad(Function):
     """Padding with ``mode`` 'constant' (``value``), 'reflect', 'replicate' or 'circular' (as
@@ -172,6 +179,13 @@ class Pad(Function):
         total = np.bincount(self.source.reshape(-1), weights=g.reshape(-1),
                             minlength=int(np.prod(self.shape)))
         return total.astype(g.dtype).reshape(self.shape)
+
+    def vjp(self, g):
+        if self.mode == "constant":
+            return GetItem.apply(g, index=self.slices)
+        flat = IndexAdd.apply(g.reshape(-1), shape=(int(np.prod(self.shape)),),
+                              index=self.source.reshape(-1))
+        return flat.reshape(self.shape)
 
 
 class Cat(Function):

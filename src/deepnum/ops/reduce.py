@@ -120,6 +120,22 @@ class Prod(Function):
         g = g if self.keepdims else np.expand_dims(g, axis)
         return np.moveaxis(others, -1, axis) * g
 
+    def vjp(self, g):
+        from deepnum.functions.shape import cat
+
+        (x,) = self.parents
+        axis = self.axis
+        flat = x.reshape(-1) if axis is None else x.movedim(axis, -1)
+        one = constant(np.ones(flat.shape[:-1] + (1,), dtype=self.a.dtype))
+        # the same exclusive running products as backward, as differentiable tensor ops
+        before = cat([one, flat[..., :-1]], -1).cumprod(-1)
+        after = cat([one, flat.flip(-1)[..., :-1]], -1).cumprod(-1).flip(-1)
+        others = before * after
+        if axis is None:
+            return (g * others).reshape(x.shape)
+        g = g if self.keepdims else g.unsqueeze(axis)
+        return others.movedim(-1, axis) * g
+
 
 class Cumsum(Function):
     """Running sum along ``axis``; its backward is the running sum of g from the end."""
@@ -159,6 +175,18 @@ class Cumprod(Function):
             terms = np.concatenate([np.ones_like(left), right], axis=-1) * left
             out[..., k] = (gm[..., k:] * terms).sum(axis=-1)
         return np.moveaxis(out, -1, self.axis)
+
+    def vjp(self, g):
+        from deepnum.functions.shape import cat, stack
+
+        x, gm = self.parents[0].movedim(self.axis, -1), g.movedim(self.axis, -1)
+        one = constant(np.ones(x.shape[:-1] + (1,), dtype=self.a.dtype))
+        columns = []
+        for k in range(x.shape[-1]):  # backward's loop, on tensors
+            left = x[..., :k].prod(-1, keepdim=True) if k else one
+            terms = cat([one, x[..., k + 1:].cumprod(-1)], -1) * left
+            columns.append((gm[..., k:] * terms).sum(-1))
+        return stack(columns, -1).movedim(-1, self.axis)
 
 
 class Norm2(Function):
