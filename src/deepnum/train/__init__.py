@@ -33,11 +33,13 @@ from deepnum.train.metrics import (
 )
 from deepnum.train.progress import ProgressBar
 from deepnum.train.summary import ModelSummary, summary
+from deepnum.train.trace import BackpropTrace, backprop_trace
 from deepnum.train.trainer import Trainer, build_optimizer, evaluate, fit, predict
 
 __all__ = [
     "LOSSES",
     "Accuracy",
+    "BackpropTrace",
     "CSVLogger",
     "Callback",
     "CallbackList",
@@ -53,6 +55,7 @@ __all__ = [
     "TopKAccuracy",
     "Trainer",
     "accuracy",
+    "backprop_trace",
     "build_optimizer",
     "classification_report",
     "confusion_matrix",
