@@ -15,6 +15,7 @@ from deepnum.train.callbacks import (
     ModelCheckpoint,
 )
 from deepnum.train.checkpoint import load_checkpoint, save_checkpoint
+from deepnum.train.gradient_stats import GradientStats
 from deepnum.train.losses import LOSSES, get_loss, multiclass_hinge_loss, perceptron_loss
 from deepnum.train.metrics import (
     Accuracy,
@@ -33,6 +34,7 @@ from deepnum.train.metrics import (
 )
 from deepnum.train.progress import ProgressBar
 from deepnum.train.summary import ModelSummary, summary
+from deepnum.train.tensorboard import TensorBoard
 from deepnum.train.trace import BackpropTrace, backprop_trace
 from deepnum.train.trainer import Trainer, build_optimizer, evaluate, fit, predict
 
@@ -44,6 +46,7 @@ __all__ = [
     "Callback",
     "CallbackList",
     "EarlyStopping",
+    "GradientStats",
     "History",
     "LearningRateScheduler",
     "MeanAbsoluteError",
@@ -53,6 +56,7 @@ __all__ = [
     "ModelSummary",
     "ProgressBar",
     "TopKAccuracy",
+    "TensorBoard",
     "Trainer",
     "accuracy",
     "backprop_trace",
