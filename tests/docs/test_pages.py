@@ -30,7 +30,11 @@ def workdir(tmp_path_factory):
     shim = bin_dir / "deepnum"
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m deepnum.cli "$@"\n')
     shim.chmod(0o755)
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", MPLBACKEND="Agg",
+    # one BLAS thread, as the suite pins per worker: these small matrices only fight over cores
+    threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                "NUMBA_NUM_THREADS")}
+    env = dict(os.environ, **threads, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+               MPLBACKEND="Agg",
                PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT),
                                            os.environ.get("PYTHONPATH", "")]))
     return folder, env
