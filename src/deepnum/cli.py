@@ -335,6 +335,10 @@ def _run_playground(args) -> int:
 add_command("playground", "watch a network learn in your browser, trained live by deepnum",
             _configure_playground, _run_playground)
 
+from deepnum.docsite import register as _register_docs  # noqa: E402
+
+_register_docs(add_command)  # `deepnum docs` (this module's add_command, also under python -m)
+
 
 # ----------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
