@@ -107,6 +107,11 @@ def _configure_train(p):
     p.add_argument("--data-seed", type=int, default=DEFAULTS["data_seed"],
                    help="seed of the data set's own train/test split or toy data (0)")
     p.add_argument("--out", help="output folder (default runs/MODEL-DATASET-TIMESTAMP)")
+    p.add_argument("--trace", action="store_true",
+                   help="record gradient norms and each layer's delta per epoch: "
+                        "gradient_flow.png, gradient_stats.csv, trace.txt, trace.png")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="write TensorBoard event files to OUT/tensorboard (needs tensorboardX)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint, with its settings")
     p.add_argument("--lr-scaling", choices=("none", "linear"), default=DEFAULTS["lr_scaling"],
@@ -347,6 +352,10 @@ def _run_playground(args) -> int:
 
 add_command("playground", "watch a network learn in your browser, trained live by deepnum",
             _configure_playground, _run_playground)
+
+from deepnum.docsite import register as _register_docs  # noqa: E402
+
+_register_docs(add_command)  # `deepnum docs` (this module's add_command, also under python -m)
 
 
 # ----------------------------------------------------------------------------- entry point

@@ -72,8 +72,8 @@ def test_report_shows_every_figure(core_run):
 
 def test_every_lecture_claim_has_a_demo():
     wanted = {"neuron", "perceptron", "xor", "activations", "nonlinearity", "universal", "softmax",
-              "backprop", "sgd", "overfitting", "regularization", "dropout", "depth", "mnist-mlp",
-              "lenet5", "alexnet", "lstm", "gan", "dqn", "playground"}
+              "backprop", "sgd", "overfitting", "regularization", "dropout", "depth", "vanishing",
+              "mnist-mlp", "lenet5", "alexnet", "lstm", "gan", "dqn", "playground"}
     assert wanted == set(DEMOS)
 
 
@@ -105,3 +105,18 @@ def test_entry_point_passes_or_says_what_is_missing(name, tmp_path, monkeypatch)
             pytest.skip(f"{name}: {result.message}")
     else:
         assert result.status == "passed", _explain(result)
+
+
+def test_every_figure_the_docs_show_is_one_its_demo_writes(core_run):
+    """docs/figures/DEMO/FILE (committed, from docs/make_figures.py) must still be a figure of
+    DEMO, so renaming a figure cannot leave a documentation page pointing at nothing."""
+    root = Path(__file__).resolve().parents[2] / "docs" / "figures"
+    results = core_run[0]
+    shown = [p for p in root.glob("*/*.png") if p.parent.name != "train"]
+    assert shown
+    for path in shown:
+        demo = path.parent.name
+        assert demo in DEMOS, f"docs/figures/{demo}: no such demo"
+        if demo in results:  # the core demos ran here; the entry points' figures need their data
+            assert path.name in {f for f, _ in results[demo].figures}, \
+                f"docs/figures/{demo}/{path.name} is not a figure demo {demo} writes"

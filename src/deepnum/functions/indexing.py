@@ -83,7 +83,7 @@ def _index(index) -> np.ndarray:
 
 
 def gather(input, dim: int, index, *, sparse_grad: bool = False):
-    """out[i][j] = input[i][index[i][j]] along ``dim`` (for dim = 1)."""
+    """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (for dim = 1)."""
     t = _tensor(input)
     return index_ops.Gather.apply(t, index=_index(index), dim=_dim(dim, t.ndim))
 

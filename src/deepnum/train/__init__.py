@@ -15,6 +15,7 @@ from deepnum.train.callbacks import (
     ModelCheckpoint,
 )
 from deepnum.train.checkpoint import load_checkpoint, save_checkpoint
+from deepnum.train.gradient_stats import GradientStats
 from deepnum.train.losses import LOSSES, get_loss, multiclass_hinge_loss, perceptron_loss
 from deepnum.train.metrics import (
     Accuracy,
@@ -33,15 +34,19 @@ from deepnum.train.metrics import (
 )
 from deepnum.train.progress import ProgressBar
 from deepnum.train.summary import ModelSummary, summary
+from deepnum.train.tensorboard import TensorBoard
+from deepnum.train.trace import BackpropTrace, backprop_trace
 from deepnum.train.trainer import Trainer, build_optimizer, evaluate, fit, predict
 
 __all__ = [
     "LOSSES",
     "Accuracy",
+    "BackpropTrace",
     "CSVLogger",
     "Callback",
     "CallbackList",
     "EarlyStopping",
+    "GradientStats",
     "History",
     "LearningRateScheduler",
     "MeanAbsoluteError",
@@ -50,9 +55,11 @@ __all__ = [
     "ModelCheckpoint",
     "ModelSummary",
     "ProgressBar",
+    "TensorBoard",
     "TopKAccuracy",
     "Trainer",
     "accuracy",
+    "backprop_trace",
     "build_optimizer",
     "classification_report",
     "confusion_matrix",

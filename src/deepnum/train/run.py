@@ -3,7 +3,9 @@
 :func:`train_run` writes into ``out``: ``model.safetensors`` (the final model, loadable with
 ``dn.load``), ``config.json``, ``metrics.json`` (test_accuracy, test_loss, epochs_run, seconds...),
 ``history.csv``, ``checkpoint.safetensors`` (written after every epoch, for ``resume``) and the
-plots ``curves.png``, ``confusion_matrix.png`` and ``first_layer.png``.
+plots ``curves.png``, ``confusion_matrix.png`` and ``first_layer.png``; with ``trace`` also
+``gradient_flow.png``, ``gradient_stats.csv``, ``trace.txt`` and ``trace.png`` (GradientStats),
+with ``tensorboard`` event files in ``tensorboard/``.
 
 >>> result = train_run({**DEFAULTS, "epochs": 5}, out="runs/quick")
 >>> result["metrics"]["test_accuracy"]
@@ -39,6 +41,8 @@ DEFAULTS = {
     "seed": 0,  # initial weights, shuffling, dropout and the validation split
     "data_seed": 0,  # which samples a data set's test split (or a toy set) holds: fixed by default
     "lr_scaling": "none",  # under mpiexec -n N: "linear" multiplies the rate by N (Goyal et al.)
+    "trace": False,  # GradientStats: gradient_flow.png, gradient_stats.csv, trace.txt/.png
+    "tensorboard": False,  # TensorBoard event files in OUT/tensorboard
 }
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -152,7 +156,9 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
     from deepnum.train import (
         CSVLogger,
         EarlyStopping,
+        GradientStats,
         LearningRateScheduler,
+        TensorBoard,
         Trainer,
         confusion_matrix,
     )
@@ -181,6 +187,10 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
         monitor = "val_loss" if val is not None else "loss"
         callbacks.append(EarlyStopping(monitor, patience=int(config["early_stopping"]),
                                        restore_best_weights=True))
+    if config["trace"]:
+        callbacks.append(GradientStats(probe=(train[0][:256], train[1][:256]), out_dir=out))
+    if config["tensorboard"]:
+        callbacks.append(TensorBoard(out / "tensorboard", input_shape=data.input_shape))
     schedule = make_schedule(config["lr_schedule"], trainer.optimizer, int(config["epochs"]))
     if schedule is not None:
         callbacks.append(LearningRateScheduler(schedule))
