@@ -12,9 +12,11 @@ Two kinds of mutant:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import struct
+import zlib
 
 import numpy as np
 from hypothesis import strategies as st
@@ -237,3 +239,80 @@ def _set(value, path, new):
     else:
         copy[head] = new
     return copy
+
+
+# ----------------------------------------------------------------------------- PNG, gzip, IDX
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    """One PNG chunk: length, type, body and the CRC a decoder checks."""
+    return (struct.pack(">I", len(body)) + kind + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+
+def png(width: int, height: int, pixels: bytes | None = None, color_type: int = 0,
+        bit_depth: int = 8, extra: tuple[bytes, ...] = ()) -> bytes:
+    """A PNG file declaring ``width`` x ``height`` (whatever its pixel data holds: a 20000x20000
+    header over a few bytes of data is how a decompression bomb looks before decoding)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    if pixels is None:
+        pixels = b"".join(b"\0" + bytes(width) for _ in range(min(height, 64)))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + b"".join(extra)
+            + png_chunk(b"IDAT", zlib.compress(pixels)) + png_chunk(b"IEND", b""))
+
+
+def png_chunks(raw: bytes) -> list[tuple[bytes, bytes]]:
+    """[(type, body)] of a well-formed PNG file."""
+    chunks, at = [], 8
+    while at + 8 <= len(raw):
+        (length,) = struct.unpack(">I", raw[at:at + 4])
+        chunks.append((raw[at + 4:at + 8], raw[at + 8:at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+@functools.lru_cache(maxsize=16)
+def deflated_zeros(size: int, wbits: int = 15) -> bytes:
+    """``size`` zero bytes, zlib-compressed (wbits 15) or gzipped (31), made a megabyte at a time
+    (a 1 GiB bomb is 1 MB and never held inflated)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    block, parts = bytes(1 << 20), []
+    for _ in range(size >> 20):
+        parts.append(compressor.compress(block))
+    parts.append(compressor.compress(bytes(size & ((1 << 20) - 1))))
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+@st.composite
+def png_mutant(draw, raw: bytes) -> bytes:
+    """A PNG with one chunk changed and its CRC recomputed (past the CRC check, into the
+    decoder): IHDR fields, a chunk's body, a chunk dropped, duplicated or added."""
+
+    chunks = png_chunks(raw)
+    i = draw(st.integers(0, len(chunks) - 1))
+    kind, body = chunks[i]
+    how = draw(st.sampled_from(["ihdr", "ihdr", "body", "drop", "duplicate", "add", "idat"]))
+    if how == "ihdr":
+        fields = list(struct.unpack(">IIBBBBB", chunks[0][1]))
+        field = draw(st.integers(0, 6))
+        fields[field] = draw(st.sampled_from([0, 1, 2, 3, 4, 6, 8, 16, 255, 20000, 2**31 - 1])
+                             if field < 2 else st.integers(0, 255))
+        chunks[0] = (b"IHDR", struct.pack(">IIBBBBB", *fields))
+    elif how == "body":
+        chunks[i] = (kind, draw(raw_mutant(body)) if body else draw(st.binary(max_size=16)))
+    elif how == "drop":
+        del chunks[i]
+    elif how == "duplicate":
+        chunks.insert(i, chunks[i])
+    elif how == "add":
+        new_kind = draw(st.sampled_from([b"tEXt", b"zTXt", b"iCCP", b"PLTE", b"tRNS", b"gAMA",
+                                         b"pHYs", b"acTL", b"fcTL", b"eXIf", b"iTXt"]))
+        if new_kind in (b"zTXt", b"iCCP"):  # compressed payloads, some of them bombs
+            size = draw(st.sampled_from([0, 10, 1 << 20, 16 << 20]))
+            new_body = b"key\0\0" + deflated_zeros(size)
+        else:
+            new_body = draw(st.binary(max_size=64))
+        chunks.insert(draw(st.integers(1, len(chunks))), (new_kind, new_body))
+    else:  # IDAT holding a zlib bomb or garbage
+        size = draw(st.sampled_from([0, 1, 100, 1 << 20, 64 << 20]))
+        chunks = [(k, deflated_zeros(size) if k == b"IDAT" else b) for k, b in chunks]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(png_chunk(k, b) for k, b in chunks)
