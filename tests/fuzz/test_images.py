@@ -69,8 +69,8 @@ def test_a_large_image_is_shrunk_before_it_becomes_floats(tmp_path):
 
 
 @pytest.mark.parametrize("data, problem", [
-    (b"", "not an image deepnum reads"),
-    (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "not an image deepnum reads"),
+    (b"", "not in a format deepnum reads"),
+    (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "not in a format deepnum reads"),
     (SEEDS["PNG"][:60], "not a readable image"),
 ])
 def test_bad_files_are_data_errors_naming_the_file(tmp_path, data, problem):

@@ -133,7 +133,7 @@ def open_image(path, max_pixels: int = MAX_PIXELS):
         raise DataError(f"{path}: refused as a decompression bomb ({error}); deepnum decodes at "
                         f"most {max_pixels:,} pixels") from None
     except UnidentifiedImageError:
-        raise DataError(f"{path}: not an image deepnum reads (it reads "
+        raise DataError(f"{path}: not a readable image (not in a format deepnum reads: "
                         f"{', '.join(FORMATS)})") from None
     except Exception as error:  # noqa: BLE001 - a decoder failing on a bad file: the file's fault
         # Pillow's plugins raise OSError, ValueError, SyntaxError, struct.error, EOFError... for
