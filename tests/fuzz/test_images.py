@@ -13,7 +13,7 @@ from PIL import Image
 from deepnum.errors import DataError
 from deepnum.train.images import FORMATS, MAX_PIXELS, open_image, prepare_digit
 from tests.fuzz import cases
-from tests.fuzz._memory import PeakBound
+from tests.fuzz._bounds import PeakBound
 from tests.fuzz.mutate import png, png_mutant, raw_mutant
 
 

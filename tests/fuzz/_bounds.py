@@ -1,0 +1,62 @@
+"""Bounds on what one fuzz case may cost: peak memory, and time (a case past its time limit is a
+hang, reported as a failure of that case).
+
+ru_maxrss only grows, so checking it after every case bounds every case's peak: if one case
+had taken more, the check right after it would fail. C allocations (Pillow's pixels, zlib's
+buffers, NumPy's arrays) count too, which tracemalloc would miss.
+"""
+
+import resource
+import signal
+import tracemalloc
+from contextlib import contextmanager
+
+
+def peak_rss() -> int:
+    """The process's peak resident memory so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class PeakBound:
+    """``check()`` fails once the process's peak memory is more than ``allowance`` bytes above
+    what it was when the bound was made (the first case's own baseline included)."""
+
+    def __init__(self, allowance: int):
+        self.start, self.allowance = peak_rss(), allowance
+
+    def check(self, what: str = "") -> None:
+        grown = peak_rss() - self.start
+        assert grown <= self.allowance, (
+            f"peak memory grew by {grown / 2**20:.0f} MiB (bound {self.allowance / 2**20:.0f} "
+            f"MiB) {what}")
+
+
+class Hang(BaseException):  # not an Exception: no `except Exception` in the code under test eats it
+    """A fuzz case ran past its time limit."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise Hang in the block after ``seconds`` (SIGALRM; the main thread only)."""
+    def expire(signum, frame):
+        raise Hang(f"the case ran for more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def traced_peak(result: list):
+    """Append the peak of Python and NumPy allocations inside the block (tracemalloc) to
+    ``result``."""
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        result.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
