@@ -6,6 +6,8 @@ had taken more, the check right after it would fail. C allocations (Pillow's pix
 buffers, NumPy's arrays) count too, which tracemalloc would miss.
 """
 
+import json
+import os
 import resource
 import signal
 import tracemalloc
@@ -60,3 +62,14 @@ def traced_peak(result: list):
     finally:
         result.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
+
+
+LOG = os.environ.get("DEEPNUM_FUZZ_LOG")  # a file to record each case in (the long runs)
+
+
+def log_case(**fields) -> None:
+    """Append one JSON line about a case to $DEEPNUM_FUZZ_LOG, if set (for the measurements
+    reported from the long runs: outcomes, peak memory against input size)."""
+    if LOG:
+        with open(LOG, "a") as log:
+            log.write(json.dumps({**fields, "peak_rss": peak_rss()}, default=str) + "\n")

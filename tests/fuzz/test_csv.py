@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from deepnum.data.csv import MAX_ABS_VALUE, load_csv
 from deepnum.errors import DataError
 from tests.fuzz import cases
-from tests.fuzz._bounds import time_limit, traced_peak
+from tests.fuzz._bounds import log_case, time_limit, traced_peak
 from tests.fuzz.mutate import csv_mutant, raw_mutant
 
 SEEDS = [
@@ -49,6 +49,7 @@ def test_every_mutant_csv_loads_or_raises_a_data_error(tmp_path_factory, data, s
         except DataError as error:
             assert str(path) in str(error)
             table = None
+    log_case(test="csv", size=len(raw), peak=peak[0], loaded=table is not None)
     if table is not None:
         _check_table(*table)
     # the rows stream through in 256 KiB slices: their Python strings are a constant, the

@@ -10,7 +10,7 @@ from deepnum.data.idx import read_idx
 from deepnum.data.mnist import MNIST, load_mnist
 from deepnum.errors import DataError
 from tests.fuzz import cases
-from tests.fuzz._bounds import time_limit, traced_peak
+from tests.fuzz._bounds import log_case, time_limit, traced_peak
 from tests.fuzz.mutate import gzip_mutant, idx_bytes, idx_mutant, raw_mutant
 
 rng = np.random.default_rng(0)
@@ -49,6 +49,7 @@ def test_every_mutant_idx_file_reads_or_raises_a_data_error(tmp_path_factory, da
         except DataError as error:
             assert str(path) in str(error)
             array = None
+    log_case(test="idx", size=len(raw), gzipped=gzipped, peak=peak[0], loaded=array is not None)
     if array is not None:
         assert array.dtype.isnative and array.nbytes <= _bound(len(raw), gzipped)
         if expected is not None:
@@ -73,7 +74,9 @@ def test_every_mutant_mnist_split_loads_or_raises_a_data_error(tmp_path_factory,
         try:
             images, labels = load_mnist("test", data_dir=folder, normalize=True)
         except DataError:
+            log_case(test="mnist", size=len(raw), gzipped=gzipped, loaded=False)
             return
+    log_case(test="mnist", size=len(raw), gzipped=gzipped, loaded=True)
     assert images.shape[1:] == (28, 28) and images.dtype == np.float32
     assert len(images) == len(labels) and labels.dtype == np.int64
     assert 0 <= images.min() and images.max() <= 1
