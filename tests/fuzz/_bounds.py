@@ -38,10 +38,11 @@ class Hang(BaseException):  # not an Exception: no `except Exception` in the cod
 
 
 @contextmanager
-def time_limit(seconds: float):
-    """Raise Hang in the block after ``seconds`` (SIGALRM; the main thread only)."""
+def time_limit(seconds: float, case=""):
+    """Raise Hang in the block after ``seconds`` (SIGALRM; the main thread only), naming the
+    ``case`` (hypothesis does not shrink or print a BaseException's example)."""
     def expire(signum, frame):
-        raise Hang(f"the case ran for more than {seconds} s")
+        raise Hang(f"the case ran for more than {seconds} s: {str(case)[:500]}")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)

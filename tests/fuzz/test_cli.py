@@ -186,7 +186,8 @@ def test_every_invocation_exits_0_or_2_with_one_line(world, tmp_path_factory, wo
     out, err = io.StringIO(), io.StringIO()
     state = dn.random.get_state()
     try:
-        with time_limit(120), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with time_limit(120, words), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
             code = main(words)
     finally:
         set_threads(1)

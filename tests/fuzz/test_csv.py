@@ -42,7 +42,7 @@ def test_every_mutant_csv_loads_or_raises_a_data_error(tmp_path_factory, data, s
     path = tmp_path_factory.mktemp("csv") / "table.csv"
     path.write_bytes(raw)
     peak = []
-    with time_limit(20), traced_peak(peak):
+    with time_limit(20, (len(raw), raw[:300], header, label)), traced_peak(peak):
         try:
             table = load_csv(path, label_column=label, header=header, return_classes=True,
                              max_classes=MAX_CLASSES)

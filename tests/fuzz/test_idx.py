@@ -43,7 +43,7 @@ def test_every_mutant_idx_file_reads_or_raises_a_data_error(tmp_path_factory, da
     path.write_bytes(raw)
     expected = data.draw(st.sampled_from([None, (None, 28, 28), (None,)]))
     peak = []
-    with time_limit(20), traced_peak(peak):
+    with time_limit(20, (len(raw), raw[:100])), traced_peak(peak):
         try:
             array = read_idx(path, expected_shape=expected)
         except DataError as error:
@@ -70,7 +70,7 @@ def test_every_mutant_mnist_split_loads_or_raises_a_data_error(tmp_path_factory,
             content = raw
             name += ".gz" if gzipped else ""
         (folder / name).write_bytes(content)
-    with time_limit(20):
+    with time_limit(20, (len(raw), raw[:100])):
         try:
             images, labels = load_mnist("test", data_dir=folder, normalize=True)
         except DataError:
