@@ -4,6 +4,7 @@ import io
 import json
 import os
 import random
+import re
 import signal
 import struct
 import subprocess
@@ -413,3 +414,18 @@ def test_stale_temporaries_of_a_killed_run_are_removed_at_the_next_start(tmp_pat
     left = {p.name for p in out.iterdir()}
     assert not left & set(stale)
     assert set(kept) | {".history.csv.abcdefgh.tmp"} <= left
+
+
+@pytest.mark.parametrize("config, problem", [
+    ({"epochs": None}, "field epochs: None is not of type 'integer'"),
+    ({"lr": float("nan")}, "field lr: nan is not a finite number"),
+    ({"hidden": (8, 0)}, "field hidden[1]: 0 is less than the minimum of 1"),
+    ({"optimizer": "sgdd"}, "unknown optimizer 'sgdd'"),
+])
+def test_train_run_checks_its_config_like_the_command(tmp_path, config, problem):
+    from deepnum.errors import ConfigError
+    from deepnum.train.run import train_run
+
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        train_run({"dataset": "xor", **config}, tmp_path / "r", verbose=0)
+    assert not (tmp_path / "r").exists()  # refused before anything was written

@@ -16,7 +16,13 @@ from pathlib import Path
 import atheris
 import numpy as np
 
-with atheris.instrument_imports(include=["deepnum", "PIL"]):
+with atheris.instrument_imports(include=["deepnum", "PIL", "gzip"]):
+    # deepnum imports Pillow and its format plugins lazily: import them here, to instrument them
+    from PIL import Image
+
+    Image.init()
+    import gzip  # noqa: F401 - read_idx inflates through it
+
     from deepnum.data.csv import load_csv
     from deepnum.data.idx import read_idx
     from deepnum.errors import DeepnumError
