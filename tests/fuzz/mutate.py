@@ -364,8 +364,10 @@ def csv_mutant(draw, raw: bytes) -> bytes:
             rows = [row[:-1] + [names.format(i)] for i, row in enumerate(rows)]
         elif how == "wide" and rows:
             rows[r] = rows[r] + ["1"] * draw(st.sampled_from([10, 300, 600_000]))
-        elif how == "copies" and len(rows) < 100:  # files up to a megabyte or so
-            rows = rows * draw(st.sampled_from([2, 100, 1000]))
+        elif how == "copies" and sum(map(len, map(",".join, rows))) < 2000:
+            # files up to 2 MB; copies, not the same list 1000 times (a later cell edit would
+            # change them all)
+            rows = [list(row) for row in rows * draw(st.sampled_from([2, 100, 1000]))]
         elif how == "header":
             rows.insert(0, [draw(st.text(max_size=5)) for _ in (rows[0] if rows else [0])])
     end = draw(st.sampled_from(["\n", "\r\n", "\r", "\n\n"]))
