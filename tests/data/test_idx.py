@@ -218,3 +218,11 @@ def test_a_multi_member_gzip_is_read_whole(tmp_path):
 def test_a_directory_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="is a directory"):
         read_idx(tmp_path)
+
+
+def test_more_dimensions_than_numpy_has_are_a_data_error(tmp_path):
+    """Found by the long fuzz run: 255 dimensions, one of them 0 (so no data), gzipped."""
+    header = bytes([0, 0, 0x08, 255]) + bytes(4) + (1).to_bytes(4, "big") * 254
+    for name, data in (("d", header), ("d.gz", gzip.compress(header))):
+        with pytest.raises(DataError, match="declares 255 dimensions; deepnum reads at most 32"):
+            read_idx(_raw(tmp_path, data, name))

@@ -42,6 +42,7 @@ _CODE_OF = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
 MAX_BYTES = 2**31  # default bound on an IDX file's data (MNIST's largest file holds 47 MB)
 _CHUNK = 1 << 20  # inflate a megabyte at a time
+MAX_DIMENSIONS = 32  # NumPy 1's limit (NumPy 2 allows 64)
 
 
 def read_idx(
@@ -108,6 +109,9 @@ def _read_stream(path, stream, size, max_bytes, expected_shape, expected_ndim) -
         raise DataError(f"{path}: unknown IDX dtype code 0x{code:02X} (known: {known})")
     if ndim == 0:
         raise DataError(f"{path}: the IDX header declares 0 dimensions")
+    if ndim > MAX_DIMENSIONS:  # the format allows 255; NumPy arrays have at most 32 (or 64)
+        raise DataError(f"{path}: the IDX header declares {ndim} dimensions; deepnum reads at "
+                        f"most {MAX_DIMENSIONS}")
     header_size = 4 + 4 * ndim
     raw += _read_up_to(stream, header_size - 4)
     if len(raw) < header_size:
