@@ -226,3 +226,14 @@ def test_more_dimensions_than_numpy_has_are_a_data_error(tmp_path):
     for name, data in (("d", header), ("d.gz", gzip.compress(header))):
         with pytest.raises(DataError, match="declares 255 dimensions; deepnum reads at most 32"):
             read_idx(_raw(tmp_path, data, name))
+
+
+def test_an_empty_shape_whose_other_sizes_overflow_is_a_data_error(tmp_path):
+    """Found by the long fuzz run: (0, 2**32 - 1, 2**32 - 1) holds no data, yet NumPy refuses
+    the shape ("array is too big")."""
+    header = bytes([0, 0, 0x0E, 3]) + bytes(4) + (2**32 - 1).to_bytes(4, "big") * 2
+    for name, data in (("e", header), ("e.gz", gzip.compress(header))):
+        with pytest.raises(DataError, match="which NumPy cannot hold"):
+            read_idx(_raw(tmp_path, data, name))
+    assert read_idx(_raw(tmp_path, bytes([0, 0, 0x08, 2]) + bytes(4) + (5).to_bytes(4, "big"),
+                         "ok")).shape == (0, 5)

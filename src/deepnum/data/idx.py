@@ -139,6 +139,9 @@ def _read_stream(path, stream, size, max_bytes, expected_shape, expected_ndim) -
                  "what this gzip file can inflate to, or the limit of read_idx's max_bytes")
         raise DataError(f"{path}: the header declares shape {shape}, {declared:,} data bytes: "
                         f"more than {limit} ({max_bytes:,}); refusing to read it")
+    if prod(max(size, 1) for size in shape) * dtype.itemsize >= 2**63:
+        # no data (a size is 0), but NumPy still refuses a shape whose other sizes overflow
+        raise DataError(f"{path}: the header declares shape {shape}, which NumPy cannot hold")
     array = np.empty(shape, dtype=dtype.newbyteorder("="))
     view = memoryview(array.reshape(-1).view(np.uint8))
     done = 0
