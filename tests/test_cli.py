@@ -1,10 +1,18 @@
+import contextlib
+import errno
+import io
 import json
 import os
 import random
+import re
 import signal
+import struct
 import subprocess
 import sys
 import time
+import tracemalloc
+import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -104,14 +112,15 @@ def test_summary_of_a_registered_model_and_datasets(capsys):
     (["train", "--optimizer", "sgdd", "--dataset", "xor", "--out", "{tmp}/x"],
      "unknown optimizer 'sgdd'"),
     (["train", "--resume"], "--resume needs --out"),
-    (["train", "--val-fraction", "1.5"], "--val-fraction must be in"),
+    (["train", "--val-fraction", "1.5"], "--val-fraction: must be in [0, 1), got 1.5"),
     (["evaluate", "{tmp}/nothing-here"], "no such file"),
     (["evaluate", "{tmp}/corrupt.safetensors"], "corrupt.safetensors"),
     (["summary", "--model", "nonet"], "unknown model 'nonet'"),
-    (["predict", "{tmp}/corrupt.safetensors", "x.png"], "corrupt.safetensors"),
+    (["predict", "{tmp}/corrupt.safetensors", "{tmp}/x.png"], "corrupt.safetensors"),
 ])
 def test_errors_exit_2_with_one_line(tmp_path, capsys, argv, message):
     (tmp_path / "corrupt.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    (tmp_path / "x.png").write_bytes(b"")
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     try:
         code = main(argv)
@@ -177,3 +186,246 @@ def test_playground_subcommand_is_wired_and_rejects_a_bad_port(capsys, monkeypat
     assert main(["playground", "--port", "99999"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--port" in err
+
+
+# ----------------------------------------------------------------------------- wrong invocations
+# Each must end with exit code 2 and one line on stderr (issue 15: 11 of 69 printed a traceback).
+WRONG = [
+    ["train", "--epochs", "many"], ["train", "--epochs", "-1"], ["train", "--epochs", "1e3"],
+    ["train", "--epochs", "99999999999"], ["train", "--batch-size", "0"],
+    ["train", "--batch-size", "-5"], ["train", "--lr", "nan"], ["train", "--lr", "inf"],
+    ["train", "--lr", "-1"], ["train", "--lr", "0"], ["train", "--lr", "abc"],
+    ["train", "--momentum", "1.5"], ["train", "--momentum", "nan"], ["train", "--dropout", "1"],
+    ["train", "--dropout", "-0.1"], ["train", "--l1", "-1"], ["train", "--l2", "inf"],
+    ["train", "--val-fraction", "1.5"], ["train", "--val-fraction", "nan"],
+    ["train", "--early-stopping", "-1"], ["train", "--seed", "-1"],
+    ["train", "--seed", str(2**64)], ["train", "--data-seed", "x"],
+    ["train", "--hidden", "100000000"], ["train", "--hidden", "0"], ["train", "--hidden", ""],
+    ["train", "--hidden", "8,y"], ["train", "--hidden", ",".join(["4"] * 100)],
+    ["train", "--threads", "-1"], ["train", "--threads", "100000"], ["train", "--verbose", "3"],
+    ["train", "--optimizer", "sgdd"], ["train", "--activation", "relux"],
+    ["train", "--model", "nonet"], ["train", "--lr-schedule", "weird"],
+    ["train", "--augment", "maybe"], ["train", "--dataset", "nope", "--out", "{tmp}/x"],
+    ["train", "--dataset", "csv:{tmp}/missing.csv", "--out", "{tmp}/x"],
+    ["train", "--dataset", "csv:{tmp}/huge-label.csv", "--out", "{tmp}/x"],
+    ["train", "--dataset", "csv:{tmp}/many-classes.csv", "--out", "{tmp}/x"],
+    ["train", "--dataset", ""], ["train", "--data-dir", "{tmp}/no-such-dir"],
+    ["train", "--data-dir", "{tmp}/file.txt"], ["train", "--out", "{tmp}/file.txt"],
+    ["train", "--resume"], ["train", "--resume", "--out", "{tmp}/empty"],
+    ["train", "--resume", "--out", "{tmp}/cfg-list"],
+    ["train", "--resume", "--out", "{tmp}/cfg-null-epochs"],
+    ["train", "--resume", "--out", "{tmp}/cfg-bad-json"],
+    ["train", "--resume", "--out", "{tmp}/cfg-deep"],
+    ["train", "--resume", "--out", "{tmp}/cfg-unknown-model"],
+    ["train", "--resume", "--out", "{tmp}/cfg-negative-lr"],
+    ["train", "--resume", "--out", "{tmp}/cfg-nan"],
+    ["train", "--dataset", "mnist", "--data-dir", "{tmp}/empty", "--out", "{tmp}/x"],
+    ["train", "--no-such-option"], ["train", "--augment", "shift", "--dataset", "xor",
+                                    "--out", "{tmp}/x", "--verbose", "0"],
+    ["evaluate", "{tmp}/nothing-here"], ["evaluate", "{tmp}/corrupt.safetensors"],
+    ["evaluate"], ["evaluate", "{run}", "--dataset", "nope"],
+    ["evaluate", "{run}", "--threads", "-1"], ["evaluate", "{run}", "--data-dir", "{tmp}/nothing"],
+    ["evaluate", "{tampered}"],
+    ["predict", "{tmp}/corrupt.safetensors", "{tmp}/x.png"],
+    ["predict", "{digits}", "{tmp}/missing.png"], ["predict", "{digits}", "{tmp}/bomb.png"],
+    ["predict", "{digits}", "{tmp}/x.png"], ["predict", "{run}", "{tmp}/digit.png"],
+    ["predict", "{digits}", "{tmp}"], ["predict", "{digits}"],
+    ["summary", "--input-shape", "1,100000,100000"], ["summary", "--input-shape", "0,1"],
+    ["summary", "--input-shape", "a,b"], ["summary", "--input-shape", "1,2,3,4,5"],
+    ["summary", "--model", "nonet"], ["summary", "--num-classes", "0"],
+    ["summary", "--num-classes", "10000000000"],
+    ["summary", "--hidden", "65536,65536", "--input-shape", "1,28,28"],
+    ["summary", "{tmp}/nothing"], ["summary", "--model", "lenet", "--input-shape", "1,2,2"],
+    ["summary", "{tampered}"], ["summary", "--input-shape", "1," + "9" * 5000],
+    ["datasets", "--data-dir", "{tmp}/nothing"], ["bogus-command"],
+    ["train", "--dataset", "xor", "--hidden", "65536,65536,65536", "--out", "{tmp}/big"],
+    ["summary", "{huge_shape}"],
+    ["train", "--dataset", "xor", "--hidden", "8", "--epochs", "3", "--lr", "1e30",
+     "--optimizer", "sgd", "--out", "{tmp}/diverge", "--verbose", "0"],
+]
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return (struct.pack(">I", len(body)) + kind + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+
+@pytest.fixture(scope="module")
+def wrong_world(tmp_path_factory):
+    """Files for WRONG: corrupt ones, bad config.json files, a PNG bomb, trained runs."""
+    tmp = tmp_path_factory.mktemp("wrong")
+    (tmp / "corrupt.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    (tmp / "x.png").write_bytes(b"not an image")
+    (tmp / "file.txt").write_text("x")
+    (tmp / "empty").mkdir()
+    (tmp / "huge-label.csv").write_text("1,2,0\n3,4,1e30\n")
+    (tmp / "many-classes.csv").write_text("1,2,0\n3,4,30000000\n")
+    configs = {"cfg-list": "[]", "cfg-null-epochs": '{"epochs": null}', "cfg-bad-json": "{",
+               "cfg-deep": "[" * 100000 + "]" * 100000, "cfg-unknown-model": '{"model": "x"}',
+               "cfg-negative-lr": '{"lr": -1}', "cfg-nan": '{"lr": NaN}'}
+    for name, text in configs.items():
+        (tmp / name).mkdir()
+        (tmp / name / "config.json").write_text(text)
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)  # 20000x20000 grayscale
+    (tmp / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
+                                   + _png_chunk(b"IDAT", zlib.compress(bytes(1000)))
+                                   + _png_chunk(b"IEND", b""))
+    page = np.full((40, 40), 255, np.uint8)
+    page[5:35, 18:22] = 0
+    Image.fromarray(page).save(tmp / "digit.png")
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["train", "--dataset", "xor", "--hidden", "4", "--epochs", "1", "--out",
+                     str(tmp / "run"), "--verbose", "0"]) == 0
+        assert main(["train", "--epochs", "0", "--hidden", "8", "--out", str(tmp / "digits"),
+                     "--verbose", "0"]) == 0
+    model, info = dn.load(tmp / "run" / "model.safetensors", return_metadata=True)
+    dn.save(model, tmp / "tampered.safetensors",
+            metadata={"config": {**info["config"], "class_names": 5}})
+    dn.save(model, tmp / "huge-shape.safetensors",
+            metadata={"config": {**info["config"], "input_shape": [1, 100000, 100000]}})
+    return tmp
+
+
+@pytest.mark.parametrize("argv", WRONG, ids=lambda argv: " ".join(argv)[:60])
+def test_every_wrong_invocation_exits_2_with_one_line(wrong_world, capsys, argv):
+    names = {"{tmp}": wrong_world, "{run}": wrong_world / "run",
+             "{digits}": wrong_world / "digits",
+             "{tampered}": wrong_world / "tampered.safetensors",
+             "{huge_shape}": wrong_world / "huge-shape.safetensors"}
+    for key, value in names.items():
+        argv = [a.replace(key, str(value)) for a in argv]
+    assert main(argv) == 2
+    line = _error_line(capsys)
+    assert line.startswith("deepnum") and "Traceback" not in line
+    assert "Warning" not in line
+
+
+def test_a_diverging_run_prints_its_message_and_no_numpy_warnings(tmp_path, capsys):
+    assert main(["train", "--dataset", "xor", "--hidden", "8", "--epochs", "3", "--lr", "1e30",
+                 "--out", str(tmp_path / "d"), "--verbose", "0"]) == 2
+    line = _error_line(capsys)
+    assert "training diverged at epoch 1" in line and "RuntimeWarning" not in line
+
+
+def test_a_huge_model_is_refused_by_the_parameter_budget_before_allocating(capsys):
+    tracemalloc.start()
+    try:
+        assert main(["summary", "--hidden", "65536,65536", "--input-shape", "1,8,8"]) == 2
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "would hold more than 134,217,728 numbers" in _error_line(capsys)
+    assert peak < 200 << 20  # the first layer's 4 M weights were allocated; the 4.3 G were not
+
+
+def test_the_activation_budget_stops_a_forward_pass(monkeypatch, capsys):
+    monkeypatch.setattr("deepnum.train.run.MAX_ACTIVATIONS", 1000)
+    assert main(["summary", "--model", "mlp", "--input-shape", "1,28,28"]) == 2
+    assert "the layers' outputs reach" in _error_line(capsys)
+
+
+def _command(monkeypatch, run):
+    from deepnum.cli import COMMANDS
+
+    monkeypatch.setitem(COMMANDS, "probe", ("a test command", lambda p: None, run))
+
+
+def test_an_unexpected_error_is_one_line_with_a_debug_hint(monkeypatch, capsys):
+    def run(args):
+        raise TypeError("unsupported operand")
+
+    _command(monkeypatch, run)
+    assert main(["probe"]) == 1
+    line = _error_line(capsys)
+    assert "deepnum probe: internal error: TypeError: unsupported operand" in line
+    assert "run with --debug for the traceback" in line
+    for argv in (["--debug", "probe"], ["probe", "--debug"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "Traceback (most recent call last)" in err and "--debug for" not in err
+
+
+def test_warnings_are_shown_after_a_command_that_succeeds(monkeypatch, capsys):
+    def run(args):
+        warnings.warn("something odd", UserWarning, stacklevel=1)
+        print("still running", file=sys.stderr)
+        return 0
+
+    _command(monkeypatch, run)
+    assert main(["probe"]) == 0
+    err = capsys.readouterr().err
+    assert err.index("still running") < err.index("UserWarning: something odd")
+
+
+def test_registered_commands_get_finite_float_and_64_bit_int_options(monkeypatch, capsys):
+    from deepnum.cli import COMMANDS
+
+    def configure(p):
+        p.add_argument("--scale", type=float, default=1.0)
+        p.add_argument("--count", type=int, default=1)
+
+    monkeypatch.setitem(COMMANDS, "probe", ("a test command", configure, lambda args: 0))
+    assert main(["probe", "--scale", "2.5", "--count", "3"]) == 0
+    for argv in (["--scale", "nan"], ["--scale", "-inf"], ["--count", str(2**70)],
+                 ["--count", "9" * 5000]):
+        assert main(["probe", *argv]) == 2
+        assert argv[0] in _error_line(capsys)
+
+
+def test_a_full_disk_names_the_file(tmp_path, monkeypatch, capsys):
+    import deepnum.serialization as serialization
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(serialization.os, "fsync", full)
+    assert main(["train", "--dataset", "xor", "--hidden", "4", "--epochs", "1",
+                 "--out", str(tmp_path / "r"), "--verbose", "0"]) == 2
+    line = _error_line(capsys)
+    assert f"{tmp_path / 'r' / 'config.json'}: No space left on device" in line
+    assert not [p for p in (tmp_path / "r").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_read_only_folder_names_the_file(tmp_path, monkeypatch, capsys):
+    import deepnum.serialization as serialization
+
+    def read_only(prefix, suffix, dir):
+        raise OSError(errno.EROFS, "Read-only file system", f"{dir}/{prefix}abcdefgh{suffix}")
+
+    monkeypatch.setattr(serialization.tempfile, "mkstemp", read_only)
+    assert main(["train", "--dataset", "xor", "--hidden", "4", "--epochs", "1",
+                 "--out", str(tmp_path / "r"), "--verbose", "0"]) == 2
+    assert f"{tmp_path / 'r' / 'config.json'}: Read-only file system" in _error_line(capsys)
+
+
+def test_stale_temporaries_of_a_killed_run_are_removed_at_the_next_start(tmp_path, capsys):
+    out = tmp_path / "r"
+    out.mkdir()
+    stale = [".checkpoint.safetensors.k2j4_9xq.tmp", ".model.safetensors.abcdefgh.tmp",
+             ".config.json.00000000.tmp"]
+    kept = [".other.safetensors.abcdefgh.tmp", ".checkpoint.safetensors.short.tmp",
+            "checkpoint.safetensors.abcdefgh.tmp", ".checkpoint.safetensors.ABCDEFGH.tmp",
+            "notes.tmp"]
+    for name in stale + kept:
+        (out / name).write_bytes(b"partial")
+    (out / ".history.csv.abcdefgh.tmp").mkdir()  # a folder of that name is not ours either
+    assert main(["train", "--dataset", "xor", "--hidden", "4", "--epochs", "1",
+                 "--out", str(out), "--verbose", "0"]) == 0
+    left = {p.name for p in out.iterdir()}
+    assert not left & set(stale)
+    assert set(kept) | {".history.csv.abcdefgh.tmp"} <= left
+
+
+@pytest.mark.parametrize("config, problem", [
+    ({"epochs": None}, "field epochs: None is not of type 'integer'"),
+    ({"lr": float("nan")}, "field lr: nan is not a finite number"),
+    ({"hidden": (8, 0)}, "field hidden[1]: 0 is less than the minimum of 1"),
+    ({"optimizer": "sgdd"}, "unknown optimizer 'sgdd'"),
+])
+def test_train_run_checks_its_config_like_the_command(tmp_path, config, problem):
+    from deepnum.errors import ConfigError
+    from deepnum.train.run import train_run
+
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        train_run({"dataset": "xor", **config}, tmp_path / "r", verbose=0)
+    assert not (tmp_path / "r").exists()  # refused before anything was written

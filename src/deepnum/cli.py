@@ -1,8 +1,16 @@
 """The ``deepnum`` command: train, evaluate, predict, summary, datasets (and more, registered).
 
 A subcommand is one function ``run(args) -> exit code`` plus one that adds its options to an
-argparse parser, registered with :func:`add_command`. Errors a user can cause (missing data, a bad
-option, a corrupt file) end with exit code 2 and one line on stderr, never a traceback.
+argparse parser, registered with :func:`add_command`. Every option is checked as it is parsed, by
+the types below (range, finiteness, existence; the training settings against the same JSON Schema
+a resumed run's config.json is checked against, ``train.run.SETTINGS``); a registered command's
+plain ``type=float`` / ``type=int`` options get the finiteness and 64-bit range checks too.
+
+Errors a user can cause (missing data, a bad option, a corrupt file, a full disk) end with exit
+code 2 and one line on stderr, never a traceback; anything unexpected prints one line and exits
+with 1, and ``--debug`` shows its traceback. Warnings raised while a command runs (NumPy's
+overflow warnings in a diverging step) are held back: shown after a command that succeeds,
+dropped behind the one-line error of one that fails (``--debug`` shows them).
 
     deepnum train                                    # an MLP on the bundled 8x8 digits
     deepnum train --dataset fashion-mnist --epochs 15 --out runs/fashion
@@ -14,9 +22,14 @@ option, a corrupt file) end with exit code 2 and one line on stderr, never a tra
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
+
+from deepnum.errors import ConfigError
 
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {}
 
@@ -29,27 +42,165 @@ def add_command(name: str, help: str, configure: Callable, run: Callable) -> Non
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not usage + message
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} "
+                     f"--help)\n")
+
+
+# ----------------------------------------------------------------------------- option types
+# Each option's type converts its text and checks the value, so a bad option is argparse's
+# one-line error naming it ("argument --lr: nan is not a finite number"), before anything runs.
+MAX_THREADS = 256
+MAX_DIMENSIONS = 4  # of --input-shape
+
+
+def _typed(name: str, convert: Callable, problem: Callable | None = None) -> Callable:
+    """An argparse type: ``convert(text)`` (a ValueError is argparse's "invalid NAME value"),
+    then ``problem(value)``, a phrase saying what is wrong or None."""
+
+    def parse(text: str):
+        value = convert(text)
+        why = problem(value) if problem else None
+        if why:
+            raise argparse.ArgumentTypeError(why)
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _int(text: str) -> int:
+    if len(text) > 40:  # int() of a 100,000-digit string takes seconds
+        raise ValueError(text)
+    value = int(text)
+    if not -2**63 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{value} does not fit in 64 bits")
+    return value
 
 
 def _ints(text: str) -> list[int]:
     try:
-        values = [int(v) for v in text.replace("x", ",").split(",") if v.strip()]
+        values = [_int(v) for v in text.replace("x", ",").split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") \
-            from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got "
+                                         f"{text[:40]!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
     return values
+
+
+def _setting(key: str, convert: Callable = str) -> Callable:
+    """The type of the option for the training setting ``key``: checked against
+    ``train.run.SETTINGS[key]``, the schema config.json is checked against too."""
+    from deepnum.train.run import setting_problem
+
+    def problem(value):
+        return setting_problem(key, value)
+
+    return _typed({_finite_float: "float", _int: "int", _ints: "list"}.get(convert, "value"),
+                  convert, problem)
+
+
+def _registered(what: str, registry: Callable) -> Callable:
+    """A name that must be in ``registry()`` (imported when the option is parsed)."""
+
+    def problem(name):
+        known = registry()
+        if name not in known:
+            return f"unknown {what} {name!r}; known: {', '.join(sorted(known))}"
+        return None
+
+    return _typed(what, str, problem)
+
+
+def _models():
+    from deepnum.models import MODELS
+
+    return MODELS
+
+
+def _activations():
+    from deepnum.nn.activation import ACTIVATIONS
+
+    return ACTIVATIONS
+
+
+def _optimizers():
+    from deepnum.optim import OPTIMIZERS
+
+    return OPTIMIZERS
+
+
+def _in_range(low: int, high: int) -> Callable:
+    return _typed("int", _int, lambda v: None if low <= v <= high
+                  else f"must be in {low}..{high:,}, got {v}")
+
+
+def _input_shape(text: str) -> list[int]:
+    from deepnum.train.run import MAX_INPUT_ELEMENTS
+
+    shape = _ints(text)
+    if len(shape) > MAX_DIMENSIONS or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_DIMENSIONS} positive sizes, got "
+                                         f"{text[:40]!r}")
+    if math.prod(shape) > MAX_INPUT_ELEMENTS:
+        raise argparse.ArgumentTypeError(f"{'x'.join(map(str, shape))} is {math.prod(shape):,} "
+                                         f"numbers per sample, more than the limit of "
+                                         f"{MAX_INPUT_ELEMENTS:,}")
+    return shape
+
+
+def _path(kind: str) -> Callable:
+    """A path that must exist: ``file``, ``dir``, ``any`` (file or folder); ``dir-or-new`` and
+    ``dir-or-none`` need not exist but, if they do, must be folders."""
+
+    def problem(path: Path):
+        exists = path.exists()
+        if not exists and kind in ("dir-or-new", "dir-or-none"):
+            return None
+        if not exists:
+            return f"{path}: no such file or directory"
+        if kind.startswith("dir") and not path.is_dir():
+            return f"{path}: not a directory"
+        if kind == "file" and not path.is_file():
+            return f"{path}: not a file"
+        return None
+
+    return _typed("path", lambda text: Path(text) if text else _empty_path(), problem)
+
+
+def _empty_path():
+    raise argparse.ArgumentTypeError("an empty path")
+
+
+def _harden(parser: argparse.ArgumentParser) -> None:
+    """Give a registered command's plain float and int options the checks deepnum's own have:
+    a finite float, an int of at most 64 bits (NumPy's limit), and no 100,000-digit parsing."""
+    for action in parser._actions:
+        if action.type is float:
+            action.type = _typed("float", _finite_float)
+        elif action.type is int:
+            action.type = _typed("int", _int)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _harden(sub)
 
 
 def _data_options(p: argparse.ArgumentParser, default="digits") -> None:
     from deepnum.data.toy import TOY_DATASETS
 
-    p.add_argument("--dataset", default=default, help="digits, mnist, mnist-test, fashion-mnist, "
+    p.add_argument("--dataset", default=default, type=_setting("dataset"),
+                   help="digits, mnist, mnist-test, fashion-mnist, "
                    f"a toy set ({', '.join(TOY_DATASETS)}) or csv:PATH "
                    "(see `deepnum datasets`)")
-    p.add_argument("--data-dir", help="folder holding the data files")
+    p.add_argument("--data-dir", type=_path("dir-or-new"), help="folder holding the data files "
+                   "(it must exist unless --download creates it)")
     p.add_argument("--download", action="store_true", help="download missing MNIST files")
 
 
@@ -57,15 +208,19 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     from deepnum.nn.activation import ACTIVATIONS
     from deepnum.train.run import DEFAULTS
 
-    p.add_argument("--model", default=DEFAULTS["model"], help="a registered model (perceptron, "
-                   "softmax, mlp, ...; see `deepnum summary --help`)")
-    p.add_argument("--hidden", type=_ints, default=DEFAULTS["hidden"], help="MLP hidden layer "
-                   f"sizes (default {','.join(map(str, DEFAULTS['hidden']))})")
+    p.add_argument("--model", default=DEFAULTS["model"], type=_registered("model", _models),
+                   help="a registered model (perceptron, softmax, mlp, ...; see `deepnum "
+                        "summary --help`)")
+    p.add_argument("--hidden", type=_setting("hidden", _ints), default=DEFAULTS["hidden"],
+                   help="MLP hidden layer sizes, each 1..65536 (default "
+                        f"{','.join(map(str, DEFAULTS['hidden']))})")
     p.add_argument("--activation", default=DEFAULTS["activation"],
+                   type=_registered("activation", _activations),
                    help=f"MLP activation: {', '.join(ACTIVATIONS)} (default "
                         f"{DEFAULTS['activation']})")
-    p.add_argument("--dropout", type=float, default=DEFAULTS["dropout"],
-                   help=f"MLP dropout probability ({DEFAULTS['dropout']})")
+    p.add_argument("--dropout", type=_setting("dropout", _finite_float),
+                   default=DEFAULTS["dropout"],
+                   help=f"MLP dropout probability in [0, 1) ({DEFAULTS['dropout']})")
 
 
 # ----------------------------------------------------------------------------- train
@@ -75,38 +230,47 @@ def _configure_train(p):
 
     _data_options(p)
     _model_options(p)
-    p.add_argument("--epochs", type=int, help=f"epochs to train (default {DEFAULTS['epochs']})")
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    p.add_argument("--epochs", type=_setting("epochs", _int),
+                   help=f"epochs to train (default {DEFAULTS['epochs']})")
+    p.add_argument("--batch-size", type=_setting("batch_size", _int),
+                   default=DEFAULTS["batch_size"])
     suggested = ", ".join(f"{n} {c.suggested_lr:g}" for n, c in OPTIMIZERS.items())
     p.add_argument("--optimizer", default=DEFAULTS["optimizer"],
+                   type=_registered("optimizer", _optimizers),
                    help=f"{', '.join(OPTIMIZERS)} (default {DEFAULTS['optimizer']})")
-    p.add_argument("--lr", type=float, help=f"learning rate (default: {suggested})")
-    p.add_argument("--momentum", type=float, default=DEFAULTS["momentum"],
-                   help=f"SGD momentum ({DEFAULTS['momentum']})")
+    p.add_argument("--lr", type=_setting("lr", _finite_float),
+                   help=f"learning rate, > 0 (default: {suggested})")
+    p.add_argument("--momentum", type=_setting("momentum", _finite_float),
+                   default=DEFAULTS["momentum"],
+                   help=f"SGD momentum in [0, 1) ({DEFAULTS['momentum']})")
     p.add_argument("--lr-schedule", choices=tuple(SCHEDULES), default=DEFAULTS["lr_schedule"],
                    help="cosine: anneal the rate to 0 over the epochs (default); step: x0.1 "
                         "after each third; none: constant")
-    p.add_argument("--l1", type=float, default=DEFAULTS["l1"],
+    p.add_argument("--l1", type=_setting("l1", _finite_float), default=DEFAULTS["l1"],
                    help="L1 penalty on the weights: the loss gains l1 * sum |w|")
-    p.add_argument("--l2", type=float, default=DEFAULTS["l2"],
+    p.add_argument("--l2", type=_setting("l2", _finite_float), default=DEFAULTS["l2"],
                    help="L2 penalty on the weights, the lecture's: the loss gains "
                         "(l2 / 2) * sum w^2, so each step adds l2 * w to the gradient (SGD's "
                         "weight_decay, for the weights)")
-    p.add_argument("--early-stopping", type=int, default=DEFAULTS["early_stopping"],
+    p.add_argument("--early-stopping", type=_setting("early_stopping", _int),
+                   default=DEFAULTS["early_stopping"],
                    metavar="PATIENCE",
                    help="stop after PATIENCE epochs without a better validation loss, "
                         "keeping the best weights")
-    p.add_argument("--val-fraction", type=float, default=DEFAULTS["val_fraction"],
+    p.add_argument("--val-fraction", type=_setting("val_fraction", _finite_float),
+                   default=DEFAULTS["val_fraction"],
                    help="share of the training data held out for validation (0.1; 0 for none)")
     p.add_argument("--augment", choices=("auto", "shift", "none"), default=DEFAULTS["augment"],
                    help="shift: train also on every image moved 1 pixel each way (5x data); "
                         "auto (default): shift when there are under 5,000 training images, "
                         "for models with hidden layers")
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+    p.add_argument("--seed", type=_setting("seed", _int), default=DEFAULTS["seed"],
                    help="seed of initial weights, shuffling, dropout, validation split (0)")
-    p.add_argument("--data-seed", type=int, default=DEFAULTS["data_seed"],
+    p.add_argument("--data-seed", type=_setting("data_seed", _int),
+                   default=DEFAULTS["data_seed"],
                    help="seed of the data set's own train/test split or toy data (0)")
-    p.add_argument("--out", help="output folder (default runs/MODEL-DATASET-TIMESTAMP)")
+    p.add_argument("--out", type=_path("dir-or-new"),
+                   help="output folder (default runs/MODEL-DATASET-TIMESTAMP)")
     p.add_argument("--trace", action="store_true",
                    help="record gradient norms and each layer's delta per epoch: "
                         "gradient_flow.png, gradient_stats.csv, trace.txt, trace.png")
@@ -121,9 +285,9 @@ def _configure_train(p):
 
 
 def _common_run_options(p):
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--threads", type=_in_range(0, MAX_THREADS), default=1,
                    help="BLAS and compiled-kernel threads (1, fastest for these small "
-                        "matrices; 0 = library default)")
+                        f"matrices; 0 = library default; at most {MAX_THREADS})")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2),
                    help="0 quiet, 1 progress bar, 2 a line per epoch (default: 1 on a terminal)")
 
@@ -141,15 +305,15 @@ def _run_train(args) -> int:
     set_threads(args.threads)
     if args.resume:
         if not args.out:
-            raise ValueError("--resume needs --out DIR, the folder of the run to continue")
+            raise ConfigError("--resume needs --out DIR, the folder of the run to continue")
         config = load_config(args.out)
-        config = {k: v for k, v in config.items() if k in DEFAULTS}
         if args.epochs is not None:
             config["epochs"] = args.epochs
     else:
+        _need_data_dir(args)
         config = {key: getattr(args, key) for key in DEFAULTS if key != "epochs"}
         config["epochs"] = DEFAULTS["epochs"] if args.epochs is None else args.epochs
-        _check_train_options(config)
+        config["data_dir"] = None if args.data_dir is None else str(args.data_dir)
     out = Path(args.out) if args.out else default_out(config)
     verbose = "auto" if args.verbose is None else args.verbose
     result = train_run(config, out, resume=args.resume, verbose=verbose)
@@ -162,16 +326,11 @@ def _run_train(args) -> int:
     return 0
 
 
-def _check_train_options(config: dict) -> None:
-    for key in ("epochs", "batch_size"):
-        if config[key] < (1 if key == "batch_size" else 0):
-            raise ValueError(f"--{key.replace('_', '-')} must be positive, got {config[key]}")
-    if not 0 <= config["val_fraction"] < 1:
-        raise ValueError(f"--val-fraction must be in [0, 1), got {config['val_fraction']}")
-    if config["lr"] is not None and config["lr"] <= 0:
-        raise ValueError(f"--lr must be positive, got {config['lr']}")
-    if config["early_stopping"] < 0:
-        raise ValueError(f"--early-stopping must be >= 0, got {config['early_stopping']}")
+def _need_data_dir(args) -> None:
+    """--data-dir must exist unless --download is to fill it."""
+    if args.data_dir is not None and not args.data_dir.exists() and not args.download:
+        raise ConfigError(f"--data-dir {args.data_dir}: no such directory (add --download to "
+                          f"create it and download into it)")
 
 
 # ----------------------------------------------------------------------------- evaluate / predict
@@ -180,15 +339,24 @@ def _model_file(target: str) -> Path:
     return path / "model.safetensors" if path.is_dir() else path
 
 
-def _load_model(target: str):
+def _load_model(target):
+    """The model in ``target`` and the run's settings recorded in it (checked like a
+    config.json: a file can carry any JSON there)."""
     import deepnum as dn
+    from deepnum.errors import ModelFileError
+    from deepnum.schema import check
+    from deepnum.train.run import CONFIG_SCHEMA
 
-    model, info = dn.load(_model_file(target), return_metadata=True)
-    return model, info.get("config", {})
+    path = _model_file(target)
+    model, info = dn.load(path, return_metadata=True)
+    config = info.get("config", {}) if isinstance(info, dict) else None
+    check(config, CONFIG_SCHEMA, f"{path}: its recorded config", error=ModelFileError)
+    return model, config
 
 
 def _configure_evaluate(p):
-    p.add_argument("model_dir", help="a training output folder (or its model.safetensors)")
+    p.add_argument("model_dir", type=_path("any"),
+                   help="a training output folder (or its model.safetensors)")
     _data_options(p, default=None)
     _common_run_options(p)
 
@@ -201,11 +369,12 @@ def _run_evaluate(args) -> int:
     from deepnum.train.trainer import predict
 
     set_threads(args.threads)
+    _need_data_dir(args)
     model, config = _load_model(args.model_dir)
     name = args.dataset or config.get("dataset")
     if not name:
-        raise ValueError(f"{args.model_dir}: the model file does not say which data set it was "
-                         f"trained on; give --dataset")
+        raise ConfigError(f"{args.model_dir}: the model file does not say which data set it "
+                          f"was trained on; give --dataset")
     data = load_dataset(name, data_dir=args.data_dir or config.get("data_dir"),
                         download=args.download, seed=config.get("data_seed", 0))
     regression = data.task == "regression"
@@ -220,8 +389,11 @@ def _run_evaluate(args) -> int:
 
 
 def _configure_predict(p):
-    p.add_argument("model_dir", help="a training output folder (or its model.safetensors)")
-    p.add_argument("images", nargs="+", help="image files of any size (PNG, JPEG, ...)")
+    p.add_argument("model_dir", type=_path("any"),
+                   help="a training output folder (or its model.safetensors)")
+    p.add_argument("images", nargs="+", type=_path("file"),
+                   help="image files (PNG, JPEG, GIF, BMP, TIFF, WebP, ...; at most 40 million "
+                        "pixels)")
 
 
 def _run_predict(args) -> int:
@@ -232,12 +404,15 @@ def _run_predict(args) -> int:
     model, config = _load_model(args.model_dir)
     shape = tuple(config.get("input_shape", ()))
     if len(shape) != 3 or shape[0] != 1 or shape[1:] not in ((28, 28), (8, 8)):
-        raise ValueError(f"{args.model_dir}: predict needs a model trained on 28x28 or 8x8 "
-                         f"grayscale images; this one takes inputs of shape {shape or 'unknown'}")
-    names = config.get("class_names") or [str(i) for i in range(10)]
+        raise ConfigError(f"{args.model_dir}: predict needs a model trained on 28x28 or 8x8 "
+                          f"grayscale images; this one takes inputs of shape "
+                          f"{shape or 'unknown'}")
+    names = config.get("class_names") or []
     for image in args.images:
         x = prepare_digit(image, size=shape[1])
         probabilities = softmax(predict(model, x[None]))[0]
+        if len(names) != len(probabilities):  # a file whose class names do not fit its model
+            names = [str(i) for i in range(len(probabilities))]
         best = int(probabilities.argmax())
         print(f"{image}: {names[best]} ({100 * probabilities[best]:.1f}%)")
         print("  " + "  ".join(f"{n}: {p:.3f}" for n, p in zip(names, probabilities)))
@@ -246,32 +421,35 @@ def _run_predict(args) -> int:
 
 # ----------------------------------------------------------------------------- summary / datasets
 def _configure_summary(p):
-    p.add_argument("model_dir", nargs="?", help="a training output folder or model file")
+    p.add_argument("model_dir", nargs="?", type=_path("any"),
+                   help="a training output folder or model file")
     _model_options(p)
-    p.add_argument("--input-shape", type=_ints, default=[1, 28, 28],
+    p.add_argument("--input-shape", type=_input_shape, default=[1, 28, 28],
                    help="one sample's shape for --model, e.g. 1,28,28 (default) or 64")
-    p.add_argument("--num-classes", type=int, default=10)
+    p.add_argument("--num-classes", type=_in_range(1, 100_000), default=10)
 
 
 def _run_summary(args) -> int:
-    from deepnum.models import MODELS
     from deepnum.train import summary
-    from deepnum.train.run import build_model
+    from deepnum.train.run import activation_budget, build_model
 
     if args.model_dir:
         model, config = _load_model(args.model_dir)
         shape = config.get("input_shape")
         if not shape:
-            raise ValueError(f"{args.model_dir}: the file does not record its input shape")
+            raise ConfigError(f"{args.model_dir}: the file does not record its input shape")
+        try:
+            _input_shape(",".join(map(str, shape)))
+        except argparse.ArgumentTypeError as error:
+            raise ConfigError(f"{args.model_dir}: its recorded input shape: {error}") from None
     else:
-        if args.model not in MODELS:
-            raise ValueError(f"unknown model {args.model!r}; known models: "
-                             f"{', '.join(sorted(MODELS))}")
         shape = args.input_shape
         config = {"model": args.model, "hidden": args.hidden, "activation": args.activation,
                   "dropout": args.dropout}
         model = build_model(config, shape, args.num_classes)
-    _print(summary(model, shape))
+    with activation_budget(model):
+        table = summary(model, shape)
+    _print(table)
     return 0
 
 
@@ -285,7 +463,7 @@ def _print(renderable) -> None:
 
 
 def _configure_datasets(p):
-    p.add_argument("--data-dir", help="also look for data files here")
+    p.add_argument("--data-dir", type=_path("dir"), help="also look for data files here")
 
 
 def _run_datasets(args) -> int:
@@ -363,11 +541,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="deepnum", description="deepnum: deep learning on NumPy, from first "
                      "principles.")
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, also print its traceback and held-back warnings")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (help_text, configure, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         configure(p)
+        # also after the command's name; SUPPRESS keeps a --debug given before it
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="on an error, also print its traceback and held-back warnings")
         p.set_defaults(run=run)
+    _harden(parser)
     return parser
 
 
@@ -377,26 +561,92 @@ def _version() -> str:
     return f"deepnum {__version__}"
 
 
-def main(argv=None) -> int:
-    """Entry point of the ``deepnum`` command; returns the exit code."""
-    from deepnum.errors import DeepnumError
+MAX_HELD_WARNINGS = 50
 
+
+def main(argv=None) -> int:
+    """Entry point of the ``deepnum`` command; returns the exit code (0 done, 2 a user's error:
+    a bad option, file or setting, 1 an unexpected error, 130 interrupted)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or argparse's one-line error
+        return _exit_code(exit_.code)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    held: list = []
     try:
-        return int(args.run(args) or 0)
-    except (DeepnumError, ValueError, OSError, KeyError) as error:
-        message = _one_line(str(error)) or type(error).__name__
-        if isinstance(error, KeyError):
-            message = f"missing entry {message}"
-        print(f"deepnum {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        with _holding_warnings(held):
+            code = int(args.run(args) or 0)
     except KeyboardInterrupt:
         print(f"deepnum {args.command}: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exit_:  # a command's own argparse, or sys.exit
+        return _exit_code(exit_.code)
+    except Exception as error:  # noqa: BLE001 - the command line's last line of defence
+        return _report(f"deepnum {args.command}", error, args.debug, held)
+    _show(held)
+    return code
+
+
+def _show(held: list) -> None:
+    """Print the held warnings to stderr as Python would have (written out directly: a caller's
+    own warnings machinery, e.g. pytest's recorder, would swallow them)."""
+    for w in held:
+        sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
+
+
+@contextmanager
+def _holding_warnings(held: list):
+    """Collect the warnings raised inside (the usual filters still decide which), at most
+    MAX_HELD_WARNINGS of them, instead of printing them as they come."""
+    with warnings.catch_warnings():
+        def keep(message, category, filename, lineno, file=None, line=None):
+            if len(held) < MAX_HELD_WARNINGS:
+                held.append(warnings.WarningMessage(message, category, filename, lineno))
+
+        warnings.showwarning = keep
+        yield
+
+
+def _report(command: str, error: BaseException, debug: bool, held: list) -> int:
+    """Print one line about ``error`` (after its traceback and the held warnings, with
+    --debug); returns the exit code."""
+    from deepnum.errors import DeepnumError
+
+    if debug:
+        import traceback
+
+        _show(held)
+        traceback.print_exception(error)
+    hint = "" if debug else " (run with --debug for the traceback)"
+    message = _one_line(str(error))[:2000] or type(error).__name__
+    if isinstance(error, DeepnumError):
+        line, code = f"error: {message}", 2
+    elif isinstance(error, OSError):  # a missing, unreadable or unwritable file; a full disk
+        what = error.strerror or message
+        line = f"error: {error.filename}: {what}" if error.filename else f"error: {message}"
+        code = 2
+    elif isinstance(error, MemoryError):
+        line, code = f"error: out of memory ({message}){hint}", 2
+    elif isinstance(error, (ValueError, KeyError)):  # mostly a value the user gave
+        if isinstance(error, KeyError):
+            message = f"missing entry {message}"
+        line, code = f"error: {message}{hint}", 2
+    else:
+        line, code = f"internal error: {type(error).__name__}: {message}{hint}", 1
+    print(f"{command}: {line}", file=sys.stderr)
+    return code
+
+
+def _exit_code(code) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message")
+    return 1
 
 
 def _one_line(text: str) -> str:

@@ -24,3 +24,7 @@ class ShapeError(DeepnumError, ValueError):
 
 class DivergenceError(DeepnumError, FloatingPointError):
     """Training produced a non-finite loss or gradient."""
+
+
+class ConfigError(DeepnumError, ValueError):
+    """A command-line option or a run's setting is out of range, inconsistent or unknown."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
 import weakref
@@ -368,19 +369,26 @@ def _digest(arrays: dict, text: str | None = None) -> str:
 
 
 def atomic_write(path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: a crash at any moment leaves the old or the new file."""
+    """Replace ``path`` with ``data``: a crash at any moment leaves the old or the new file (and
+    perhaps a temporary ``.NAME.xxxxxxxx.tmp`` beside it, which :func:`remove_stale_temporaries`
+    clears). An OSError (disk full, read-only folder) names ``path``."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise _naming(error, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _naming(error, path) from None
         raise
     try:  # make the rename itself durable
         dir_fd = os.open(directory, os.O_RDONLY)
@@ -390,3 +398,34 @@ def atomic_write(path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same error (same class and errno) about ``path``, not about a temporary name."""
+    return type(error)(error.errno, error.strerror or str(error), str(path))
+
+
+# tempfile.mkstemp's names: the prefix, 8 characters of its alphabet, the suffix
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+
+
+def remove_stale_temporaries(directory, names) -> list[Path]:
+    """Delete the temporaries that :func:`atomic_write` leaves when a process is killed mid-write
+    (``.NAME.xxxxxxxx.tmp``), for the file names ``names`` in ``directory`` only; nothing else
+    there is touched. Call it when a run starts, before anything writes there; returns the
+    paths removed."""
+    directory, names = Path(directory), set(names)
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match and match["name"] in names and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except FileNotFoundError:  # removed meanwhile
+                pass
+    return removed

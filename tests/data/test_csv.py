@@ -83,3 +83,61 @@ def test_missing_and_binary_files(tmp_path):
     (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81")
     with pytest.raises(DataError, match="UTF-8"):
         load_csv(tmp_path / "bin.csv")
+
+
+# ----------------------------------------------------------------------------- bounds (issue 15)
+@pytest.mark.parametrize("label", ["1e30", "-1e30", "1000000000000000000000000000000", "inf"])
+def test_a_huge_or_infinite_label_is_a_data_error(tmp_path, label):
+    path = write(tmp_path, f"1,2,0.5\n3,4,{label}\n")
+    with pytest.raises(DataError, match=r"line 2: the label .* (beyond|not a finite)"):
+        load_csv(path)
+
+
+def test_a_label_of_30_million_is_refused_by_the_class_bound(tmp_path):
+    path = write(tmp_path, "1,2,0\n3,4,30000000\n")
+    with pytest.raises(DataError, match="label 30000000 on line 2 .* limit of 10,000 classes"):
+        load_csv(path)
+    with pytest.raises(DataError, match="limit of 5 classes"):
+        load_csv(write(tmp_path, "1,2,0\n3,4,5\n"), max_classes=5)
+    # the same numbers written as floats are regression targets, and fine
+    _, y, classes = load_csv(write(tmp_path, "1,2,0\n3,4,30000000.0\n"), return_classes=True)
+    assert classes is None and y.tolist() == [0, 30000000]
+    # and a regression column whose first values look like large integers
+    _, y = load_csv(write(tmp_path, "1,2,30000000\n3,4,0.5\n"))
+    assert y.dtype == np.float32
+
+
+def test_too_many_distinct_text_labels_are_refused(tmp_path):
+    text = "".join(f"{i},name{i}\n" for i in range(12))
+    with pytest.raises(DataError, match="more than 10 distinct labels.*limit of 10 classes"):
+        load_csv(write(tmp_path, text), max_classes=10)
+    # numeric labels that vary a lot are regression targets, not classes
+    text = "".join(f"{i},{i}.5\n" for i in range(30))
+    _, y, classes = load_csv(write(tmp_path, text), max_classes=10, return_classes=True)
+    assert classes is None and len(y) == 30
+
+
+def test_a_huge_feature_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match=r"line 2, column 1 .*'1e30' is not a finite number "
+                                        r"within \+-1e\+18"):
+        load_csv(write(tmp_path, "1,2,0\n1e30,4,1\n"))
+
+
+def test_the_file_size_and_line_length_are_bounded(tmp_path):
+    path = write(tmp_path, "1,2,0\n" * 100)
+    with pytest.raises(DataError, match="600 bytes, more than the limit of 100"):
+        load_csv(path, max_bytes=100)
+    wide = write(tmp_path, ",".join(["1"] * 600_000) + "\n")
+    with pytest.raises(DataError, match="a line longer than 1,048,576 characters"):
+        load_csv(wide)
+
+
+def test_many_rows_are_read_in_slices_with_the_right_line_numbers(tmp_path):
+    rows = [f"{i},{i * 2},{i % 3}" for i in range(40_000)]
+    rows[31_000] = "1,x,0"
+    with pytest.raises(DataError, match="line 31001, column 2"):
+        load_csv(write(tmp_path, "\n".join(rows) + "\n"))
+    rows[31_000] = "1,2,0"
+    x, y = load_csv(write(tmp_path, "\n".join(rows) + "\n"))
+    assert x.shape == (40_000, 2) and x[39_999].tolist() == [39_999, 79_998]
+    assert y[:4].tolist() == [0, 1, 2, 0]

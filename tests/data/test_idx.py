@@ -1,4 +1,6 @@
 import gzip
+import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
@@ -151,3 +153,87 @@ def test_big_endian_input_is_written_correctly(tmp_path):
     array = np.arange(5, dtype=">i4")
     write_idx(tmp_path / "be", array)
     np.testing.assert_array_equal(read_idx(tmp_path / "be"), [0, 1, 2, 3, 4])
+
+
+# ----------------------------------------------------------------------------- bounds (issue 15)
+def _gzip_of_zeros(path, header: bytes, zeros: int) -> None:
+    """A gzip file of ``header`` then ``zeros`` zero bytes, written without holding them."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip wrapper
+    with open(path, "wb") as out:
+        out.write(compressor.compress(header))
+        block = bytes(1 << 20)
+        for _ in range(zeros >> 20):
+            out.write(compressor.compress(block))
+        out.write(compressor.compress(bytes(zeros & ((1 << 20) - 1))))
+        out.write(compressor.flush())
+
+
+def test_a_gzip_bomb_is_refused_while_inflating(tmp_path):
+    """A 100 KB gzip whose header declares 6 bytes but which inflates to 100 MB: reading stops
+    at the 7th byte, having allocated (and inflated) next to nothing."""
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    _gzip_of_zeros(path, HEADER_2x3, 100 << 20)
+    assert path.stat().st_size < 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="oversized.*more data follow"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, peak
+
+
+def test_a_header_declaring_more_than_the_gzip_can_hold_is_refused_before_allocating(tmp_path):
+    # 4 GiB declared in a file of a few hundred bytes: deflate cannot inflate that much from it
+    header = bytes([0, 0, 0x08, 3]) + (2**16).to_bytes(4, "big") * 2 + (2**0).to_bytes(4, "big")
+    path = tmp_path / "big-idx3-ubyte.gz"
+    _gzip_of_zeros(path, header, 1 << 16)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match=r"declares shape \(65536, 65536, 1\), 4,294,967,296"
+                                            r" data bytes: more than what this gzip"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak
+
+
+def test_max_bytes_bounds_raw_and_gzip_files(tmp_path):
+    array = np.zeros((10, 10), np.uint8)
+    for name in ("a.idx", "a.idx.gz"):
+        write_idx(tmp_path / name, array)
+        with pytest.raises(DataError, match="100 data bytes: more than .*max_bytes.* \\(99\\)"):
+            read_idx(tmp_path / name, max_bytes=99)
+        assert read_idx(tmp_path / name, max_bytes=100).shape == (10, 10)
+
+
+def test_a_multi_member_gzip_is_read_whole(tmp_path):
+    data = HEADER_2x3 + bytes(range(6))
+    path = _raw(tmp_path, gzip.compress(data[:7]) + gzip.compress(data[7:]), "m.gz")
+    assert read_idx(path).tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_a_directory_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="is a directory"):
+        read_idx(tmp_path)
+
+
+def test_more_dimensions_than_numpy_has_are_a_data_error(tmp_path):
+    """Found by the long fuzz run: 255 dimensions, one of them 0 (so no data), gzipped."""
+    header = bytes([0, 0, 0x08, 255]) + bytes(4) + (1).to_bytes(4, "big") * 254
+    for name, data in (("d", header), ("d.gz", gzip.compress(header))):
+        with pytest.raises(DataError, match="declares 255 dimensions; deepnum reads at most 32"):
+            read_idx(_raw(tmp_path, data, name))
+
+
+def test_an_empty_shape_whose_other_sizes_overflow_is_a_data_error(tmp_path):
+    """Found by the long fuzz run: (0, 2**32 - 1, 2**32 - 1) holds no data, yet NumPy refuses
+    the shape ("array is too big")."""
+    header = bytes([0, 0, 0x0E, 3]) + bytes(4) + (2**32 - 1).to_bytes(4, "big") * 2
+    for name, data in (("e", header), ("e.gz", gzip.compress(header))):
+        with pytest.raises(DataError, match="which NumPy cannot hold"):
+            read_idx(_raw(tmp_path, data, name))
+    assert read_idx(_raw(tmp_path, bytes([0, 0, 0x08, 2]) + bytes(4) + (5).to_bytes(4, "big"),
+                         "ok")).shape == (0, 5)

@@ -12,9 +12,11 @@ Two kinds of mutant:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import struct
+import zlib
 
 import numpy as np
 from hypothesis import strategies as st
@@ -237,3 +239,196 @@ def _set(value, path, new):
     else:
         copy[head] = new
     return copy
+
+
+# ----------------------------------------------------------------------------- PNG, gzip, IDX
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    """One PNG chunk: length, type, body and the CRC a decoder checks."""
+    return (struct.pack(">I", len(body)) + kind + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+
+def png(width: int, height: int, pixels: bytes | None = None, color_type: int = 0,
+        bit_depth: int = 8, extra: tuple[bytes, ...] = ()) -> bytes:
+    """A PNG file declaring ``width`` x ``height`` (whatever its pixel data holds: a 20000x20000
+    header over a few bytes of data is how a decompression bomb looks before decoding)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    if pixels is None:
+        pixels = b"".join(b"\0" + bytes(width) for _ in range(min(height, 64)))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + b"".join(extra)
+            + png_chunk(b"IDAT", zlib.compress(pixels)) + png_chunk(b"IEND", b""))
+
+
+def png_chunks(raw: bytes) -> list[tuple[bytes, bytes]]:
+    """[(type, body)] of a well-formed PNG file."""
+    chunks, at = [], 8
+    while at + 8 <= len(raw):
+        (length,) = struct.unpack(">I", raw[at:at + 4])
+        chunks.append((raw[at + 4:at + 8], raw[at + 8:at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+@functools.lru_cache(maxsize=16)
+def deflated_zeros(size: int, wbits: int = 15) -> bytes:
+    """``size`` zero bytes, zlib-compressed (wbits 15) or gzipped (31), in a fraction of the
+    time compressing them would take: one megabyte of zeros is deflated once, ending on a full
+    flush (so it refers to nothing before it), and repeated. A 1 GiB bomb is 1 MB."""
+    block = bytes(1 << 20)
+    first = zlib.compressobj(9, zlib.DEFLATED, -15)
+    unit = first.compress(block) + first.flush(zlib.Z_FULL_FLUSH)
+    last = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = unit * (size >> 20) + last.compress(bytes(size & ((1 << 20) - 1))) + last.flush()
+    check = zlib.crc32(b"") if wbits == 31 else zlib.adler32(b"")
+    step = zlib.crc32 if wbits == 31 else zlib.adler32
+    for _ in range(size >> 20):
+        check = step(block, check)
+    check = step(bytes(size & ((1 << 20) - 1)), check)
+    if wbits == 31:
+        return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + body
+                + struct.pack("<II", check, size & 0xFFFFFFFF))
+    return b"\x78\xda" + body + struct.pack(">I", check)
+
+
+@st.composite
+def png_mutant(draw, raw: bytes) -> bytes:
+    """A PNG with one chunk changed and its CRC recomputed (past the CRC check, into the
+    decoder): IHDR fields, a chunk's body, a chunk dropped, duplicated or added."""
+
+    chunks = png_chunks(raw)
+    i = draw(st.integers(0, len(chunks) - 1))
+    kind, body = chunks[i]
+    how = draw(st.sampled_from(["ihdr", "ihdr", "body", "drop", "duplicate", "add", "idat"]))
+    if how == "ihdr":
+        fields = list(struct.unpack(">IIBBBBB", chunks[0][1]))
+        field = draw(st.integers(0, 6))
+        fields[field] = draw(st.sampled_from([0, 1, 2, 3, 4, 6, 8, 16, 255, 20000, 2**31 - 1])
+                             if field < 2 else st.integers(0, 255))
+        chunks[0] = (b"IHDR", struct.pack(">IIBBBBB", *fields))
+    elif how == "body":
+        chunks[i] = (kind, draw(raw_mutant(body)) if body else draw(st.binary(max_size=16)))
+    elif how == "drop":
+        del chunks[i]
+    elif how == "duplicate":
+        chunks.insert(i, chunks[i])
+    elif how == "add":
+        new_kind = draw(st.sampled_from([b"tEXt", b"zTXt", b"iCCP", b"PLTE", b"tRNS", b"gAMA",
+                                         b"pHYs", b"acTL", b"fcTL", b"eXIf", b"iTXt"]))
+        if new_kind in (b"zTXt", b"iCCP"):  # compressed payloads, some of them bombs
+            size = draw(st.sampled_from([0, 10, 1 << 20, 16 << 20]))
+            new_body = b"key\0\0" + deflated_zeros(size)
+        else:
+            new_body = draw(st.binary(max_size=64))
+        chunks.insert(draw(st.integers(1, len(chunks))), (new_kind, new_body))
+    else:  # IDAT holding a zlib bomb or garbage
+        size = draw(st.sampled_from([0, 1, 100, 1 << 20, 64 << 20]))
+        chunks = [(k, deflated_zeros(size) if k == b"IDAT" else b) for k, b in chunks]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(png_chunk(k, b) for k, b in chunks)
+
+
+# ----------------------------------------------------------------------------- CSV
+# Cells an attacker or a careless export would put in a table
+CSV_CELLS = st.one_of(
+    st.sampled_from(["1e30", "-1e30", "1e18", "1e19", "30000000", "30000000.0", "1e309", "-1e309",
+                     "nan", "NaN", "inf", "-inf", "Infinity", "", " ", '"', '""', '"a,b"', "0x10",
+                     "1_000", "\u0663", "\uff11", "1e-400", "\ufeff1", "a\nb", '"a\nb"', "\x00",
+                     "-0", "+1", "1.", ".5", "1e", "e5", "--1", "9" * 41, "9" * 5000,
+                     "-9223372036854775809", "18446744073709551616", "setosa", "1,2", "x" * 200_000,
+                     "-1", "0", "2", "10000", "9999", "-10000"]),
+    st.integers(-2**70, 2**70).map(str), st.floats().map(repr), st.text(max_size=6))
+
+
+def csv_table(raw: bytes) -> list[list[str]]:
+    return [line.split(",") for line in raw.decode().splitlines()]
+
+
+@st.composite
+def csv_mutant(draw, raw: bytes) -> bytes:
+    """A CSV with cells, rows or the layout changed: odd numbers and labels, ragged rows,
+    many classes, long lines, quoting, other line endings, a BOM, many copies of the rows."""
+    rows = csv_table(raw)
+    for _ in range(draw(st.integers(1, 3))):
+        how = draw(st.sampled_from(["cell", "cell", "label", "ragged", "drop", "classes",
+                                    "wide", "copies", "header"]))
+        r = draw(st.integers(0, len(rows) - 1)) if rows else 0
+        if how == "cell" and rows and rows[r]:
+            rows[r][draw(st.integers(0, len(rows[r]) - 1))] = draw(CSV_CELLS)
+        elif how == "label" and rows and rows[r]:
+            rows[r][-1] = draw(CSV_CELLS)
+        elif how == "ragged" and rows:
+            rows[r] = rows[r][:-1] if draw(st.booleans()) else rows[r] + ["1"]
+        elif how == "drop" and rows:
+            del rows[r]
+        elif how == "classes":  # every row its own label: integers or names
+            names = draw(st.sampled_from(["{}", "c{}", "{}.5", "-{}"]))
+            rows = [row[:-1] + [names.format(i)] for i, row in enumerate(rows)]
+        elif how == "wide" and rows:
+            rows[r] = rows[r] + ["1"] * draw(st.sampled_from([10, 300, 600_000]))
+        elif how == "copies" and sum(map(len, map(",".join, rows))) < 2000:
+            # files up to 2 MB; copies, not the same list 1000 times (a later cell edit would
+            # change them all)
+            rows = [list(row) for row in rows * draw(st.sampled_from([2, 100, 1000]))]
+        elif how == "header":
+            rows.insert(0, [draw(st.text(max_size=5)) for _ in (rows[0] if rows else [0])])
+    end = draw(st.sampled_from(["\n", "\r\n", "\r", "\n\n"]))
+    text = end.join(",".join(row) for row in rows) + draw(st.sampled_from(["", end]))
+    data = text.encode("utf-8", errors="surrogatepass")
+    if draw(st.booleans()):
+        data = draw(st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe"])) + data
+    return data
+
+
+# ----------------------------------------------------------------------------- IDX
+def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:
+    """An IDX file's bytes (dtype code ``code``; the array's bytes written big-endian)."""
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+@st.composite
+def idx_mutant(draw, raw: bytes) -> bytes:
+    """An IDX file (uncompressed) with its header edited: dtype code, dimension count, one
+    size (to 0, +-1, 2**31, 2**32 - 1...), or data cut or added."""
+    data = bytearray(raw)
+    how = draw(st.sampled_from(["code", "ndim", "size", "size", "cut", "add"]))
+    if how == "code":
+        data[2] = draw(st.sampled_from([0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0xFF]))
+    elif how == "ndim":
+        data[3] = draw(st.sampled_from([0, 1, 2, 3, 4, 255]))
+    elif how == "size" and data[3]:
+        i = draw(st.integers(0, data[3] - 1))
+        old = int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big")
+        new = draw(st.sampled_from([0, 1, old - 1, old + 1, old * 1000, 2**31, 2**32 - 1]))
+        data[4 + 4 * i:8 + 4 * i] = max(new, 0).to_bytes(4, "big")
+    elif how == "cut":
+        del data[draw(st.integers(0, len(data))):]
+    else:
+        data += draw(st.binary(min_size=1, max_size=64))
+    return bytes(data)
+
+
+@st.composite
+def gzip_mutant(draw, raw: bytes) -> bytes:
+    """``raw`` gzipped, then damaged: bytes flipped in the compressed stream, cut short, a
+    trailer of garbage, split into several members, or the payload followed by a bomb of zeros
+    (up to 1 GiB inflated from about 1 MB)."""
+    how = draw(st.sampled_from(["raw", "flip", "cut", "trailer", "members", "bomb", "bomb"]))
+    packed = gzip_bytes(raw)
+    if how == "flip":
+        return draw(raw_mutant(packed))
+    if how == "cut":
+        return packed[:draw(st.integers(0, len(packed)))]
+    if how == "trailer":
+        return packed + draw(st.binary(min_size=1, max_size=32))
+    if how == "members":
+        cut = draw(st.integers(0, len(raw)))
+        return gzip_bytes(raw[:cut]) + gzip_bytes(raw[cut:])
+    if how == "bomb":
+        return packed + deflated_zeros(draw(st.sampled_from([1 << 20, 64 << 20, 1 << 30])), 31)
+    return packed
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import sys
 import tempfile
 import zlib
 from math import prod
@@ -39,12 +40,17 @@ IDX_DTYPES = {
 _CODE_OF = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
 
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_BYTES = 2**31  # default bound on an IDX file's data (MNIST's largest file holds 47 MB)
+_CHUNK = 1 << 20  # inflate a megabyte at a time
+MAX_DIMENSIONS = 32  # NumPy 1's limit (NumPy 2 allows 64)
 
 
 def read_idx(
     path: str | os.PathLike,
     expected_shape: tuple[int | None, ...] | None = None,
     expected_ndim: int | None = None,
+    *,
+    max_bytes: int = MAX_BYTES,
 ) -> np.ndarray:
     """Read an IDX file (gzip-compressed or raw) into a native-endian array.
 
@@ -52,11 +58,45 @@ def read_idx(
     ``expected_ndim`` checks only the number of dimensions. Both exist so that loaders catch a
     mislabelled file (labels where images belong) with a clear message.
 
+    The file is streamed: the header is read and checked first (against ``expected_shape``,
+    against the file's size, against ``max_bytes`` -- 2 GiB by default -- and, for gzip data,
+    against the most that deflate can inflate from a file this size), then exactly the declared
+    bytes are inflated into the array, so a small gzip that would inflate to gigabytes is refused
+    having inflated no more than its header promised.
+
     >>> images = read_idx("t10k-images-idx3-ubyte.gz", expected_shape=(None, 28, 28))
     >>> images.shape, images.dtype   # ((10000, 28, 28), dtype('uint8'))
     """
     path = Path(path)
-    raw = _read_bytes(path)
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            compressed = file.read(2) == _GZIP_MAGIC
+            file.seek(0)
+            if not compressed:
+                return _read_stream(path, file, size, max_bytes, expected_shape, expected_ndim)
+            with gzip.GzipFile(fileobj=file) as stream:
+                return _read_stream(path, stream, None, min(max_bytes, _inflated_bound(size)),
+                                    expected_shape, expected_ndim)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, not an IDX file") from None
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        what = "corrupt gzip data" if compressed else "cannot read"
+        raise DataError(f"{path}: {what} ({error})") from None
+
+
+def _inflated_bound(compressed_size: int) -> int:
+    """The most bytes deflate can produce from ``compressed_size`` bytes (it compresses at most
+    1032:1), plus room for small files' headers."""
+    return 1032 * compressed_size + 4096
+
+
+def _read_stream(path, stream, size, max_bytes, expected_shape, expected_ndim) -> np.ndarray:
+    """The array in ``stream`` (a raw file of ``size`` bytes, or inflating gzip when ``size`` is
+    None), allocating only what the header declares, and only once that is known to fit."""
+    raw = _read_up_to(stream, 4)
     if len(raw) < 4:
         raise DataError(f"{path}: {len(raw)} bytes is too short for an IDX header (needs 4)")
     if raw[0] != 0 or raw[1] != 0:
@@ -69,7 +109,11 @@ def read_idx(
         raise DataError(f"{path}: unknown IDX dtype code 0x{code:02X} (known: {known})")
     if ndim == 0:
         raise DataError(f"{path}: the IDX header declares 0 dimensions")
+    if ndim > MAX_DIMENSIONS:  # the format allows 255; NumPy arrays have at most 32 (or 64)
+        raise DataError(f"{path}: the IDX header declares {ndim} dimensions; deepnum reads at "
+                        f"most {MAX_DIMENSIONS}")
     header_size = 4 + 4 * ndim
+    raw += _read_up_to(stream, header_size - 4)
     if len(raw) < header_size:
         raise DataError(
             f"{path}: the header declares {ndim} dimensions, which needs {header_size} header "
@@ -81,21 +125,55 @@ def read_idx(
     dtype = IDX_DTYPES[code]
     # Python ints: a corrupt header can declare sizes whose product overflows int64.
     declared = prod(shape) * dtype.itemsize
-    actual = len(raw) - header_size
-    if actual < declared:
-        raise DataError(
-            f"{path}: truncated: the header declares shape {shape} ({declared} data bytes) "
-            f"but only {actual} data bytes follow"
-        )
-    if actual > declared:
-        raise DataError(
-            f"{path}: oversized: the header declares shape {shape} ({declared} data bytes) "
-            f"but {actual} data bytes follow ({actual - declared} extra)"
-        )
-    array = np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
-    # A writable native-endian copy: frombuffer over bytes is read-only, and big-endian arrays are
-    # slow and surprise other libraries.
-    return array.astype(dtype.newbyteorder("="))
+    if size is not None:  # a raw file: its size says it all before anything is allocated
+        actual = size - header_size
+        if actual < declared:
+            _truncated(path, shape, declared, actual)
+        if actual > declared:
+            raise DataError(
+                f"{path}: oversized: the header declares shape {shape} ({declared} data bytes) "
+                f"but {actual} data bytes follow ({actual - declared} extra)"
+            )
+    if declared > max_bytes:
+        limit = ("the limit of read_idx's max_bytes" if size is not None else
+                 "what this gzip file can inflate to, or the limit of read_idx's max_bytes")
+        raise DataError(f"{path}: the header declares shape {shape}, {declared:,} data bytes: "
+                        f"more than {limit} ({max_bytes:,}); refusing to read it")
+    if prod(max(size, 1) for size in shape) * dtype.itemsize >= 2**63:
+        # no data (a size is 0), but NumPy still refuses a shape whose other sizes overflow
+        raise DataError(f"{path}: the header declares shape {shape}, which NumPy cannot hold")
+    array = np.empty(shape, dtype=dtype.newbyteorder("="))
+    view = memoryview(array.reshape(-1).view(np.uint8))
+    done = 0
+    while done < declared:
+        got = stream.readinto(view[done:done + _CHUNK])
+        if not got:
+            _truncated(path, shape, declared, done)
+        done += got
+    if stream.read(1):  # for gzip this also checks the last member's CRC and length
+        raise DataError(f"{path}: oversized: the header declares shape {shape} ({declared} data "
+                        f"bytes) but more data follow")
+    if dtype.itemsize > 1 and sys.byteorder == "little":
+        array.byteswap(inplace=True)  # IDX is big-endian; the array is native, as users expect
+    return array
+
+
+def _read_up_to(stream, n: int) -> bytes:
+    """Up to ``n`` bytes (fewer only at the end of the stream)."""
+    data = b""
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _truncated(path, shape, declared: int, actual: int):
+    raise DataError(
+        f"{path}: truncated: the header declares shape {shape} ({declared} data bytes) "
+        f"but only {actual} data bytes follow"
+    )
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
@@ -126,22 +204,6 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
         # mtime=0 keeps the output byte-for-byte reproducible.
         data = gzip.compress(data, mtime=0)
     _atomic_write(path, data)
-
-
-def _read_bytes(path: Path) -> bytes:
-    """The file's content, gunzipped when it starts with the gzip magic bytes."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot read: {error}") from error
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise DataError(f"{path}: corrupt gzip data ({error})") from error
 
 
 def _check_expected(path, shape, expected_shape, expected_ndim) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from deepnum.data import mnist
-from deepnum.data.csv import load_csv
+from deepnum.data.csv import MAX_BYTES, MAX_CLASSES, load_csv
 from deepnum.data.digits import load_digits
 from deepnum.data.split import train_val_split
 from deepnum.data.toy import REGRESSION, TOY_DATASETS
@@ -121,9 +121,11 @@ def _toy(name: str):
     return load
 
 
-def _csv(path, seed=0, test_fraction=0.2, label_column=-1, header=None, delimiter=","):
+def _csv(path, seed=0, test_fraction=0.2, label_column=-1, header=None, delimiter=",",
+         max_bytes=MAX_BYTES, max_classes=MAX_CLASSES):
     """A CSV file: numeric features, one label column; split (seeded) 80/20."""
-    x, y, names = load_csv(path, label_column, header, delimiter, return_classes=True)
+    x, y, names = load_csv(path, label_column, header, delimiter, return_classes=True,
+                           max_bytes=max_bytes, max_classes=max_classes)
     return _splits(f"csv:{path}", *train_val_split(x, y, test_fraction, seed), names)
 
 

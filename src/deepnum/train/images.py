@@ -7,9 +7,17 @@ thresholded to black and white, and each 4x4 block counted (0..16), which we sca
 
 >>> x = prepare_digit(Image.open("three.png"), size=28)     # float32 (1, 28, 28) in [0, 1]
 >>> x = prepare_digit(np_array_of_any_size, size=8)         # the 8x8 digits' convention
+
+An image file may come from anyone: :func:`open_image` decodes only common raster formats (never
+EPS, which Pillow hands to Ghostscript), refuses more than ``max_pixels`` pixels (40 million by
+default) from the header, before decoding, turns Pillow's own decompression-bomb warning into that
+refusal too, and shrinks what it decoded to at most 1024 pixels a side before any float array is
+made. Whatever goes wrong is a :class:`DataError` naming the file.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -87,21 +95,86 @@ def _optdigits(ink: np.ndarray) -> np.ndarray:
     return field.reshape(8, 4, 8, 4).sum(axis=(1, 3)) / 16.0
 
 
-def prepare_digit(image, size: int = 28) -> np.ndarray:
-    """A float32 (1, size, size) array in [0, 1] for ``size`` 28 (MNIST) or 8 (the 8x8 digits).
+MAX_PIXELS = 40_000_000  # an 8000x5000 photo; Pillow's own bomb warning starts at 89 million
+MAX_SIDE = 1024  # decoded images are shrunk to this before becoming float arrays
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM", "ICO")
 
-    ``image`` is a PIL image, an array, or a path to an image file.
+
+def open_image(path, max_pixels: int = MAX_PIXELS):
+    """The image in the file ``path``, decoded within bounds (see the module's docstring), at
+    most :data:`MAX_SIDE` pixels a side; any failure is a :class:`DataError` naming the file.
+
+    >>> image = open_image("three.png")     # a PIL image
     """
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns past Image.MAX_IMAGE_PIXELS and raises past twice that: both refuse.
+            # Its other warnings (a truncated TIFF tag, corrupt EXIF) say the file is damaged:
+            # it decodes anyway or raises below, and the terminal stays clean either way.
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=FORMATS) as opened:
+                width, height = opened.size  # from the header: nothing is decoded yet
+                if width * height > max_pixels:
+                    raise DataError(f"{path}: {width:,}x{height:,} pixels, more than the limit "
+                                    f"of {max_pixels:,} (open_image's max_pixels); refusing to "
+                                    f"decode it")
+                opened.load()
+                return _shrink(opened)
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, not an image") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise DataError(f"{path}: refused as a decompression bomb ({error}); deepnum decodes at "
+                        f"most {max_pixels:,} pixels") from None
+    except UnidentifiedImageError:
+        raise DataError(f"{path}: not a readable image (not in a format deepnum reads: "
+                        f"{', '.join(FORMATS)})") from None
+    except Exception as error:  # noqa: BLE001 - a decoder failing on a bad file: the file's fault
+        # Pillow's plugins raise OSError, ValueError, SyntaxError, struct.error, EOFError... for
+        # damaged files; none of them is a bug of the caller's.
+        raise DataError(f"{path}: not a readable image ({type(error).__name__}: "
+                        f"{str(error)[:120]})") from None
+
+
+def _shrink(image):
+    """A copy of the (loaded) image at most MAX_SIDE pixels a side, in a mode _grayscale reads."""
+    from PIL import Image
+
+    if image.mode not in ("L", "RGB", "RGBA", "LA", "P"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "L")
+    if max(image.size) <= MAX_SIDE:
+        return image.copy()
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    image = image.copy()
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
+    return image
+
+
+def prepare_digit(image, size: int = 28, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A float32 (1, size, size) array in [0, 1] for ``size`` 28 (MNIST) or 8 (the 8x8 digits).
+
+    ``image`` is a PIL image, an array, or a path to an image file (read by :func:`open_image`
+    within ``max_pixels``).
+    """
+    from PIL import Image
+
     if size not in (8, 28):
         raise DataError(f"prepare_digit: size must be 28 (MNIST) or 8 (digits), got {size}")
+    source = None
     if not isinstance(image, (np.ndarray, Image.Image)):
-        try:
-            with Image.open(image) as opened:
-                image = opened.copy()
-        except (UnidentifiedImageError, OSError) as error:
-            raise DataError(f"{image}: not a readable image ({error})") from None
-    ink = _ink(image)
-    out = _mnist(ink) if size == 28 else _optdigits(ink)
+        source, image = image, open_image(image, max_pixels)
+    try:
+        ink = _ink(image)
+        out = _mnist(ink) if size == 28 else _optdigits(ink)
+    except DataError as error:
+        if source is None:
+            raise
+        raise DataError(f"{source}: {error}") from None
     return out.astype(np.float32)[None]

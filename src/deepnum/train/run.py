@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from deepnum.errors import ConfigError
 
 DEFAULTS = {
     "dataset": "digits",
@@ -46,6 +49,122 @@ DEFAULTS = {
 }
 
 CHECKPOINT = "checkpoint.safetensors"
+# the files a run writes into its folder, whose stale temporaries (".NAME.xxxxxxxx.tmp", left by
+# a run killed mid-write) the next run there removes
+RUN_FILES = ("model.safetensors", "config.json", "metrics.json", "history.csv", CHECKPOINT)
+
+MAX_PARAMETERS = 2**27  # numbers a model built by a run (or `deepnum summary`) may hold: 512 MiB
+MAX_INPUT_ELEMENTS = 2**22  # one sample's numbers for `deepnum summary --input-shape`
+MAX_ACTIVATIONS = 2**28  # numbers the layers' outputs may add up to in summary's forward pass
+
+
+def check_config(config: dict, source="config") -> None:
+    """Raise ConfigError("SOURCE: field X: why") unless ``config`` fits :data:`CONFIG_SCHEMA`
+    (every number finite, too) and names registered models, optimizers..."""
+    from deepnum.schema import check
+
+    plain = {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
+    for key, value in plain.items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, float) and not np.isfinite(v) for v in values):
+            raise ConfigError(f"{source}: field {key}: {value!r} is not a finite number")
+    check(plain, CONFIG_SCHEMA, source, error=ConfigError)
+    try:
+        check_names(plain)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+
+
+def setting_problem(key: str, value) -> str | None:
+    """Why ``value`` cannot be the setting ``key`` (one short phrase), or None if it can."""
+    from jsonschema import Draft202012Validator
+
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if any(isinstance(v, float) and not np.isfinite(v) for v in values):
+        return f"{value!r} is not a finite number"
+    validator = _validators.get(key)
+    if validator is None:
+        validator = _validators[key] = Draft202012Validator(SETTINGS[key])
+    problem = next(iter(validator.iter_errors(list(value) if isinstance(value, tuple)
+                                              else value)), None)
+    if problem is None:
+        return None
+    if problem.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return f"must be {_range_text(problem.schema)}, got {problem.instance!r}"
+    if problem.validator in ("maxItems", "minItems"):
+        return (f"expected {problem.schema.get('minItems', 0)} to {problem.schema['maxItems']} "
+                f"values, got {len(problem.instance)}")
+    return problem.message[:200]
+
+
+def _range_text(schema: dict) -> str:
+    """"in [0, 1)", ">= 0", "in 1..65,536" for a JSON Schema number or integer."""
+    low = schema.get("minimum", schema.get("exclusiveMinimum"))
+    high = schema.get("maximum", schema.get("exclusiveMaximum"))
+    if schema.get("type") == "integer" and low is not None and high is not None:
+        return f"in {low:,}..{high:,}"
+    if high is None:
+        return f"{'>=' if 'minimum' in schema else '>'} {low}"
+    return (f"in {'[' if 'minimum' in schema else '('}{low}, {high}"
+            f"{']' if 'maximum' in schema else ')'}")
+
+
+_validators: dict = {}
+
+
+def _integer(minimum: int, maximum: int) -> dict:
+    return {"type": "integer", "minimum": minimum, "maximum": maximum}
+
+
+def _fraction() -> dict:  # [0, 1)
+    return {"type": "number", "minimum": 0, "exclusiveMaximum": 1}
+
+
+def _name() -> dict:
+    return {"type": "string", "minLength": 1, "maxLength": 200}
+
+
+# What each setting may be, as JSON Schema: `deepnum train`'s options and a resumed run's
+# config.json are both checked against these (the CLI turns each into its option's type), so
+# the two cannot disagree. Names (model, optimizer, ...) are checked against their registries.
+SETTINGS = {
+    "dataset": {"type": "string", "minLength": 1, "maxLength": 4096},
+    "data_dir": {"type": ["string", "null"], "maxLength": 4096},
+    "download": {"type": "boolean"},
+    "model": _name(),
+    "hidden": {"type": "array", "items": _integer(1, 2**16), "minItems": 1, "maxItems": 64},
+    "activation": _name(),
+    "dropout": _fraction(),
+    "epochs": _integer(0, 100_000),
+    "batch_size": _integer(1, 2**20),
+    "optimizer": _name(),
+    "lr": {"type": ["number", "null"], "exclusiveMinimum": 0},
+    "momentum": _fraction(),
+    "lr_schedule": _name(),
+    "l1": {"type": "number", "minimum": 0},
+    "l2": {"type": "number", "minimum": 0},
+    "early_stopping": _integer(0, 100_000),
+    "val_fraction": _fraction(),
+    "augment": {"enum": ["auto", "shift", "none"]},
+    "seed": _integer(0, 2**63 - 1),
+    "data_seed": _integer(0, 2**63 - 1),
+    "lr_scaling": {"enum": ["none", "linear"]},
+    "trace": {"type": "boolean"},
+    "tensorboard": {"type": "boolean"},
+}
+# config.json also records what the run found (written by train_run; read back by nothing that
+# trusts it blindly)
+CONFIG_SCHEMA = {
+    "type": "object",
+    "properties": {
+        **SETTINGS,
+        "input_shape": {"type": "array", "items": _integer(1, 2**31), "maxItems": 8},
+        "num_classes": _integer(0, 2**31),
+        "task": {"enum": ["classification", "regression"]},
+        "class_names": {"type": ["array", "null"], "items": {"type": "string"}},
+        "loss": {"type": "string"},
+    },
+}
 
 
 def set_threads(threads: int | None) -> None:
@@ -90,13 +209,14 @@ def augment_mode(augment: str, input_shape, num_train: int, model: str = "mlp") 
     digits' 1,293 training images), where it buys accuracy at little cost, and only for models
     with hidden layers (a linear model cannot be shift-invariant, so it does worse)."""
     if augment not in ("auto", "shift", "none"):
-        raise ValueError(f"unknown augmentation {augment!r}; choose from auto, shift, none")
+        raise ConfigError(f"unknown augmentation {augment!r}; choose from auto, shift, none")
     is_image = len(input_shape) == 3
     if augment == "auto":
         small = is_image and num_train < SMALL_DATA
         return "shift" if small and model not in LINEAR_MODELS else "none"
     if augment == "shift" and not is_image:
-        raise ValueError(f"--augment shift needs images, but samples have shape {input_shape}")
+        raise ConfigError(f"--augment shift needs images, but samples have shape "
+                          f"{input_shape}")
     return augment
 
 
@@ -113,17 +233,73 @@ def add_shifts(x: np.ndarray, y: np.ndarray):
     return np.concatenate(copies), np.concatenate([y] * len(copies))
 
 
-def build_model(config: dict, input_shape, num_outputs: int):
-    from deepnum.models import build
+def build_model(config: dict, input_shape, num_outputs: int,
+                max_parameters: int = MAX_PARAMETERS):
+    """The model ``config`` names, for inputs of ``input_shape``; a model that would hold more
+    than ``max_parameters`` numbers is refused before its weights are allocated."""
+    from deepnum.creation import BudgetExceeded, allocation_budget
+    from deepnum.models import MODELS, build
 
+    check_names(config)
+    if config["model"] not in MODELS:
+        raise ConfigError(f"unknown model {config['model']!r}; known models: "
+                          f"{', '.join(sorted(MODELS))}")
     try:
-        return build(config["model"], input_shape=tuple(input_shape), num_classes=num_outputs,
-                     hidden=tuple(config["hidden"]), activation=config["activation"],
-                     dropout=config["dropout"])
+        with allocation_budget(max_parameters):
+            return build(config["model"], input_shape=tuple(input_shape),
+                         num_classes=num_outputs, hidden=tuple(config["hidden"]),
+                         activation=config["activation"], dropout=config["dropout"])
+    except BudgetExceeded as error:
+        raise ConfigError(f"model {config['model']!r} with hidden={list(config['hidden'])} for "
+                          f"inputs of shape {tuple(input_shape)} would hold more than "
+                          f"{max_parameters:,} numbers ({error}); refusing to build it"
+                          ) from None
     except TypeError as error:  # a builder that does not follow the registry's convention
-        raise ValueError(f"model {config['model']!r} cannot be built from input_shape, "
-                         f"num_classes and the MLP options ({error}); it is not a model "
-                         f"the deepnum command can train") from None
+        raise ConfigError(f"model {config['model']!r} cannot be built from input_shape, "
+                          f"num_classes and the MLP options ({error}); it is not a model "
+                          f"the deepnum command can train") from None
+
+
+@contextmanager
+def activation_budget(model, limit: int | None = None):
+    """Inside the block, a forward pass of ``model`` whose layers' outputs add up to more than
+    ``limit`` numbers (default MAX_ACTIVATIONS) stops with BudgetExceeded at the first layer past
+    it (forward hooks on the leaf modules; the overshoot is at most that one layer's output)."""
+    from deepnum.creation import BudgetExceeded
+    from deepnum.tensor import Tensor
+
+    limit = MAX_ACTIVATIONS if limit is None else limit
+    total = 0
+
+    def count(module, args, output):
+        nonlocal total
+        outputs = output if isinstance(output, (tuple, list)) else (output,)
+        total += sum(t.array.size for t in outputs if isinstance(t, Tensor))
+        if total > limit:
+            raise BudgetExceeded(f"the layers' outputs reach {total:,} numbers at "
+                                 f"{type(module).__name__}, more than the limit of {limit:,}")
+
+    leaves = [m for m in model.modules() if not any(True for _ in m.children())]
+    handles = [m.register_forward_hook(count) for m in leaves]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def check_names(config: dict) -> None:
+    """The names in ``config`` (model, activation, optimizer, schedule) are registered ones."""
+    from deepnum.models import MODELS
+    from deepnum.nn.activation import ACTIVATIONS
+    from deepnum.optim import OPTIMIZERS, SCHEDULES
+
+    for key, registry, what in (("model", MODELS, "model"), ("activation", ACTIVATIONS,
+                                "activation"), ("optimizer", OPTIMIZERS, "optimizer"),
+                                ("lr_schedule", SCHEDULES, "learning-rate schedule")):
+        if key in config and config[key] not in registry:
+            raise ConfigError(f"unknown {what} {config[key]!r}; known: "
+                              f"{', '.join(sorted(registry))}")
 
 
 def make_schedule(name: str, optimizer, epochs: int):
@@ -132,27 +308,36 @@ def make_schedule(name: str, optimizer, epochs: int):
     from deepnum.optim import SCHEDULES
 
     if name not in SCHEDULES:
-        raise ValueError(f"unknown learning-rate schedule {name!r}; choose from "
+        raise ConfigError(f"unknown learning-rate schedule {name!r}; choose from "
                          f"{', '.join(SCHEDULES)}")
     make = SCHEDULES[name]
     return None if make is None or epochs < 2 else make(optimizer, epochs)
 
 
 def load_config(out) -> dict:
+    """The settings of the run in ``out`` (its config.json, checked against
+    :data:`CONFIG_SCHEMA`), completed with :data:`DEFAULTS`."""
+    from deepnum.schema import check, parse
+
     path = Path(out) / "config.json"
     try:
-        return {**DEFAULTS, **json.loads(path.read_text())}
+        text = path.read_bytes()
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such file; --resume needs the --out directory of an "
-                                f"earlier run") from None
-    except ValueError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
+        raise ConfigError(f"{path}: no such file; --resume needs the --out directory of an "
+                          f"earlier run") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
+    config = parse(text, path, error=ConfigError, max_bytes=2**20)
+    check(config, CONFIG_SCHEMA, path, error=ConfigError)
+    config = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS}}
+    check_config(config, path)
+    return config
 
 
 def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
     """Run training as configured; returns ``{"metrics": ..., "history": ..., "out": Path}``."""
     import deepnum as dn
-    from deepnum.serialization import atomic_write, save
+    from deepnum.serialization import atomic_write, remove_stale_temporaries, save
     from deepnum.train import (
         CSVLogger,
         EarlyStopping,
@@ -165,7 +350,9 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
     from deepnum.train.metrics import precision_recall_f1, predicted_classes
 
     config = {**DEFAULTS, **config}
+    check_config(config)
     out = Path(out)
+    remove_stale_temporaries(out, RUN_FILES)
     dn.manual_seed(config["seed"])
     data, train, val = prepare_data(config)
     regression = data.task == "regression"
@@ -243,8 +430,6 @@ def scaled_lr(config: dict):
     from deepnum import distributed as dist
     from deepnum.optim import OPTIMIZERS
 
-    if config.get("lr_scaling", "none") not in ("none", "linear"):
-        raise ValueError(f"lr_scaling must be none or linear, got {config['lr_scaling']!r}")
     lr = config["lr"]
     if config.get("lr_scaling") == "linear" and dist.launched_by_mpi():
         dist.init()
