@@ -71,10 +71,18 @@ def test_user_classes_cannot_be_saved_as_architecture(tmp_path):
 
 
 def test_a_model_changed_after_construction_is_refused():
+    layer = nn.Linear(2, 2)
+    layer.weight = nn.Parameter(dn.zeros(3, 2))
+    with pytest.raises(ModelFileError, match="changed after construction"):
+        dn.save(nn.Sequential(layer), "/nonexistent/never-written.safetensors")
+
+
+def test_an_edited_container_is_written_as_it_is_now(tmp_path):
     model = nn.Sequential(nn.Linear(2, 2))
     model.append(nn.Linear(2, 1))
-    with pytest.raises(ModelFileError, match="changed after construction"):
-        dn.save(model, "/nonexistent/never-written.safetensors")
+    model.insert(1, nn.Tanh())
+    twin = dn.load(dn.save(model, tmp_path / "m.safetensors"))
+    assert repr(twin) == repr(model)
 
 
 def _tampered(tmp_path, architecture):

@@ -24,3 +24,8 @@ class ShapeError(DeepnumError, ValueError):
 
 class DivergenceError(DeepnumError, FloatingPointError):
     """Training produced a non-finite loss or gradient."""
+
+
+class StateDictError(DeepnumError, RuntimeError, ValueError):
+    """A state dict does not fit the module it is loaded into (missing or unexpected keys, wrong
+    shapes): PyTorch's RuntimeError, and a ValueError like deepnum's other bad-input errors."""

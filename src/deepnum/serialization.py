@@ -115,7 +115,10 @@ def architecture_of(module) -> dict:
             f"own layers and registered models can be rebuilt from a file. Build the model from "
             f"them (e.g. nn.Sequential), or save weights only: "
             f"deepnum.serialization.save_state_dict(model.state_dict(), path)")
-    args, kwargs = getattr(module, "_init_args", ((), {}))
+    # containers describe their current children (so append/insert/del still save); other
+    # modules the arguments their constructor was called with
+    args, kwargs = module._architecture() if "_architecture" in vars(cls) else \
+        getattr(module, "_init_args", ((), {}))
     return {"class": cls.__name__, "args": [_encode(a) for a in args],
             "kwargs": {k: _encode(v) for k, v in kwargs.items()}}
 
@@ -172,7 +175,8 @@ def _whitelist() -> dict:
 
 
 def _encode(value):
-    from deepnum.nn.module import Module
+    from deepnum.nn.module import Module, Parameter
+    from deepnum.tensor import Tensor
 
     if isinstance(value, Module):
         return {"module": architecture_of(value)}
@@ -186,11 +190,20 @@ def _encode(value):
         return {"dict": [[str(k), _encode(v)] for k, v in value.items()]}
     if isinstance(value, (np.dtype, type)) and np.dtype(value).kind in "fiub":
         return {"dtype": np.dtype(value).name}
+    if isinstance(value, Tensor):  # ParameterList's entries: their values come from the weights
+        return {"tensor": {"shape": list(value.shape), "dtype": value.array.dtype.name,
+                           "parameter": isinstance(value, Parameter)}}
     raise ModelFileError(f"cannot write constructor argument {value!r} "
                          f"({type(value).__name__}) as JSON")
 
 
+_ARGUMENT_DTYPES = ("float16", "float32", "float64", "int32", "int64", "bool")
+
+
 def _decode(value, path):
+    from deepnum.creation import zeros
+    from deepnum.nn.module import Parameter
+
     if isinstance(value, list) or (isinstance(value, float) and not np.isfinite(value)):
         raise ModelFileError(f"{path}: malformed architecture value {value!r}")
     if not isinstance(value, dict):
@@ -213,8 +226,12 @@ def _decode(value, path):
         return tuple(items) if tag == "tuple" else items
     if tag == "dict" and isinstance(body, list):
         return OrderedDict((str(k), _decode(v, path)) for k, v in body)
-    if tag == "dtype" and body in ("float16", "float32", "float64", "int32", "int64", "bool"):
+    if tag == "dtype" and body in _ARGUMENT_DTYPES:
         return np.dtype(body).type
+    if tag == "tensor" and isinstance(body, dict) and body.get("dtype") in _ARGUMENT_DTYPES \
+            and isinstance(body.get("shape"), list):
+        t = zeros(*body["shape"], dtype=np.dtype(body["dtype"]).type)  # within the budget
+        return Parameter(t) if body.get("parameter") is True else t
     raise ModelFileError(f"{path}: unknown architecture entry {tag!r}")
 
 

@@ -250,7 +250,7 @@ class Trainer:
         trainer (weights, optimizer buffers, counters, callbacks) raises ModelFileError naming
         the file, and leaves the model, the optimizer and the random stream as they were."""
         backup = self.state_dict(loader, callbacks)
-        backup["model"] = {k: v.copy() for k, v in backup["model"].items()}
+        backup["model"] = {k: v.clone() for k, v in backup["model"].items()}
         try:
             self._load_state(state, loader, callbacks)
         except (KeyError, TypeError, ValueError, OverflowError, IndexError) as error:
