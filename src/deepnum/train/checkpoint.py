@@ -44,9 +44,11 @@ TRAINER_STATE = strict_object({
                             strict_object({"__items__": {"type": "array", "items": _PAIR}})]},
         "param_groups": {"type": "array", "items": _GROUP, "minItems": 1}}),
     "rng": _PCG64,
-    "loader": {"anyOf": [{"type": "null"},
-                         strict_object({"seed": integer(), "generator": _PCG64,
-                                        "epochs_started": integer()})]},
+    "loader": {"anyOf": [{"type": "null"},  # seed and generator: None when the loader
+                         strict_object({               # shuffles from the global stream
+                             "seed": {"anyOf": [{"type": "null"}, integer()]},
+                             "generator": {"anyOf": [{"type": "null"}, _PCG64]},
+                             "epochs_started": integer()})]},
     "epoch": integer(0, 10**9),
     "step": integer(0, 2**53),
     "stop_training": {"type": "boolean"},
