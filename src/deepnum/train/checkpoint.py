@@ -68,6 +68,11 @@ def load_checkpoint(path, schema: dict | None = None) -> dict:
     """The dict given to :func:`save_checkpoint`, with tuples as lists. Raises ModelFileError,
     also when the state's JSON does not fit ``schema`` (e.g. :data:`TRAINER_STATE`)."""
     arrays, meta = read_file(path, CHECKPOINT_KIND)
+    return unpack_checkpoint(arrays, meta, path, schema)
+
+
+def unpack_checkpoint(arrays: dict, meta: dict, path, schema: dict | None = None) -> dict:
+    """The state in a checkpoint's (arrays, meta) (what dn.load gives for a checkpoint)."""
     if "state" not in meta:
         raise ModelFileError(f"{path}: corrupt checkpoint (no state)")
     if schema is not None:
