@@ -177,7 +177,7 @@ class Custom:
     ({"c": Custom()}, "test_object_file.Custom"), ({"b": b"raw"}, "builtins.bytes"),
     ({"z": dn.tensor([1 + 2j])}, "cannot store the complex64 array at /z"),
     ({frozenset(): 1}, "a dict key of type frozenset"),
-], ids=str)
+], ids=["module", "optimizer", "function", "set", "custom", "bytes", "complex", "key"])
 def test_what_needs_pickle_is_refused_naming_it(tmp_path, obj, message):
     with pytest.raises(TypeError, match=message):
         dn.save(obj, tmp_path / "x.pt")
