@@ -48,8 +48,8 @@ def _deepnum(model_name, x, y, epochs, threads):
     import deepnum as dn
     import deepnum.distributed as dist
     from benchmarks import lenet, mlp
-    from deepnum.data import DataLoader, TensorDataset
     from deepnum.nn.parallel import DistributedDataParallel
+    from deepnum.utils.data import DataLoader, DistributedSampler, TensorDataset
 
     dist.init()
     dn.fast.jit.set_num_threads(threads)
@@ -57,10 +57,11 @@ def _deepnum(model_name, x, y, epochs, threads):
     ddp = DistributedDataParallel(model) if dist.get_world_size() > 1 else model
     opt = dn.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     batch = GLOBAL_BATCH // dist.get_world_size()
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True, seed=0,
-                        shard=(dist.get_rank(), dist.get_world_size()))
+    sampler = DistributedSampler(TensorDataset(x, y), shuffle=True, seed=0)
+    loader = DataLoader(sampler.dataset, batch_size=batch, sampler=sampler)
     times, steps = [], 0
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        sampler.set_epoch(epoch)
         start = time.perf_counter()
         for xb, yb in loader:
             opt.zero_grad()

@@ -92,7 +92,9 @@ def conv2d_relu_max_pool2d(x, weight, bias=None, stride=1, padding=0, dilation=1
     conv = dn.nn.Conv2d(weight.shape[1] * groups, weight.shape[0], weight.shape[2:], stride,
                         padding, dilation, groups, bias=bias is not None,
                         dtype=weight.dtype)
-    conv.weight, conv.bias = weight, bias  # the given tensors, so their gradients are filled
+    for name, given in (("weight", weight), ("bias", bias)):  # the given tensors, so their
+        del conv._parameters[name]  # gradients are filled (plain attributes, as in PyTorch)
+        object.__setattr__(conv, name, given)
     pool = dn.nn.MaxPool2d(pool_kernel_size, pool_stride, pool_padding, pool_dilation)
     return _conv_relu_pool(x, conv, dn.nn.ReLU(), pool)
 

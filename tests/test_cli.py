@@ -132,7 +132,7 @@ def test_errors_exit_2_with_one_line(tmp_path, capsys, argv, message):
 
 def _weights(path):
     model = dn.load(path)
-    return {k: v.copy() for k, v in model.state_dict().items()}
+    return {k: v.clone() for k, v in model.state_dict().items()}
 
 
 @pytest.mark.slow
@@ -162,7 +162,7 @@ def test_sigkill_at_a_random_moment_then_resume_gives_bit_identical_weights(tmp_
                                                                       "model.safetensors")
     assert a.keys() == b.keys()
     for key in a:
-        assert a[key].tobytes() == b[key].tobytes(), key
+        assert a[key].numpy().tobytes() == b[key].numpy().tobytes(), key
     history_a = (tmp_path / "a" / "history.csv").read_text()
     assert history_a == (tmp_path / "b" / "history.csv").read_text()
 
@@ -373,7 +373,7 @@ def test_registered_commands_get_finite_float_and_64_bit_int_options(monkeypatch
 
 
 def test_a_full_disk_names_the_file(tmp_path, monkeypatch, capsys):
-    import deepnum.serialization as serialization
+    import deepnum.file_format as serialization
 
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -387,7 +387,7 @@ def test_a_full_disk_names_the_file(tmp_path, monkeypatch, capsys):
 
 
 def test_a_read_only_folder_names_the_file(tmp_path, monkeypatch, capsys):
-    import deepnum.serialization as serialization
+    import deepnum.file_format as serialization
 
     def read_only(prefix, suffix, dir):
         raise OSError(errno.EROFS, "Read-only file system", f"{dir}/{prefix}abcdefgh{suffix}")
@@ -429,3 +429,19 @@ def test_train_run_checks_its_config_like_the_command(tmp_path, config, problem)
     with pytest.raises(ConfigError, match=re.escape(problem)):
         train_run({"dataset": "xor", **config}, tmp_path / "r", verbose=0)
     assert not (tmp_path / "r").exists()  # refused before anything was written
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
+    # `deepnum evaluate RUN | head -3`: the reader stops reading; nothing is wrong
+    import subprocess
+
+    script = ("import sys; from deepnum.cli import main, COMMANDS\n"
+              "def run(args):\n"
+              "    for i in range(100000): print('line', i)\n"
+              "COMMANDS['probe'] = ('a test command', lambda p: None, run)\n"
+              "sys.exit(main(['probe']))\n")
+    done = subprocess.run(["bash", "-o", "pipefail", "-c",
+                           f"{sys.executable} -c \"{script}\" | head -2"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout == "line 0\nline 1\n" and done.returncode == 0, done.stderr
+    assert done.stderr == ""

@@ -64,7 +64,7 @@ def test_checks_module_parameters(rng):
 
 def test_dropout_is_deterministic_and_state_is_restored(rng):
     model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.ReLU(), nn.Linear(8, 2))
-    before = {k: v.copy() for k, v in model.state_dict().items()}
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     model(dn.randn(2, 4)).sum().backward()
     grad = model[0].weight.grad.numpy().copy()
     dn.manual_seed(3)

@@ -6,7 +6,7 @@ import pytest
 
 import deepnum as dn
 import deepnum.nn as nn
-from deepnum import serialization
+from deepnum import file_format, serialization
 from deepnum.errors import ModelFileError
 from deepnum.models import build
 
@@ -71,10 +71,18 @@ def test_user_classes_cannot_be_saved_as_architecture(tmp_path):
 
 
 def test_a_model_changed_after_construction_is_refused():
+    layer = nn.Linear(2, 2)
+    layer.weight = nn.Parameter(dn.zeros(3, 2))
+    with pytest.raises(ModelFileError, match="changed after construction"):
+        dn.save(nn.Sequential(layer), "/nonexistent/never-written.safetensors")
+
+
+def test_an_edited_container_is_written_as_it_is_now(tmp_path):
     model = nn.Sequential(nn.Linear(2, 2))
     model.append(nn.Linear(2, 1))
-    with pytest.raises(ModelFileError, match="changed after construction"):
-        dn.save(model, "/nonexistent/never-written.safetensors")
+    model.insert(1, nn.Tanh())
+    twin = dn.load(dn.save(model, tmp_path / "m.safetensors"))
+    assert repr(twin) == repr(model)
 
 
 def _tampered(tmp_path, architecture):
@@ -104,7 +112,7 @@ def test_tampered_architecture_is_refused_and_nothing_runs(tmp_path, architectur
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip_weight", "header_length", "not_safetensors",
-                                    "other_safetensors", "checkpoint"])
+                                    "other_safetensors", "pickle", "zip"])
 def test_bad_files_give_model_file_error_naming_the_file(tmp_path, damage):
     path = tmp_path / "model.safetensors"
     dn.save(nn.Linear(8, 4), path)
@@ -123,12 +131,27 @@ def test_bad_files_give_model_file_error_naming_the_file(tmp_path, damage):
         from safetensors.numpy import save_file
 
         save_file({"w": np.zeros(3, np.float32)}, str(path))
+    elif damage == "pickle":
+        path.write_bytes(b"\x80\x02}q\x00.")  # what torch.save wrote before zip files
     else:
-        from deepnum.train import save_checkpoint
-
-        save_checkpoint(path, {"epoch": 1})
+        path.write_bytes(b"PK\x03\x04" + bytes(60))  # torch.save's zip file
     with pytest.raises(ModelFileError, match="model.safetensors"):
         dn.load(path)
+    if damage in ("pickle", "zip"):
+        with pytest.raises(ModelFileError, match="a PyTorch .pickle. file; deepnum never "
+                                                 "unpickles"):
+            dn.load(path)
+
+
+def test_a_checkpoint_loads_with_dn_load_and_a_model_file_is_not_a_checkpoint(tmp_path):
+    from deepnum.train import load_checkpoint, save_checkpoint
+
+    save_checkpoint(tmp_path / "c.safetensors", {"epoch": 1, "w": np.ones(2)})
+    state = dn.load(tmp_path / "c.safetensors")
+    assert state["epoch"] == 1 and state["w"].tolist() == [1.0, 1.0]
+    dn.save(nn.Linear(2, 2), tmp_path / "m.safetensors")
+    with pytest.raises(ModelFileError, match="expected a deepnum.checkpoint file"):
+        load_checkpoint(tmp_path / "m.safetensors")
 
 
 def test_architecture_json_is_readable(tmp_path):
@@ -196,7 +219,7 @@ def test_files_of_format_version_1_still_load(tmp_path):
     arrays = {k: np.asarray(v) for k, v in model.state_dict().items()}
     text = json.dumps({"architecture": serialization.architecture_of(model), "user": {}})
     header = {"format": serialization.MODEL_KIND, "version": "1",
-              "sha256": serialization._digest(arrays), "json": text}
+              "sha256": file_format._digest(arrays), "json": text}
     from safetensors.numpy import save as to_bytes
 
     (tmp_path / "v1.safetensors").write_bytes(to_bytes(arrays, metadata=header))

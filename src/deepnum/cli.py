@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -582,12 +583,25 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"deepnum {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `deepnum evaluate RUN | head`: the reader had what it wanted
+        _silence_stdout()
+        return 0
     except SystemExit as exit_:  # a command's own argparse, or sys.exit
         return _exit_code(exit_.code)
     except Exception as error:  # noqa: BLE001 - the command line's last line of defence
         return _report(f"deepnum {args.command}", error, args.debug, held)
     _show(held)
     return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit does not fail again on the closed pipe
+    (Python's recommended handling of SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (e.g. captured by a test)
+        pass
 
 
 def _show(held: list) -> None:

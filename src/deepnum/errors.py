@@ -28,3 +28,8 @@ class DivergenceError(DeepnumError, FloatingPointError):
 
 class ConfigError(DeepnumError, ValueError):
     """A command-line option or a run's setting is out of range, inconsistent or unknown."""
+
+
+class StateDictError(DeepnumError, RuntimeError, ValueError):
+    """A state dict does not fit the module it is loaded into (missing or unexpected keys, wrong
+    shapes): PyTorch's RuntimeError, and a ValueError like deepnum's other bad-input errors."""

@@ -1,25 +1,23 @@
-"""Model files: weights in safetensors, the architecture as JSON in the same file. No pickle.
+"""dn.save and dn.load, and model files: weights in safetensors, the architecture as JSON in the
+same file. No pickle.
 
-A model file is one ``.safetensors`` file. Its arrays are the model's ``state_dict()``; its
-``__metadata__`` holds the architecture, written from the constructor arguments that
-``Module.__new__`` records (``module._init_args``): class name, arguments, nested modules. Loading
-rebuilds the model from that JSON, instantiating only classes from deepnum's own whitelist (layers
-in ``deepnum.nn`` and models in ``deepnum.models``); it never unpickles, evaluates or imports a name
-taken from the file. A SHA-256 of the array bytes is kept too, so a truncated, tampered or
-wrong-kind file raises :class:`~deepnum.errors.ModelFileError` and nothing in it is executed.
+A model file is one ``.safetensors`` file (deepnum.file_format). Its arrays are the model's
+``state_dict()``; its metadata holds the architecture, written from the constructor arguments
+that ``Module.__new__`` records (``module._init_args``; containers describe their current
+children): class name, arguments, nested modules. Loading rebuilds the model from that JSON,
+instantiating only classes from deepnum's own whitelist (layers in ``deepnum.nn`` and models in
+``deepnum.models``); it never unpickles, evaluates or imports a name taken from the file. Any
+other object (a state dict, an optimizer's state, a dict of those with plain values) goes in an
+object file (deepnum.object_file), as ``torch.save`` would pickle it.
 
 >>> dn.save(model, "digits.safetensors")
 >>> model = dn.load("digits.safetensors")     # rebuilt without your code
+>>> dn.save({"epoch": 3, "model": model.state_dict()}, "ckpt.pt"); dn.load("ckpt.pt")["epoch"]
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import re
-import struct
-import tempfile
 import weakref
 from collections import OrderedDict
 from pathlib import Path
@@ -28,14 +26,20 @@ import numpy as np
 
 from deepnum.creation import BudgetExceeded, allocation_budget
 from deepnum.errors import ModelFileError
-from deepnum.schema import parse
+from deepnum.file_format import (  # noqa: F401 - the format's functions, re-exported
+    FORMAT_VERSION,
+    _read_bytes,
+    atomic_write,
+    read_bytes,
+    read_file,
+    remove_stale_temporaries,
+    to_bytes,
+    write_file,
+)
 
-# Version 2's checksum covers the JSON metadata as well as the arrays; version 1 files (arrays
-# only) are still read.
-FORMAT_VERSION = 2
-_READABLE_VERSIONS = ("1", "2")
 MODEL_KIND = "deepnum.model"
-_MAX_HEADER = 100 * 1024 * 1024  # a header beyond 100 MB is not one we wrote
+WEIGHTS_KIND = "deepnum.weights"
+CHECKPOINT_KIND = "deepnum.checkpoint"  # deepnum.train.checkpoint's files
 _MAX_MODULES = 100_000  # modules one architecture may ask for (ResNet-152 has ~500)
 # safetensors dtypes deepnum reads, as NumPy types (NumPy has no bfloat16 or float8)
 _DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int8,
@@ -44,26 +48,78 @@ _DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int
 
 
 # ----------------------------------------------------------------------------- public API
-def save(model, path, metadata: dict | None = None) -> Path:
-    """Write ``model`` (weights + architecture) to ``path`` atomically; returns the path.
+def save(obj, f, metadata: dict | None = None, pickle_module=None, pickle_protocol=None,
+         **kwargs):
+    """Write ``obj`` to ``f`` (a path, written atomically, or a binary file object), as
+    ``torch.save`` but without pickle; returns the path (or ``f``).
 
-    ``metadata`` is any JSON-friendly dict kept alongside (class names, training config...).
+    A Module is written as a model file (weights + architecture, :func:`load` rebuilds it
+    without your code); anything else (a state dict, an optimizer's state, a dict of those with
+    epochs and losses...) as an object file (see deepnum.object_file). ``metadata`` is a
+    JSON-friendly dict kept alongside. ``pickle_module``/``pickle_protocol`` are accepted and
+    unused: nothing is pickled.
 
     >>> dn.save(model, "runs/digits/model.safetensors", metadata={"dataset": "digits"})
+    >>> dn.save({"epoch": 5, "model": model.state_dict(), "optimizer": opt.state_dict()}, f)
     """
-    architecture = architecture_of(model)
-    _check_rebuildable(model, architecture)
-    meta = {"architecture": architecture, "user": metadata or {}}
-    return write_file(path, dict(model.state_dict()), meta, MODEL_KIND)
+    from deepnum.nn.module import Module
+
+    if isinstance(obj, Module):
+        architecture = architecture_of(obj)
+        _check_rebuildable(obj, architecture)
+        arrays, meta, kind = dict(obj.state_dict()), {"architecture": architecture,
+                                                      "user": metadata or {}}, MODEL_KIND
+    else:
+        from deepnum.object_file import OBJECT_KIND, encode
+
+        (arrays, meta), kind = encode(obj, metadata), OBJECT_KIND
+    if hasattr(f, "write"):
+        f.write(to_bytes(arrays, meta, kind))
+        return f
+    return write_file(f, arrays, meta, kind)
 
 
-def load(path, model=None, return_metadata: bool = False):
-    """Rebuild the model saved in ``path`` (or load its weights into ``model`` if given).
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, model=None,
+         return_metadata: bool = False, **kwargs):
+    """What :func:`save` wrote to ``f`` (a path or a binary file object), as ``torch.load``: a
+    model file gives the rebuilt model (or loads its weights into ``model`` if given), an object
+    file the object (state dicts hold Tensors), a weights file its tensors, a Trainer
+    checkpoint its state. Nothing in a file is executed, so ``weights_only`` (either value) is
+    what you get anyway; ``map_location`` may only name the CPU (the only device);
+    ``pickle_module`` and ``mmap`` are accepted and unused.
 
     >>> model = dn.load("model.safetensors")
-    >>> model, info = dn.load("model.safetensors", return_metadata=True)   # info: save()'s metadata
+    >>> state = dn.load("checkpoint.pt", map_location="cpu", weights_only=True)
+    >>> model, info = dn.load("model.safetensors", return_metadata=True)   # save()'s metadata
     """
-    arrays, meta = read_file(path, MODEL_KIND)
+    _check_map_location(map_location)
+    source = getattr(f, "name", "<file object>") if hasattr(f, "read") else f
+    raw = f.read() if hasattr(f, "read") else _read_bytes(f)
+    from deepnum.object_file import OBJECT_KIND
+
+    kinds = (MODEL_KIND, OBJECT_KIND, WEIGHTS_KIND, CHECKPOINT_KIND)
+    arrays, meta, kind = read_bytes(raw, source, kinds)
+    if kind == OBJECT_KIND:
+        from deepnum.object_file import decode
+
+        result = decode(arrays, meta, source)
+    elif kind == WEIGHTS_KIND:
+        from deepnum.tensor import Tensor
+
+        order = meta.get("order")
+        if not (isinstance(order, list) and sorted(map(str, order)) == sorted(arrays)):
+            order = list(arrays)  # written before "order" was kept, or edited: the file's order
+        result = OrderedDict((k, Tensor._wrap(arrays[k])) for k in order)
+    elif kind == CHECKPOINT_KIND:
+        from deepnum.train.checkpoint import unpack_checkpoint
+
+        result = unpack_checkpoint(arrays, meta, source)
+    else:
+        return _load_model(arrays, meta, source, model, return_metadata)
+    return (result, meta.get("user", {})) if return_metadata else result
+
+
+def _load_model(arrays, meta, path, model, return_metadata):
     if model is None:
         check_plausible(meta.get("architecture"), arrays, path)
         # the rebuilt model may hold no more numbers than the file's tensors (plus a little
@@ -79,6 +135,18 @@ def load(path, model=None, return_metadata: bool = False):
                                  ) from None
     load_weights(model, arrays, path)
     return (model, meta.get("user", {})) if return_metadata else model
+
+
+def _check_map_location(map_location) -> None:
+    """Only the CPU exists: None, 'cpu', a cpu device, {from: 'cpu'} or a function (PyTorch's
+    ``lambda storage, loc: storage``, which puts everything where it was: the CPU)."""
+    from deepnum.device import check as check_device
+
+    if map_location is None or callable(map_location) and not isinstance(map_location, str):
+        return
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        check_device(getattr(target, "type", target), "loaded tensor")
 
 
 def load_weights(model, arrays: dict, path) -> None:
@@ -114,9 +182,12 @@ def architecture_of(module) -> dict:
         raise ModelFileError(
             f"cannot save the architecture of {cls.__module__}.{cls.__qualname__}: only deepnum's "
             f"own layers and registered models can be rebuilt from a file. Build the model from "
-            f"them (e.g. nn.Sequential), or save weights only: "
-            f"deepnum.serialization.save_state_dict(model.state_dict(), path)")
-    args, kwargs = getattr(module, "_init_args", ((), {}))
+            f"them (e.g. nn.Sequential), or save the weights: dn.save(model.state_dict(), path)"
+            f", and load them into a model you build with model.load_state_dict(dn.load(path))")
+    # containers describe their current children (so append/insert/del still save); other
+    # modules the arguments their constructor was called with
+    args, kwargs = module._architecture() if "_architecture" in vars(cls) else \
+        getattr(module, "_init_args", ((), {}))
     return {"class": cls.__name__, "args": [_encode(a) for a in args],
             "kwargs": {k: _encode(v) for k, v in kwargs.items()}}
 
@@ -174,7 +245,8 @@ def _whitelist() -> dict:
 
 
 def _encode(value):
-    from deepnum.nn.module import Module
+    from deepnum.nn.module import Module, Parameter
+    from deepnum.tensor import Tensor
 
     if isinstance(value, Module):
         return {"module": architecture_of(value)}
@@ -188,11 +260,20 @@ def _encode(value):
         return {"dict": [[str(k), _encode(v)] for k, v in value.items()]}
     if isinstance(value, (np.dtype, type)) and np.dtype(value).kind in "fiub":
         return {"dtype": np.dtype(value).name}
+    if isinstance(value, Tensor):  # ParameterList's entries: their values come from the weights
+        return {"tensor": {"shape": list(value.shape), "dtype": value.array.dtype.name,
+                           "parameter": isinstance(value, Parameter)}}
     raise ModelFileError(f"cannot write constructor argument {value!r} "
                          f"({type(value).__name__}) as JSON")
 
 
+_ARGUMENT_DTYPES = ("float16", "float32", "float64", "int32", "int64", "bool")
+
+
 def _decode(value, path):
+    from deepnum.creation import zeros
+    from deepnum.nn.module import Parameter
+
     if isinstance(value, list) or (isinstance(value, float) and not np.isfinite(value)):
         raise ModelFileError(f"{path}: malformed architecture value {value!r}")
     if not isinstance(value, dict):
@@ -215,8 +296,12 @@ def _decode(value, path):
         return tuple(items) if tag == "tuple" else items
     if tag == "dict" and isinstance(body, list):
         return OrderedDict((str(k), _decode(v, path)) for k, v in body)
-    if tag == "dtype" and body in ("float16", "float32", "float64", "int32", "int64", "bool"):
+    if tag == "dtype" and body in _ARGUMENT_DTYPES:
         return np.dtype(body).type
+    if tag == "tensor" and isinstance(body, dict) and body.get("dtype") in _ARGUMENT_DTYPES \
+            and isinstance(body.get("shape"), list):
+        t = zeros(*body["shape"], dtype=np.dtype(body["dtype"]).type)  # within the budget
+        return Parameter(t) if body.get("parameter") is True else t
     raise ModelFileError(f"{path}: unknown architecture entry {tag!r}")
 
 
@@ -239,193 +324,15 @@ def _check_rebuildable(model, architecture: dict) -> None:
     _checked[model] = key
 
 
-# ----------------------------------------------------------------------------- the file format
+# ----------------------------------------------------------------------------- weights only
 def save_state_dict(state: dict, path, metadata: dict | None = None) -> Path:
     """Weights only (for models deepnum cannot rebuild): arrays + optional JSON metadata."""
-    return write_file(path, dict(state), {"user": metadata or {}}, "deepnum.weights")
+    # safetensors sorts its tensors by name; "order" keeps the state dict's, as torch.load does
+    return write_file(path, dict(state), {"user": metadata or {}, "order": list(state)},
+                      WEIGHTS_KIND)
 
 
 def load_state_dict(path) -> dict:
     """The arrays written by :func:`save_state_dict` (or a model file's weights)."""
-    arrays, _ = read_file(path, ("deepnum.weights", MODEL_KIND))
+    arrays, _ = read_file(path, (WEIGHTS_KIND, MODEL_KIND))
     return arrays
-
-
-def write_file(path, arrays: dict, meta: dict, kind: str) -> Path:
-    """Write a safetensors file whose metadata holds ``meta`` as JSON, atomically.
-
-    The file is written to a temporary name in the same directory, flushed to disk, renamed over
-    ``path`` and the directory synced, so a crash leaves either the old file or the new one.
-    """
-    from safetensors.numpy import save as to_bytes
-
-    path = Path(path)
-    arrays = {k: np.asarray(v.array if hasattr(v, "_ctx") else v, order="C")
-              for k, v in arrays.items()}
-    text = json.dumps(meta, allow_nan=False)
-    header = {"format": kind, "version": str(FORMAT_VERSION), "sha256": _digest(arrays, text),
-              "json": text}
-    atomic_write(path, to_bytes(arrays, metadata=header))
-    return path
-
-
-def read_file(path, kind) -> tuple[dict, dict]:
-    """``(arrays, meta)`` from a file written by :func:`write_file`, checking everything first:
-    the safetensors header (dtypes deepnum reads, sizes that fit the file), the format and
-    version, the checksum over the arrays and the JSON, and the JSON's size and depth."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as from_bytes
-
-    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path}: is a directory, not a model file") from None
-    except OSError as error:
-        raise ModelFileError(f"{path}: cannot be read ({error.strerror or error})") from None
-    header = _parse_header(raw, path)
-    found = header.get("format")
-    if found not in kinds:
-        what = f"a {str(found)[:40]} file" if found else "not a deepnum file"
-        raise ModelFileError(f"{path}: {what}; expected a {' or '.join(kinds)} file")
-    version = header.get("version")
-    if version not in _READABLE_VERSIONS:
-        raise ModelFileError(f"{path}: file format version {str(version)[:20]!r} is not "
-                             f"supported (this deepnum reads versions "
-                             f"{', '.join(_READABLE_VERSIONS)})")
-    text = header.get("json", "{}")
-    try:
-        arrays = from_bytes(raw)
-    except (SafetensorError, ValueError, OSError, KeyError, TypeError) as error:
-        raise ModelFileError(f"{path}: corrupt safetensors data ({str(error)[:160]})") from None
-    digest = _digest(arrays) if version == "1" else _digest(arrays, text)
-    if digest != header.get("sha256"):
-        raise ModelFileError(f"{path}: the contents do not match the file's checksum "
-                             f"(the file is corrupt or was modified)")
-    meta = parse(text, path, error=ModelFileError)
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{path}: corrupt metadata (not a JSON object)")
-    return arrays, meta
-
-
-def _parse_header(raw: bytes, path) -> dict:
-    """The safetensors ``__metadata__`` dict, after checking every tensor entry of the header,
-    with a clear error for anything that is not a safetensors file deepnum can read."""
-    if len(raw) < 8:
-        raise ModelFileError(f"{path}: truncated or empty file ({len(raw)} bytes)")
-    (size,) = struct.unpack("<Q", raw[:8])
-    if size > _MAX_HEADER or 8 + size > len(raw):
-        raise ModelFileError(f"{path}: not a safetensors file, or truncated "
-                             f"(header claims {size} bytes, file has {len(raw)})")
-    try:
-        header = parse(raw[8:8 + size].decode("utf-8"), path, ModelFileError, _MAX_HEADER, 4)
-    except (ModelFileError, UnicodeDecodeError):
-        raise ModelFileError(f"{path}: not a safetensors file (unreadable header)") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{path}: not a safetensors file (unreadable header)")
-    meta = header.pop("__metadata__", None)
-    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
-        raise ModelFileError(f"{path}: a safetensors file without deepnum metadata; "
-                             f"not written by deepnum")
-    body = len(raw) - 8 - size
-    for name, entry in header.items():
-        _check_entry(name, entry, body, path)
-    return meta
-
-
-def _check_entry(name: str, entry, body: int, path) -> None:
-    """One tensor of the header: a dtype deepnum reads, a shape whose bytes lie in the file."""
-    if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
-        raise ModelFileError(f"{path}: tensor {name[:60]!r}: malformed header entry")
-    dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-    if dtype not in _DTYPES:
-        raise ModelFileError(f"{path}: tensor {name[:60]!r} has dtype {str(dtype)[:10]!r}, which "
-                             f"deepnum does not read (it reads {', '.join(_DTYPES)})")
-    if not (isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape)
-            and isinstance(offsets, list) and len(offsets) == 2
-            and all(type(o) is int and 0 <= o <= body for o in offsets)):
-        raise ModelFileError(f"{path}: tensor {name[:60]!r}: malformed shape or offsets")
-    nbytes = np.dtype(_DTYPES[dtype]).itemsize
-    for s in shape:
-        nbytes *= s
-        if nbytes > body:  # checked as it grows: a shape like [2**40, 2**40] never overflows
-            break
-    if nbytes != offsets[1] - offsets[0]:
-        raise ModelFileError(f"{path}: tensor {name[:60]!r}: its shape {shape[:8]} needs "
-                             f"{nbytes:,} bytes, its offsets give {offsets[1] - offsets[0]:,}")
-
-
-def _digest(arrays: dict, text: str | None = None) -> str:
-    sha = hashlib.sha256()
-    for key in sorted(arrays):
-        a = np.asarray(arrays[key], order="C")  # ascontiguousarray would make 0-d arrays 1-d
-        sha.update(f"{key}:{a.dtype.str}:{a.shape};".encode())
-        sha.update(a.tobytes())
-    if text is not None:
-        sha.update(b"json:" + text.encode())
-    return sha.hexdigest()
-
-
-def atomic_write(path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: a crash at any moment leaves the old or the new file (and
-    perhaps a temporary ``.NAME.xxxxxxxx.tmp`` beside it, which :func:`remove_stale_temporaries`
-    clears). An OSError (disk full, read-only folder) names ``path``."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as error:
-        raise _naming(error, path) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise _naming(error, path) from None
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows cannot open directories
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def _naming(error: OSError, path: Path) -> OSError:
-    """The same error (same class and errno) about ``path``, not about a temporary name."""
-    return type(error)(error.errno, error.strerror or str(error), str(path))
-
-
-# tempfile.mkstemp's names: the prefix, 8 characters of its alphabet, the suffix
-_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
-
-
-def remove_stale_temporaries(directory, names) -> list[Path]:
-    """Delete the temporaries that :func:`atomic_write` leaves when a process is killed mid-write
-    (``.NAME.xxxxxxxx.tmp``), for the file names ``names`` in ``directory`` only; nothing else
-    there is touched. Call it when a run starts, before anything writes there; returns the
-    paths removed."""
-    directory, names = Path(directory), set(names)
-    removed = []
-    try:
-        entries = list(os.scandir(directory))
-    except (FileNotFoundError, NotADirectoryError):
-        return removed
-    for entry in entries:
-        match = _TEMPORARY.fullmatch(entry.name)
-        if match and match["name"] in names and entry.is_file(follow_symlinks=False):
-            try:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-            except FileNotFoundError:  # removed meanwhile
-                pass
-    return removed

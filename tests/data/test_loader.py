@@ -41,9 +41,10 @@ def test_batches_are_tensors_and_cover_every_sample_once(dataset):
     assert len(batches) == 11 and all(isinstance(t, Tensor) for b in batches for t in b)
     xb, yb = batches[0]
     assert xb.data.dtype == np.float32 and xb.data.shape == (10, 3)
-    assert yb.data.dtype == np.int64  # uint8 / Python int labels become int64
+    # labels keep their dtype, as PyTorch's (uint8 here); Python int labels collate to int64
+    assert yb.data.dtype == (np.uint8 if isinstance(dataset, TensorDataset) else np.int64)
     assert sorted(epoch_order(loader)) == list(range(103))
-    np.testing.assert_array_equal(xb.data[:, 0], yb.data * 3)  # features stay with their labels
+    np.testing.assert_array_equal(xb.numpy()[:, 0], yb.numpy().astype(np.int64) * 3)  # paired
 
 
 def test_fast_and_generic_paths_agree():
@@ -77,14 +78,15 @@ def test_reshuffles_every_epoch_and_same_seed_same_order():
     assert a.epochs_started == 2
 
 
-def test_seed_none_draws_once_from_the_global_generator():
+def test_seed_none_draws_each_epoch_from_the_global_generator():
+    # PyTorch's rule: without a generator, each epoch's order comes from the global stream
+    loader = DataLoader(make_dataset(), shuffle=True)
     manual_seed(3)
-    a = DataLoader(make_dataset(), shuffle=True)
+    first = epoch_order(loader)
     manual_seed(3)
-    b = DataLoader(make_dataset(), shuffle=True)
-    assert epoch_order(a) == epoch_order(b)
-    c = DataLoader(make_dataset(), shuffle=True)  # the global stream moved on
-    assert epoch_order(c) != epoch_order(DataLoader(make_dataset(), shuffle=True))
+    assert epoch_order(loader) == first
+    assert epoch_order(loader) != first  # the global stream moved on
+    assert loader.state_dict()["generator"] is None
 
 
 def test_state_dict_round_trip_resumes_the_same_shuffles():
@@ -110,5 +112,6 @@ def test_subset_keeps_the_fast_path_and_its_content():
 
 def test_bad_batch_size():
     for bad in (0, -1, 2.5, True):
-        with pytest.raises(DataError, match="batch_size"):
+        with pytest.raises(ValueError, match=f"batch_size should be a positive integer value, "
+                                             f"but got batch_size={bad}"):
             DataLoader(make_dataset(), batch_size=bad)

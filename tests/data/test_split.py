@@ -53,7 +53,9 @@ def test_random_split_counts_and_fractions():
     assert sorted([a[i][0] for i in range(7)] + [b[i][0] for i in range(3)]) == list(range(10))
     parts = random_split(ds, [0.5, 0.25, 0.25], seed=0)
     assert [len(p) for p in parts] == [6, 2, 2]  # floors 5, 2, 2; the remainder goes first
-    with pytest.raises(DataError, match="sum to 10"):
+    with pytest.raises(ValueError, match="Sum of input lengths does not equal the length"):
         random_split(ds, [5, 6])
-    with pytest.raises(DataError, match="sum to 1"):
+    with pytest.raises(ValueError, match="Sum of input lengths does not equal the length"):
         random_split(ds, [0.5, 0.6])
+    again = random_split(ds, [7, 3], seed=0)
+    assert [a[i][0].item() for i in range(7)] == [again[0][i][0].item() for i in range(7)]

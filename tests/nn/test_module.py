@@ -39,18 +39,72 @@ def test_torch_state_dict_loads_unchanged(as_numpy, rng):
     assert_close(ours(dn.tensor(x)), theirs(torch.tensor(x)), np.float64)
 
 
-def test_load_state_dict_checks_keys_and_shapes():
-    ours, _ = _pair()
-    state = dict(ours.state_dict())
+def test_load_state_dict_checks_keys_and_shapes_like_torch():
+    ours, theirs = _pair()
+    state = {k: v.numpy() for k, v in theirs.state_dict().items()}
     del state["0.bias"]
     state["extra"] = np.zeros(1)
-    with pytest.raises(KeyError, match=r"missing keys \['0.bias'\].*unexpected keys \['extra'\]"):
+    with pytest.raises(RuntimeError) as expected:
+        theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    with pytest.raises(RuntimeError) as got:
         ours.load_state_dict(state)
-    missing, unexpected = ours.load_state_dict(state, strict=False)
-    assert missing == ["0.bias"] and unexpected == ["extra"]
+    assert str(got.value) == str(expected.value)
+    before = ours[0].weight.numpy().copy()
+    result = ours.load_state_dict(state, strict=False)
+    ref = theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()}, strict=False)
+    assert result == ref and result.missing_keys == ["0.bias"]
+    assert result.unexpected_keys == ["extra"] and repr(result) == repr(ref)
+    assert not np.array_equal(before, ours[0].weight.numpy())  # the rest was loaded
     bad = dict(ours.state_dict(), **{"3.weight": np.zeros((2, 4))})
-    with pytest.raises(dn.ShapeError, match=r"'3.weight'.*\(2, 4\).*\(2, 5\)"):
+    with pytest.raises(RuntimeError) as got:
+        ours.load_state_dict(bad, strict=False)  # wrong shapes fail even when not strict
+    with pytest.raises(RuntimeError) as expected:
+        theirs.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in bad.items()})
+    assert str(got.value) == str(expected.value).replace("torch.Size", "deepnum.Size")
+    assert repr(ours.load_state_dict(ours.state_dict())) == "<All keys matched successfully>"
+
+
+def test_a_failed_load_changes_nothing():
+    ours, _ = _pair()
+    before = {k: v.clone() for k, v in ours.state_dict().items()}
+    bad = dict(ours.state_dict(), **{"3.weight": np.zeros((2, 4))})
+    bad["0.weight"] = np.ones((5, 3))
+    with pytest.raises(dn.errors.StateDictError, match="size mismatch for 3.weight"):
         ours.load_state_dict(bad)
+    for key, value in ours.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    with pytest.raises(TypeError, match="Expected state_dict to be dict-like"):
+        ours.load_state_dict([1, 2])
+    with pytest.raises(RuntimeError, match='named "0.bias", expected deepnum.Tensor'):
+        ours.load_state_dict(dict(ours.state_dict(), **{"0.bias": "abc"}))
+
+
+def test_state_dict_values_are_detached_tensors_sharing_memory():
+    ours, theirs = _pair()
+    state = ours.state_dict()
+    assert type(state) is type(theirs.state_dict())  # an OrderedDict
+    assert all(type(v) is dn.Tensor and not v.requires_grad for v in state.values())
+    state["0.bias"].array[0] = 42.0
+    assert ours[0].bias.numpy()[0] == 42.0  # the same memory, as torch's detach()
+    kept = ours.state_dict(keep_vars=True)
+    assert kept["0.weight"] is ours[0].weight
+    prefixed = ours.state_dict(prefix="net.")
+    assert list(prefixed) == ["net." + k for k in state]
+    destination = {"other": 1}
+    assert ours.state_dict(destination=destination) is destination and len(destination) == 5
+    with pytest.warns(FutureWarning):
+        ours.state_dict({}, "p.")
+
+
+def test_load_state_dict_assign_replaces_the_tensors():
+    ours, _ = _pair()
+    new = {k: dn.tensor(np.full(v.shape, 0.5, np.float64)) for k, v in ours.state_dict().items()}
+    ours[0].weight.requires_grad_(False)
+    ours.load_state_dict(new, assign=True)
+    assert isinstance(ours[0].weight, nn.Parameter) and ours[0].weight.dtype == dn.float64
+    assert not ours[0].weight.requires_grad and ours[3].weight.requires_grad
+    assert ours[0].weight.array is new["0.weight"].array
+    assert [n for n, _ in ours.named_parameters()] == ["0.weight", "0.bias", "3.weight", "3.bias"]
 
 
 def test_train_eval_reach_every_submodule():
@@ -102,7 +156,8 @@ def test_setattr_before_init_is_a_clear_error():
         def __init__(self):
             self.fc = nn.Linear(2, 2)
 
-    with pytest.raises(AttributeError, match="super\\(\\).__init__"):
+    with pytest.raises(AttributeError, match="cannot assign module before Module.__init__\\(\\) "
+                                             "call \\(call super\\(\\).__init__\\(\\) first"):
         Bad()
 
 

@@ -76,7 +76,7 @@ def check_resume(ours_cls, kwargs: dict, dtype=np.float64, split: bool = True):
     first, _ = make_models(dtype)
     opt = ours_cls(groups(first, split), **kwargs)
     train_ours(first, opt, range(10), dtype)
-    weights = {k: v.copy() for k, v in first.state_dict().items()}
+    weights = {k: v.clone() for k, v in first.state_dict().items()}
     saved = opt.state_dict()
     train_ours(first, opt, range(10, 12), dtype)  # keep going: the saved copy must not change
 

@@ -14,6 +14,10 @@ OPTIMIZERS = {
     "adamw": (dn.optim.AdamW, dict(lr=1e-3)),
     "rmsprop": (dn.optim.RMSprop, dict(lr=1e-2, momentum=0.5, centered=True)),
     "adagrad": (dn.optim.Adagrad, dict(lr=1e-2)),
+    "adadelta": (dn.optim.Adadelta, dict()),
+    "adamax": (dn.optim.Adamax, dict()),
+    "nadam": (dn.optim.NAdam, dict(decoupled_weight_decay=True, weight_decay=0.1)),
+    "radam": (dn.optim.RAdam, dict()),
 }
 
 
@@ -31,7 +35,7 @@ def _stepped(name, params=None, model=None):
 def _buffers(state_dict):
     for index, buffers in state_dict["state"].items():
         for key, value in buffers.items():
-            if isinstance(value, np.ndarray):
+            if isinstance(value, np.ndarray) and value.ndim:  # not NAdam's 0-d mu_product
                 yield index, key
 
 
@@ -104,3 +108,23 @@ def test_a_saved_state_loads_back_and_continues_identically(name):
         assert sa.keys() == sb.keys()
         for key in sa:
             np.testing.assert_array_equal(sa[key], sb[key])
+
+
+def test_a_scalar_state_must_be_a_number():
+    _, opt = _stepped("nadam")
+    bad = opt.state_dict()
+    bad["state"][0]["mu_product"] = "0.5"
+    with pytest.raises(ValueError, match="mu_product of parameter 0 must be a number"):
+        opt.load_state_dict(bad)
+    bad["state"][0]["mu_product"] = np.zeros(3)
+    with pytest.raises(ValueError, match="mu_product of parameter 0 must be a number"):
+        opt.load_state_dict(bad)
+
+
+def test_a_state_saved_under_a_scheduler_loads_back():
+    # OneCycleLR writes max_lr, min_lr, max_momentum and base_momentum into the groups
+    _, opt = _stepped("adam")
+    dn.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10)
+    _, fresh = _stepped("adam")
+    fresh.load_state_dict(opt.state_dict())
+    assert fresh.param_groups[0]["max_lr"] == 0.1

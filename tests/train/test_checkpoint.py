@@ -105,7 +105,7 @@ def test_a_resealed_half_length_momentum_buffer_is_refused_and_the_process_lives
     trainer().fit(data, epochs=1, batch_size=48, verbose=0, checkpoint=path)
     _reseal_with_half_length_float64_momentum(path)
     victim = trainer()
-    weights = {k: v.copy() for k, v in victim.model.state_dict().items()}
+    weights = {k: v.clone() for k, v in victim.model.state_dict().items()}
     with pytest.raises(ModelFileError, match=r"c.safetensors: .*momentum_buffer of parameter 0 "
                                              r"has shape \(640,\), but the parameter has shape "
                                              r"\(64, 20\)"):

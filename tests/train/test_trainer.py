@@ -139,7 +139,7 @@ def test_early_stopping_stops_and_restores_best_weights(circle):
         def on_epoch_end(self, epoch, logs=None):
             logs["val_loss"] = self.values[epoch]
             if epoch == 1:
-                self.best = {k: v.copy() for k, v in self.model.state_dict().items()}
+                self.best = {k: v.clone() for k, v in self.model.state_dict().items()}
 
     model = _net()
     scripted = Scripted()

@@ -5,19 +5,19 @@ random stream something else used before (the digits and ``mnist-test`` splits a
 :func:`train_val_split` stratifies class labels by default, so a rare class is not left out of the
 validation set by chance.
 
+``random_split`` is PyTorch's (in :mod:`deepnum.utils.data`), with deepnum's ``seed=`` too.
+
 >>> x_tr, y_tr, x_val, y_val = train_val_split(x, y, val_fraction=0.2, seed=0)
 >>> train_ds, val_ds = random_split(TensorDataset(x, y), [0.8, 0.2], seed=0)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from deepnum.data.dataset import Subset
 from deepnum.errors import DataError
 from deepnum.random import get_rng
+from deepnum.utils.data.dataset import random_split  # noqa: F401 - re-exported
 
 
 def train_val_split(x, y, val_fraction: float = 0.2, seed: int | None = 0, stratify: bool = True):
@@ -50,22 +50,6 @@ def train_val_split(x, y, val_fraction: float = 0.2, seed: int | None = 0, strat
     return x[train], y[train], x[val], y[val]
 
 
-def random_split(dataset, lengths: Sequence[int | float], seed: int | None = None) -> list[Subset]:
-    """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given lengths.
-
-    ``lengths`` are counts summing to ``len(dataset)`` or fractions summing to 1 (the remainder of
-    rounding goes to the first parts, as in PyTorch). ``seed=None`` uses deepnum's global generator.
-
-    >>> train_ds, val_ds = random_split(ds, [0.9, 0.1], seed=0)
-    >>> len(train_ds) + len(val_ds) == len(ds)   # True
-    """
-    n = len(dataset)
-    counts = _counts(lengths, n)
-    order = _generator(seed).permutation(n)
-    bounds = np.cumsum([0, *counts])
-    return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
-
-
 def _val_indices(y, fraction, rng, stratify) -> np.ndarray:
     """Indices of the validation samples, drawn per class when ``stratify``."""
     if not stratify:
@@ -75,21 +59,6 @@ def _val_indices(y, fraction, rng, stratify) -> np.ndarray:
         members = rng.permutation(np.flatnonzero(y == label))
         picks.append(members[: _round(fraction * len(members))])
     return np.concatenate(picks)
-
-
-def _counts(lengths, n) -> list[int]:
-    """Turn counts or fractions into counts that sum to ``n``."""
-    lengths = list(lengths)
-    if all(isinstance(v, (int, np.integer)) for v in lengths):
-        if sum(lengths) != n or min(lengths) < 0:
-            raise DataError(f"random_split: lengths {lengths} must be >= 0 and sum to {n}")
-        return [int(v) for v in lengths]
-    if not np.isclose(sum(lengths), 1.0) or min(lengths) < 0:
-        raise DataError(f"random_split: fractions {lengths} must be >= 0 and sum to 1")
-    counts = [int(np.floor(f * n)) for f in lengths]
-    for i in range(n - sum(counts)):
-        counts[i % len(counts)] += 1
-    return counts
 
 
 def _round(value: float) -> int:

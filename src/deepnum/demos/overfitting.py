@@ -44,7 +44,7 @@ def run(ctx) -> None:
                                    test=(x_test, y_test)).items():
             row[f"{name}_loss"], row[f"{name}_accuracy"] = loss_and_accuracy(model, xs, ys)
         history.append(row)
-        snapshots[epoch + 1] = {k: v.copy() for k, v in model.state_dict().items()}
+        snapshots[epoch + 1] = {k: v.clone() for k, v in model.state_dict().items()}
 
     fit(model, x_train, y_train, epochs=epochs, lr=0.01, optimizer="adam", on_epoch=record)
     # Early stopping, replayed over the recorded curve: the same decisions it takes online.

@@ -239,4 +239,4 @@ def _mpi_type(dtype):
     return MPI._typedict[np.dtype(dtype).char]
 
 
-from deepnum.distributed.sampler import DistributedSampler  # noqa: E402, F401
+from deepnum.utils.data.sampler import DistributedSampler  # noqa: E402, F401 - PyTorch's place

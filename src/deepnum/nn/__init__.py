@@ -17,7 +17,7 @@ from deepnum.nn.activation import (
     Tanh,
     activation,
 )
-from deepnum.nn.container import ModuleList, Sequential
+from deepnum.nn.container import ModuleDict, ModuleList, Sequential
 from deepnum.nn.conv import Conv1d, Conv2d
 from deepnum.nn.dropout import Dropout
 from deepnum.nn.embedding import Embedding
@@ -34,5 +34,6 @@ from deepnum.nn.loss import (
 from deepnum.nn.loss_robust import HuberLoss, SmoothL1Loss
 from deepnum.nn.module import Module, Parameter
 from deepnum.nn.normalization import BatchNorm1d, BatchNorm2d
+from deepnum.nn.parameter_container import ParameterDict, ParameterList
 from deepnum.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from deepnum.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

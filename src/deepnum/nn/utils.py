@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import types
+import warnings
 
 import numpy as np
 
+from deepnum import dtypes
+from deepnum.functions.inplace import bump
+from deepnum.nn.module import _typename
 from deepnum.tensor import Tensor
 
 
@@ -74,37 +79,76 @@ def add_penalty_gradients_(parameters, l1: float = 0.0, l2: float = 0.0) -> None
         p.grad = Tensor._wrap(g + np.asarray(extra, dtype=g.dtype))
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
-    """Scale all gradients together so their joint norm is at most ``max_norm`` (in place).
+def _vector_norm(a: np.ndarray, norm_type: float) -> np.ndarray:
+    """torch.linalg.vector_norm of an array, computed in its dtype (a 0-d array)."""
+    magnitude = np.abs(a)
+    if norm_type == math.inf:
+        return magnitude.max(initial=0)
+    if norm_type == -math.inf:
+        return magnitude.min(initial=math.inf).astype(a.dtype)
+    if norm_type == 0:
+        return np.asarray(np.count_nonzero(a), dtype=a.dtype)
+    if norm_type == 2:
+        return np.sqrt(np.sum(magnitude * magnitude))
+    return np.sum(magnitude**norm_type) ** (1.0 / norm_type)
 
-    The norm is taken over all gradients as if concatenated into one vector; if it exceeds
-    ``max_norm``, every gradient is multiplied by max_norm / (norm + 1e-6), as in PyTorch.
-    Returns the norm before clipping. ``norm_type`` may be ``float('inf')`` (the max |g|).
+
+def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """The norm of all ``tensors`` together, as if concatenated into one vector: the norm of
+    their norms, each taken in its own dtype (the result in the widest one, as PyTorch)."""
+    tensors = _tensors(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return Tensor._wrap(np.asarray(0.0, dtype=dtypes.default_float()))
+    norms = [np.asarray(_vector_norm(t.array, norm_type)) for t in tensors]
+    dtype = np.result_type(*norms)
+    total = np.asarray(_vector_norm(np.stack(norms).astype(dtype), norm_type), dtype=dtype)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
+                           f"is non-finite, so it cannot be clipped. To disable this error and "
+                           f"scale the gradients by the non-finite norm anyway, set "
+                           f"`error_if_nonfinite=False`")
+    return Tensor._wrap(total)
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
+    """Multiply every gradient by min(1, max_norm / (total_norm + 1e-6)), in place."""
+    grads = [p.grad for p in _tensors(parameters) if p.grad is not None]
+    if not grads:
+        return
+    total = total_norm.array if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    coefficient = np.minimum(float(max_norm) / (total + 1e-6), 1.0)
+    for g in grads:
+        g.array *= coefficient.astype(g.array.dtype)
+        bump(g)
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """Scale all gradients together so their joint norm is at most ``max_norm`` (in place):
+    g <- g * min(1, max_norm / (||g||_p + 1e-6)), the norm over all gradients as one vector
+    (``norm_type`` p may be ``float('inf')``: the max |g|). Returns that norm before clipping, a
+    0-d Tensor in the gradients' dtype, as PyTorch. ``foreach`` is accepted (one path here).
+
+    >>> loss.backward(); nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0); opt.step()
     """
     if not isinstance(max_norm, numbers.Real) or max_norm < 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be a non-negative number, "
                          f"got {max_norm!r}")
-    norm_type = float(norm_type)
-    grads = [p.grad.array for p in _tensors(parameters) if p.grad is not None]
-    if not grads:
-        return Tensor._wrap(np.asarray(0.0, dtype=np.float32))
-    dtype = grads[0].dtype
-    if math.isinf(norm_type):
-        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
-    else:
-        per = [np.sum(np.abs(g) ** norm_type) for g in grads]
-        total = float(np.sum(per)) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
-                           f"gradients is {total}; set error_if_nonfinite=False to clip anyway")
-    coefficient = min(max_norm / (total + 1e-6), 1.0)
-    for g in grads:
-        g *= np.asarray(coefficient, dtype=g.dtype)
-    return Tensor._wrap(np.asarray(total, dtype=dtype))
+    if isinstance(parameters, types.GeneratorType):
+        parameters = list(parameters)
+        if not parameters:
+            warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.",
+                          stacklevel=2)
+    parameters = _tensors(parameters)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(parameters, max_norm, total, foreach)
+    return total
 
 
-def clip_grad_value_(parameters, clip_value: float) -> None:
+def clip_grad_value_(parameters, clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient element into [-clip_value, clip_value] (in place)."""
     if not isinstance(clip_value, numbers.Real) or clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be a non-negative number, "
@@ -112,3 +156,23 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
     for p in _tensors(parameters):
         if p.grad is not None:
             np.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
+            bump(p.grad)
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    """All parameters flattened and joined into one vector (differentiable)."""
+    from deepnum.functions import cat
+
+    return cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec: Tensor, parameters) -> None:
+    """Cut ``vec`` into the parameters' shapes and make each parameter's data that slice (the
+    parameters then share ``vec``'s memory, as in PyTorch)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected deepnum.Tensor, but got: {_typename(vec)}")
+    pointer = 0
+    for p in parameters:
+        n = p.array.size
+        p.array = vec.array[pointer:pointer + n].reshape(p.shape)
+        pointer += n

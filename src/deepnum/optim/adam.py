@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -12,8 +13,9 @@ from deepnum.optim.optimizer import Optimizer
 
 
 def check_betas(name: str, betas) -> tuple[float, float]:
-    betas = tuple(betas)
-    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+    betas = tuple(betas) if isinstance(betas, (tuple, list)) else (betas,)
+    if len(betas) != 2 or not all(isinstance(b, numbers.Real) and not isinstance(b, bool)
+                                  and 0.0 <= b < 1.0 for b in betas):
         raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
     return betas
 

@@ -1,7 +1,10 @@
-"""Learning-rate schedules: change each parameter group's ``lr`` once per epoch (PyTorch's rules).
+"""Learning-rate schedules, ``torch.optim.lr_scheduler``: change each parameter group's ``lr``
+once per epoch (OneCycleLR, CyclicLR: once per batch), with PyTorch's rules.
 
-Call ``scheduler.step()`` after ``optimizer.step()``, once per epoch (ReduceLROnPlateau:
-``scheduler.step(val_loss)``).
+Call ``scheduler.step()`` after ``optimizer.step()`` (ReduceLROnPlateau: ``step(val_loss)``).
+The rules themselves are in schedules.py (epoch-wise decays) and schedules_cyclic.py; this module
+adds the ones that combine schedulers (SequentialLR, ChainedScheduler), ReduceLROnPlateau and
+:data:`SCHEDULES`, the table the deepnum command and the Trainer offer by name.
 
 >>> sched = dn.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.1)
 >>> for epoch in range(90): train_one_epoch(); sched.step()
@@ -11,130 +14,130 @@ from __future__ import annotations
 
 import math
 import numbers
+from bisect import bisect_right
 
 from deepnum.optim.optimizer import Optimizer
+from deepnum.optim.scheduler_base import EPOCH_DEPRECATION_WARNING, LRScheduler
+from deepnum.optim.schedules import (
+    ConstantLR,
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    PolynomialLR,
+    StepLR,
+)
+from deepnum.optim.schedules_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
+
+_LRScheduler = LRScheduler  # PyTorch's old name
 
 
-class LRScheduler:
-    """Base class: keeps ``last_epoch`` and sets every group's lr to ``get_lr()`` on ``step()``."""
+def _check_schedulers(name: str, schedulers, optimizer) -> None:
+    for i, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(f"{name} does not support `ReduceLROnPlateau` scheduler as it "
+                             f"requires additional kwargs to be specified when calling `step`, "
+                             f"but got one at index {i} in the given schedulers sequence.")
+        if optimizer is not scheduler.optimizer:
+            raise ValueError(f"{name} expects all schedulers to belong to the same optimizer, but "
+                             f"got scheduler {type(scheduler).__name__} at index {i} has "
+                             f"{scheduler.optimizer}, which is different from "
+                             f"{type(optimizer).__name__}.")
 
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an Optimizer, "
-                            f"got {type(optimizer).__name__}")
-        self.optimizer = optimizer
-        for group in optimizer.param_groups:
-            if last_epoch == -1:
-                group["initial_lr"] = group["lr"]
-            elif "initial_lr" not in group:
-                raise KeyError(f"{type(self).__name__}: resuming at last_epoch={last_epoch} needs "
-                               f"'initial_lr' in every param group")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self.step()  # epoch 0: the initial learning rates
 
-    def get_lr(self) -> list[float]:  # pragma: no cover - abstract
-        raise NotImplementedError
+class _Composite(LRScheduler):
+    """State of a scheduler made of schedulers: theirs, saved as a list."""
+
+    _unsaved = ("optimizer", "_schedulers")
+
+    def state_dict(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in self._unsaved}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        inner = state_dict.get("_schedulers")
+        if not isinstance(inner, list) or len(inner) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the states of "
+                             f"{len(self._schedulers)} schedulers")
+        for scheduler, state in zip(self._schedulers, inner):
+            scheduler.load_state_dict(state)
+        super().load_state_dict({k: v for k, v in state_dict.items() if k != "_schedulers"})
+
+
+class SequentialLR(_Composite):
+    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]``... (a warm-up then a
+    decay). Each one starts from its own epoch 0 when its turn comes.
+
+    >>> warmup = LinearLR(opt, start_factor=0.1, total_iters=5)
+    >>> decay = CosineAnnealingLR(opt, T_max=95)
+    >>> sched = SequentialLR(opt, schedulers=[warmup, decay], milestones=[5])
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch: int = -1):
+        if len(schedulers) < 1:
+            raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
+        _check_schedulers("SequentialLR", schedulers, optimizer)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"Sequential Schedulers expects number of schedulers provided to be "
+                             f"one more than the number of milestone points, but got number of "
+                             f"schedulers {len(schedulers)} and the number of milestones to be "
+                             f"equal to {len(milestones)}")
+        self._schedulers, self._milestones = list(schedulers), list(milestones)
+        self.last_epoch, self.optimizer = last_epoch + 1, optimizer
+        for group in optimizer.param_groups:  # undo the schedulers' own first steps
+            group["lr"] = group["initial_lr"]
+        for scheduler in _leaves(self):
+            scheduler.last_epoch -= 1
+        first = self._schedulers[bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
 
     def step(self) -> None:
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rates the last ``step()`` set, one per group."""
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore :meth:`state_dict`: only the attributes this scheduler has, each with a value
-        of the same kind (a number for a number, a list for a list), so a damaged checkpoint
-        cannot replace the optimizer or plant a string where a step count was."""
-        for key, value in state_dict.items():
-            if key == "optimizer" or key not in self.__dict__:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: unknown entry {key!r}")
-            if not _same_kind(self.__dict__[key], value):
-                raise ValueError(f"{type(self).__name__}.load_state_dict: {key} must be like "
-                                 f"{self.__dict__[key]!r}, got {str(value)[:40]!r}")
-        self.__dict__.update(state_dict)
-
-    def _lrs(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
+        idx = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            scheduler._update_lr(0)  # its turn starts: its epoch 0, in closed form
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
 
 
-def _same_kind(current, value) -> bool:
-    """Whether ``value`` may replace ``current`` in a scheduler's state."""
-    if isinstance(current, bool) or current is None or isinstance(current, str):
-        return type(value) is type(current) or (current is None and value is None)
-    if isinstance(current, numbers.Real):
-        return isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if isinstance(current, (list, tuple)):
-        return isinstance(value, (list, tuple)) and len(value) == len(current) and all(
-            _same_kind(c, v) for c, v in zip(current, value))
-    return callable(current) and value is current  # functions are not saved
+def _leaves(scheduler):
+    for s in getattr(scheduler, "_schedulers", ()):
+        if hasattr(s, "_schedulers"):
+            yield from _leaves(s)
+        elif hasattr(s, "last_epoch"):
+            yield s
 
 
-def _positive(name: str, arg: str, value, integer: bool = False):
-    kind = numbers.Integral if integer else numbers.Real
-    if not isinstance(value, kind) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name}: {arg} must be a positive {'integer' if integer else 'number'}, "
-                         f"got {value!r}")
-    return value
+class ChainedScheduler(_Composite):
+    """Step every scheduler in the list at each ``step()``: their factors multiply.
+
+    >>> sched = ChainedScheduler([ConstantLR(opt, 0.1, total_iters=2), ExponentialLR(opt, 0.9)])
+    """
+
+    def __init__(self, schedulers, optimizer: Optimizer | None = None):
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, but "
+                             "got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_schedulers("ChainedScheduler", schedulers, optimizer)
+        self._schedulers, self.optimizer = list(schedulers), optimizer
+        self._last_lr = self._lrs()
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._lrs()
 
 
-class StepLR(LRScheduler):
-    """lr_t = lr_0 * gamma^floor(t / step_size): multiply by gamma every ``step_size`` epochs."""
-
-    def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        self.step_size = _positive("StepLR", "step_size", step_size, integer=True)
-        self.gamma = _positive("StepLR", "gamma", gamma)
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        if self.last_epoch == 0 or self.last_epoch % self.step_size:
-            return self._lrs()
-        return [lr * self.gamma for lr in self._lrs()]
-
-
-class ExponentialLR(LRScheduler):
-    """lr_t = lr_0 * gamma^t: multiply by gamma every epoch."""
-
-    def __init__(self, optimizer, gamma: float, last_epoch: int = -1):
-        self.gamma = _positive("ExponentialLR", "gamma", gamma)
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        if self.last_epoch == 0:
-            return self._lrs()
-        return [lr * self.gamma for lr in self._lrs()]
-
-
-class CosineAnnealingLR(LRScheduler):
-    """lr_t = eta_min + (lr_0 - eta_min) (1 + cos(pi t / T_max)) / 2: half a cosine from lr_0 down
-    to eta_min over T_max epochs (then back up), applied step by step as PyTorch does."""
-
-    def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):  # noqa: N803
-        self.T_max = _positive("CosineAnnealingLR", "T_max", T_max, integer=True)
-        if eta_min < 0:
-            raise ValueError(f"CosineAnnealingLR: eta_min must be >= 0, got {eta_min!r}")
-        self.eta_min = eta_min
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min  # noqa: N806
-        if t == 0:
-            return self._lrs()
-        if (t - 1 - T) % (2 * T) == 0:  # the bottom of the cosine: the ratio below would be 0/0
-            return [lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for lr, base in zip(self._lrs(), self.base_lrs)]
-        ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
-        return [ratio * (lr - eta_min) + eta_min for lr in self._lrs()]
-
-
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Multiply lr by ``factor`` once the monitored metric has not improved for ``patience`` epochs.
 
     "Improved" means below best * (1 - threshold) in mode 'min' with threshold_mode 'rel' (above
@@ -148,6 +151,8 @@ class ReduceLROnPlateau:
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr=0.0, eps: float = 1e-8):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -169,7 +174,7 @@ class ReduceLROnPlateau:
         self.min_lrs, self.eps = min_lrs, eps
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs, self.cooldown_counter, self.last_epoch = 0, 0, 0
-        self._last_lr = [group["lr"] for group in groups]
+        self._last_lr = self._lrs()
 
     def is_better(self, current: float, best: float) -> bool:
         if self.mode == "min":
@@ -180,14 +185,22 @@ class ReduceLROnPlateau:
             return current > best * (1 + self.threshold)
         return current > best + self.threshold
 
-    def step(self, metrics) -> None:
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def step(self, metrics, epoch=None) -> None:
         current = float(metrics)
-        self.last_epoch += 1
+        if epoch is not None:
+            import warnings
+
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
             self.best, self.num_bad_epochs = current, 0
         else:
             self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:  # bad epochs during the cooldown do not count
+        if self.in_cooldown:  # bad epochs during the cooldown do not count
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
@@ -196,13 +209,7 @@ class ReduceLROnPlateau:
                 if group["lr"] - new_lr > self.eps:
                     group["lr"] = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        return list(self._last_lr)
-
-    state_dict = LRScheduler.state_dict
-    load_state_dict = LRScheduler.load_state_dict
+        self._last_lr = self._lrs()
 
 
 def _cosine(optimizer, epochs: int):
@@ -213,6 +220,21 @@ def _step(optimizer, epochs: int):
     return StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
 
 
+def _warmup_cosine(optimizer, epochs: int):
+    warmup = max(1, epochs // 10)
+    if epochs <= warmup:
+        return LinearLR(optimizer, start_factor=0.1, total_iters=max(1, epochs))
+    return SequentialLR(optimizer, [LinearLR(optimizer, start_factor=0.1, total_iters=warmup),
+                                    CosineAnnealingLR(optimizer, T_max=epochs - warmup)],
+                        milestones=[warmup])
+
+
 # name -> make(optimizer, epochs) for a whole run: the schedules the deepnum command and the
-# Trainer offer by name (cosine: anneal to 0 over the epochs; step: x0.1 after each third)
-SCHEDULES = {"cosine": _cosine, "step": _step, "none": None}
+# Trainer offer by name (cosine: anneal to 0 over the epochs; step: x0.1 after each third;
+# warmup-cosine: a linear warm-up from lr/10 over the first tenth, then the cosine)
+SCHEDULES = {"cosine": _cosine, "step": _step, "warmup-cosine": _warmup_cosine, "none": None}
+
+__all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+           "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
+           "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SCHEDULES",
+           "SequentialLR", "StepLR"]

@@ -11,9 +11,12 @@ import numpy as np
 from deepnum.tensor import Tensor
 
 _NON_NEGATIVE = ("lr", "weight_decay", "momentum", "eps", "alpha", "lr_decay",
-                 "initial_accumulator_value", "initial_lr")
+                 "initial_accumulator_value", "initial_lr", "momentum_decay", "tolerance_grad",
+                 "tolerance_change", "max_lr", "min_lr", "max_momentum", "base_momentum")
 _REAL = ("dampening",)
-_FLAGS = ("nesterov", "amsgrad", "maximize", "centered")
+_FLAGS = ("nesterov", "amsgrad", "maximize", "centered", "decoupled_weight_decay")
+# what the learning-rate schedulers write into a group (PyTorch's names), allowed in a saved one
+_SCHEDULER_KEYS = {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"}
 
 
 class Optimizer:
@@ -23,7 +26,10 @@ class Optimizer:
     """
 
     # The buffers this optimizer keeps per parameter, checked when a state dict is loaded:
-    # "param" is an array of the parameter's shape, "count" a non-negative integer (steps).
+    # "param" is an array of the parameter's shape, "count" a non-negative integer (steps),
+    # "scalar" a 0-d float array (NAdam's running product); LBFGS's flat history: "vector" (all
+    # the group's parameters flattened), "vectors" (a list of those), "number" (a float or 0-d
+    # array), "numbers" (a list of numbers or None).
     state_kinds: dict[str, str] = {}
     # the learning rate the Trainer, the deepnum command and the Playground start from when
     # none is given (the constructors keep PyTorch's defaults)
@@ -117,9 +123,8 @@ class Optimizer:
         for group in self.param_groups:
             ids = []
             for p in group["params"]:
-                if id(p) in self.state:
-                    state[index] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
-                                    for k, v in self.state[id(p)].items()}
+                if id(p) in self.state:  # copies: later steps must not change a saved state
+                    state[index] = {k: _copy(v) for k, v in self.state[id(p)].items()}
                 ids.append(index)
                 index += 1
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
@@ -155,7 +160,7 @@ class Optimizer:
                 slot[int(index)] = (p, len(slot), names[position] if names else None)
             group = {**own, **copy.deepcopy({k: v for k, v in saved.items() if k != "params"})}
             group["params"] = own["params"]
-            unknown = sorted(set(group) - set(own) - {"param_names", "initial_lr"})
+            unknown = sorted(set(group) - set(own) - {"param_names"} - _SCHEDULER_KEYS)
             if unknown:
                 raise ValueError(f"{name}: unknown hyperparameters {unknown} in a saved group")
             self._validate(group)
@@ -187,24 +192,7 @@ class Optimizer:
                                  f"{type(self).__name__} keeps {sorted(self.state_kinds)})")
             if isinstance(value, Tensor):
                 value = value.array
-            if kind == "param":
-                if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
-                    raise ValueError(f"{name}: {key} of {label} must be a numeric array, got "
-                                     f"{_describe(value)}")
-                if value.shape != p.array.shape:
-                    raise ValueError(f"{name}: {key} of {label} has shape {value.shape}, but the "
-                                     f"parameter has shape {p.array.shape}")
-                checked[key] = np.array(value, dtype=p.array.dtype, order="C")
-            else:  # a step count
-                if isinstance(value, np.ndarray) and value.size == 1:
-                    value = value.item()
-                if isinstance(value, float) and value.is_integer():
-                    value = int(value)
-                if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
-                        or not 0 <= value < 2**62:
-                    raise ValueError(f"{name}: {key} of {label} must be a non-negative integer, "
-                                     f"got {_describe(value)}")
-                checked[key] = int(value)
+            checked[key] = _checked_buffer(kind, value, p, group, f"{key} of {label}", name)
         missing = [k for k in self.required_state(group) if k not in checked]
         if checked and missing:
             raise ValueError(f"{name}: the state of {label} lacks {missing}")
@@ -216,6 +204,86 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _checked_buffer(kind: str, value, p, group: dict, what: str, name: str):
+    """One saved buffer of kind ``kind`` (see Optimizer.state_kinds), checked and converted."""
+    if kind == "param":
+        return _checked_array(value, p.array.shape, p.array.dtype, what, name)
+    if kind == "vector":
+        size = sum(q.array.size for q in group["params"])
+        return _checked_array(value, (size,), p.array.dtype, what, name)
+    if kind == "vectors":
+        if not isinstance(value, (list, tuple)) or len(value) > group.get("history_size", 0):
+            raise ValueError(f"{name}: {what} must be a list of at most "
+                             f"{group.get('history_size', 0)} vectors, got {_describe(value)}")
+        return [_checked_buffer("vector", v, p, group, what, name) for v in value]
+    if kind == "numbers":
+        if not isinstance(value, (list, tuple)) or len(value) > group.get("history_size", 0):
+            raise ValueError(f"{name}: {what} must be a list of at most "
+                             f"{group.get('history_size', 0)} numbers, got {_describe(value)}")
+        return [None if v is None else _checked_buffer("number", v, p, group, what, name)
+                for v in value]
+    if isinstance(value, Tensor):
+        value = value.array
+    if isinstance(value, np.ndarray) and value.size == 1:  # 0-d arrays keep their dtype
+        value = value.reshape(()).copy() if kind in ("scalar", "number") else value.item()
+    if kind in ("scalar", "number"):
+        real = (isinstance(value, np.ndarray) and value.dtype.kind == "f" and not value.ndim) or (
+            isinstance(value, numbers.Real) and not isinstance(value, bool))
+        if not real:
+            raise ValueError(f"{name}: {what} must be a number, got {_describe(value)}")
+        return np.asarray(value, dtype=getattr(value, "dtype", np.float64)) if kind == "scalar" \
+            else value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
+            or not 0 <= value < 2**62:
+        raise ValueError(f"{name}: {what} must be a non-negative integer, got "
+                         f"{_describe(value)}")
+    return int(value)
+
+
+def _checked_array(value, shape, dtype, what: str, name: str) -> np.ndarray:
+    if isinstance(value, Tensor):
+        value = value.array
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
+        raise ValueError(f"{name}: {what} must be a numeric array, got {_describe(value)}")
+    if value.shape != shape:
+        raise ValueError(f"{name}: {what} has shape {value.shape}, but the parameter has shape "
+                         f"{shape}")
+    return np.array(value, dtype=dtype, order="C")
+
+
+def lerp_(a: np.ndarray, b: np.ndarray, weight: float) -> None:
+    """a <- a + weight (b - a), in place, computed as PyTorch's lerp_ (exp_avg.lerp_(g, 1-b1))."""
+    if abs(weight) < 0.5:
+        a += weight * (b - a)
+    else:
+        np.subtract(b, (b - a) * (1 - weight), out=a)
+
+
+def scalar_dtype():
+    """The dtype PyTorch keeps an optimizer's scalar state in (step, mu_product): float64 when
+    that is the default dtype, else float32."""
+    from deepnum import dtypes
+
+    return np.float64 if dtypes.default_float() == np.float64 else np.float32
+
+
+def check_options(name: str, differentiable: bool = False, capturable: bool = False) -> None:
+    """PyTorch's options that have no meaning here: accepted when off, refused when on."""
+    if differentiable:
+        raise ValueError(f"{name}: differentiable=True is not supported (deepnum's updates are "
+                         f"not recorded for autograd)")
+    if capturable not in (False, True):
+        raise ValueError(f"{name}: capturable must be True or False, got {capturable!r}")
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return [_copy(v) for v in value] if isinstance(value, list) else value
 
 
 def _describe(value) -> str:

@@ -158,7 +158,7 @@ class EarlyStopping(Callback):
         if self._better(current):
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = {k: v.copy() for k, v in self.model.state_dict().items()}
+                self.best_weights = {k: v.clone() for k, v in self.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait >= self.patience:  # Keras: stop after `patience` epochs without progress

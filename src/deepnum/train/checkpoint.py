@@ -44,9 +44,11 @@ TRAINER_STATE = strict_object({
                             strict_object({"__items__": {"type": "array", "items": _PAIR}})]},
         "param_groups": {"type": "array", "items": _GROUP, "minItems": 1}}),
     "rng": _PCG64,
-    "loader": {"anyOf": [{"type": "null"},
-                         strict_object({"seed": integer(), "generator": _PCG64,
-                                        "epochs_started": integer()})]},
+    "loader": {"anyOf": [{"type": "null"},  # seed and generator: None when the loader
+                         strict_object({               # shuffles from the global stream
+                             "seed": {"anyOf": [{"type": "null"}, integer()]},
+                             "generator": {"anyOf": [{"type": "null"}, _PCG64]},
+                             "epochs_started": integer()})]},
     "epoch": integer(0, 10**9),
     "step": integer(0, 2**53),
     "stop_training": {"type": "boolean"},
@@ -70,6 +72,11 @@ def load_checkpoint(path, schema: dict | None = None) -> dict:
     """The dict given to :func:`save_checkpoint`, with tuples as lists. Raises ModelFileError,
     also when the state's JSON does not fit ``schema`` (e.g. :data:`TRAINER_STATE`)."""
     arrays, meta = read_file(path, CHECKPOINT_KIND)
+    return unpack_checkpoint(arrays, meta, path, schema)
+
+
+def unpack_checkpoint(arrays: dict, meta: dict, path, schema: dict | None = None) -> dict:
+    """The state in a checkpoint's (arrays, meta) (what dn.load gives for a checkpoint)."""
     if "state" not in meta:
         raise ModelFileError(f"{path}: corrupt checkpoint (no state)")
     if schema is not None:

@@ -58,9 +58,14 @@ def build_optimizer(name: str, params, lr: float | None = None, momentum: float 
 
 def as_loader(data, batch_size: int = 32, shuffle: bool = False, seed: int | None = None,
               shard=None):
-    """A DataLoader from a DataLoader, a Dataset, or an ``(x, y)`` pair of arrays/Tensors
-    (``shard``: this rank's share, see deepnum.data.DataLoader)."""
+    """A DataLoader from a DataLoader, a Dataset, or an ``(x, y)`` pair of arrays/Tensors.
+
+    ``shard=(rank, world_size, training)`` gives this rank its share: in training a
+    DistributedSampler's (equal shares, padded, reshuffled each epoch from one seed that all ranks
+    share), in evaluation every world_size-th sample from ``rank`` (uneven, none counted twice)."""
     from deepnum.data import DataLoader, Dataset, TensorDataset
+    from deepnum.random import get_rng
+    from deepnum.utils.data import DistributedSampler, Subset
 
     if isinstance(data, DataLoader):
         return data
@@ -71,7 +76,16 @@ def as_loader(data, batch_size: int = 32, shuffle: bool = False, seed: int | Non
                         f"got {type(data).__name__}")
     if seed is None and not shuffle:
         seed = 0  # an unshuffled loader needs no randomness: leave deepnum's stream untouched
-    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed, shard=shard)
+    if shard is None:
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    rank, world, training = shard
+    if not training:
+        return DataLoader(Subset(data, range(rank, len(data), world)), batch_size=batch_size,
+                          seed=0)
+    if seed is None:  # one draw of the global stream: the same on every rank seeded alike
+        seed = int(get_rng().integers(2**63))
+    sampler = DistributedSampler(data, world, rank, shuffle=shuffle, seed=seed)
+    return DataLoader(data, batch_size=batch_size, sampler=sampler, seed=0)
 
 
 class Trainer:
@@ -145,6 +159,8 @@ class Trainer:
         logs: dict = {}
         try:
             while self.epoch < epochs and not self.stop_training:
+                if hasattr(loader.sampler, "set_epoch"):  # a DistributedSampler's new shuffle
+                    loader.sampler.set_epoch(self.epoch)
                 logs = self._train_epoch(loader, chain)
                 if val_loader is not None:
                     logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
@@ -276,7 +292,7 @@ class Trainer:
         trainer (weights, optimizer buffers, counters, callbacks) raises ModelFileError naming
         the file, and leaves the model, the optimizer and the random stream as they were."""
         backup = self.state_dict(loader, callbacks)
-        backup["model"] = {k: v.copy() for k, v in backup["model"].items()}
+        backup["model"] = {k: v.clone() for k, v in backup["model"].items()}
         try:
             self._load_state(state, loader, callbacks)
         except (KeyError, TypeError, ValueError, OverflowError, IndexError) as error:

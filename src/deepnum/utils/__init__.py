@@ -1,1 +1,2 @@
-"""Utilities shaped like ``torch.utils``: ``hooks`` (handles) and, in time, ``data``."""
+"""Utilities shaped like ``torch.utils``: ``hooks`` (handles) and ``data`` (datasets, samplers,
+the DataLoader)."""
