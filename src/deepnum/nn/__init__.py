@@ -18,7 +18,7 @@ from deepnum.nn.activation import (
     activation,
 )
 from deepnum.nn.container import ModuleList, Sequential
-from deepnum.nn.conv import Conv1d, Conv2d
+from deepnum.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from deepnum.nn.dropout import Dropout
 from deepnum.nn.embedding import Embedding
 from deepnum.nn.linear import Flatten, Identity, Linear

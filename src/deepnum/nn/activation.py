@@ -16,11 +16,25 @@ from deepnum.nn.module import Module, Parameter
 from deepnum.tensor import Tensor
 
 
-class ReLU(Module):
-    """ReLU(z) = max(0, z)."""
+class _InPlace(Module):
+    """An activation with PyTorch's ``inplace`` option: write the result into the input."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_InPlace):
+    """ReLU(z) = max(0, z).
+
+    >>> nn.ReLU(inplace=True)(x)       # x itself, overwritten (no new array)
+    """
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+        return F.relu(x, self.inplace)
 
 
 class Sigmoid(Module):
@@ -92,15 +106,16 @@ class LeakyReLU(Module):
     >>> nn.LeakyReLU(0.1)(dn.tensor([-2.0, 3.0]))   # tensor([-0.2, 3. ])
     """
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope = non_negative("LeakyReLU", "negative_slope", negative_slope)
+        self.inplace = bool(inplace)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(Module):

@@ -12,8 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum import functions
+from deepnum.autograd.grad_mode import _grad_mode, no_grad
 from deepnum.errors import ShapeError
 from deepnum.functions import where
+from deepnum.functions.inplace import bump
+from deepnum.ops import activation as activation_ops
 from deepnum.ops import elementwise, linalg
 from deepnum.ops import loss as loss_ops
 from deepnum.random import get_rng
@@ -38,6 +41,36 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def in_place(x: Tensor, compute, reads_input: bool = True) -> Tensor:
+    """PyTorch's ``inplace=True``: x <- compute(x) in x's own memory, and x returned.
+
+    x's views see the new values, its version is bumped (so a backward that saved the old values
+    raises instead of computing a wrong gradient), and when autograd records, x takes the op's
+    place in the graph. ``compute`` runs on a handle of x's place in the graph: a copy of its
+    values if the op's backward reads its input (``reads_input``), else x's memory itself, which
+    an op such as ReLUInPlace overwrites directly (then nothing is copied).
+    """
+    if not _grad_mode.enabled or not x.requires_grad:
+        with no_grad():
+            out = compute(x)
+    else:
+        if x._ctx is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        handle = Tensor._wrap(x.array.copy() if reads_input else x.array)
+        handle.requires_grad, handle._ctx, handle._index = True, x._ctx, x._index
+        out = compute(handle)
+        x._ctx, x._index, x.requires_grad = out._ctx, out._index, out.requires_grad
+    if out.array is not x.array:
+        try:
+            np.copyto(x.array, out.array, casting="same_kind")
+        except (TypeError, ValueError) as error:  # a read-only (expanded) view, another dtype
+            raise RuntimeError(f"in-place operation on a tensor of shape {tuple(x.shape)}: "
+                               f"{error}") from None
+    bump(x)
+    return x
+
+
 # ---------------------------------------------------------------------------- linear
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b  (W is out x in, as in PyTorch)."""
@@ -47,9 +80,15 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- activations
-def relu(x: Tensor) -> Tensor:
-    """ReLU(z) = max(0, z)."""
-    return elementwise.ReLU.apply(x)
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """ReLU(z) = max(0, z); ``inplace=True`` writes it into the input's memory."""
+    if inplace:
+        return in_place(input, activation_ops.ReLUInPlace.apply, reads_input=False)
+    return elementwise.ReLU.apply(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
 
 
 def sigmoid(x: Tensor) -> Tensor:
@@ -112,9 +151,16 @@ def identity(x: Tensor) -> Tensor:
     return x
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """LeakyReLU(z) = z if z > 0 else negative_slope * z (a small gradient where ReLU has none)."""
-    return where(x.array > 0, x, x * negative_slope)
+    if inplace:
+        return in_place(input, lambda x: activation_ops.LeakyReLU.apply(
+            x, negative_slope=negative_slope, inplace=True), reads_input=False)
+    return activation_ops.LeakyReLU.apply(input, negative_slope=negative_slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
