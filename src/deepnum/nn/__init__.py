@@ -3,23 +3,37 @@
 from deepnum.nn import functional, init, utils
 from deepnum.nn.activation import (
     ACTIVATIONS,
+    CELU,
     ELU,
+    GELU,
     SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
     Maxout,
+    Mish,
+    PReLU,
     ReLU,
+    ReLU6,
     Sigmoid,
     Sign,
+    SiLU,
     Softmax,
+    Softmin,
     Softplus,
+    Softsign,
     Step,
     Tanh,
+    Tanhshrink,
+    Threshold,
     activation,
 )
 from deepnum.nn.container import ModuleList, Sequential
 from deepnum.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
-from deepnum.nn.dropout import Dropout
+from deepnum.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from deepnum.nn.embedding import Embedding
 from deepnum.nn.linear import Flatten, Identity, Linear
 from deepnum.nn.loss import (

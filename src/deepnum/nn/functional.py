@@ -50,6 +50,10 @@ def in_place(x: Tensor, compute, reads_input: bool = True) -> Tensor:
     values if the op's backward reads its input (``reads_input``), else x's memory itself, which
     an op such as ReLUInPlace overwrites directly (then nothing is copied).
     """
+    if not x.array.flags.writeable:  # an expanded (broadcast) view: one element, many places
+        raise RuntimeError(f"in-place operation on a tensor of shape {tuple(x.shape)} whose "
+                           f"memory is read-only (more than one element of the written-to "
+                           f"tensor may refer to a single memory location): clone() it first")
     if not _grad_mode.enabled or not x.requires_grad:
         with no_grad():
             out = compute(x)
@@ -163,20 +167,25 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, inplace=True)
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(z) = z if z > 0 else alpha * (e^z - 1): smooth, saturating at -alpha for z -> -inf."""
-    negative = (x.clip(max=0).exp() - 1) * alpha  # clip: e^z of a large positive z would overflow
-    return where(x.array > 0, x, negative)
+    def compute(x):
+        negative = (x.clip(max=0).exp() - 1) * alpha  # clip: e^z of a large z would overflow
+        return where(x.array > 0, x, negative)
+
+    return in_place(input, compute) if inplace else compute(input)
 
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(x: Tensor) -> Tensor:
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """SELU(z) = scale * ELU(z, alpha), alpha = 1.6733, scale = 1.0507: self-normalising (Klambauer
     et al. 2017), activations keep mean 0 and variance 1 through many layers."""
-    return elu(x, SELU_ALPHA) * SELU_SCALE
+    if inplace:
+        return in_place(input, selu)
+    return elu(input, SELU_ALPHA) * SELU_SCALE
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -199,17 +208,26 @@ def maxout(x: Tensor, pieces: int, dim: int = 1) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- dropout
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each input with probability p and scale the rest by 1/(1-p) in
     training, so that at test time the layer is the identity. The lecture scales at test time
     instead, W_test = (1-p) W_train; both give the same expected activation."""
+    return dropout_mask(input, p, training, inplace, input.shape, "dropout")
+
+
+def dropout_mask(x: Tensor, p: float, training: bool, inplace: bool, mask_shape,
+                 name: str) -> Tensor:
+    """x times a keep mask of ``mask_shape`` (x's shape; (N, C, 1, 1) drops whole channels)
+    scaled by 1/(1-p): what dropout, dropout1d and dropout2d share."""
     if not 0 <= p < 1:
-        raise ValueError(f"dropout: p must be in [0, 1), got {p!r}")
+        raise ValueError(f"{name}: p must be in [0, 1), got {p!r}")
     if not training or p == 0:
         return x
-    keep = get_rng().random(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.float32) >= p
-    mask = keep.astype(x.dtype) * np.asarray(1 / (1 - p), dtype=x.dtype)
-    return elementwise.Mul.apply(x, Tensor._wrap(mask))
+    keep = get_rng().random(mask_shape, dtype=x.dtype if x.dtype.kind == "f" else np.float32) >= p
+    mask = Tensor._wrap(keep.astype(x.dtype) * np.asarray(1 / (1 - p), dtype=x.dtype))
+    if inplace:
+        return in_place(x, lambda t: elementwise.Mul.apply(t, mask), reads_input=False)
+    return elementwise.Mul.apply(x, mask)
 
 
 # ---------------------------------------------------------------------------- losses
@@ -396,6 +414,8 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
 
 
 # Functional forms written beside their layers, re-exported here so F.<name> finds them.
+from deepnum.nn.dropout import alpha_dropout, dropout1d, dropout2d  # noqa: E402, F401
 from deepnum.nn.embedding import embedding  # noqa: E402, F401
+from deepnum.nn.functional_activation import *  # noqa: E402, F403 - gelu, silu, hardtanh...
 from deepnum.nn.functional_conv import *  # noqa: E402, F403 - conv, pooling and batch norm
 from deepnum.nn.loss_robust import huber_loss, smooth_l1_loss  # noqa: E402, F401
