@@ -35,6 +35,7 @@ from deepnum.nn.container import ModuleList, Sequential
 from deepnum.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from deepnum.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from deepnum.nn.embedding import Embedding
+from deepnum.nn.instancenorm import InstanceNorm1d, InstanceNorm2d
 from deepnum.nn.linear import Flatten, Identity, Linear
 from deepnum.nn.loss import (
     BCELoss,
@@ -47,6 +48,6 @@ from deepnum.nn.loss import (
 )
 from deepnum.nn.loss_robust import HuberLoss, SmoothL1Loss
 from deepnum.nn.module import Module, Parameter
-from deepnum.nn.normalization import BatchNorm1d, BatchNorm2d
+from deepnum.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from deepnum.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from deepnum.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

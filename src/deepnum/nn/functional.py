@@ -418,4 +418,6 @@ from deepnum.nn.dropout import alpha_dropout, dropout1d, dropout2d  # noqa: E402
 from deepnum.nn.embedding import embedding  # noqa: E402, F401
 from deepnum.nn.functional_activation import *  # noqa: E402, F403 - gelu, silu, hardtanh...
 from deepnum.nn.functional_conv import *  # noqa: E402, F403 - conv, pooling and batch norm
+from deepnum.nn.instancenorm import instance_norm  # noqa: E402, F401
 from deepnum.nn.loss_robust import huber_loss, smooth_l1_loss  # noqa: E402, F401
+from deepnum.nn.normalization import group_norm, layer_norm  # noqa: E402, F401

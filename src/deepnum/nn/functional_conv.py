@@ -267,6 +267,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if momentum is None and num_batches_tracked is not None:
             momentum = 1.0 / max(int(num_batches_tracked.array), 1)
         update = training and running_mean is not None
+        if (weight is None) != (bias is None):  # the fused op takes both or neither
+            like = weight if weight is not None else bias
+            fill = np.zeros if bias is None else np.ones
+            constant = Tensor._wrap(fill(like.shape, dtype=like.array.dtype))
+            weight, bias = (weight, constant) if bias is None else (constant, bias)
         args = (input,) if weight is None else (input, weight, bias)
         return norm_ops.BatchNorm.apply(
             *args, eps=eps, momentum=0.1 if momentum is None else momentum,
@@ -278,5 +283,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     out = (input - Tensor._wrap(running_mean.array.astype(dtype).reshape(shape))) \
         * Tensor._wrap(invstd)
     if weight is not None:
-        out = out * weight.reshape(shape) + bias.reshape(shape)
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
     return out
