@@ -33,6 +33,7 @@ from deepnum.nn.activation import (
 )
 from deepnum.nn.container import ModuleList, Sequential
 from deepnum.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from deepnum.nn.distance import CosineSimilarity, PairwiseDistance
 from deepnum.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from deepnum.nn.embedding import Embedding
 from deepnum.nn.instancenorm import InstanceNorm1d, InstanceNorm2d
@@ -46,7 +47,9 @@ from deepnum.nn.loss import (
     MultiMarginLoss,
     NLLLoss,
 )
-from deepnum.nn.loss_robust import HuberLoss, SmoothL1Loss
+from deepnum.nn.loss_embedding import CosineEmbeddingLoss, MarginRankingLoss, TripletMarginLoss
+from deepnum.nn.loss_likelihood import GaussianNLLLoss, KLDivLoss, PoissonNLLLoss
+from deepnum.nn.loss_robust import HuberLoss, L1Loss, SmoothL1Loss
 from deepnum.nn.module import Module, Parameter
 from deepnum.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from deepnum.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d

@@ -31,6 +31,20 @@ def shape_error(layer, expected: str, got: tuple) -> ShapeError:
     return ShapeError(f"{name}: expected {expected}, got input of shape {tuple(got)}")
 
 
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average``/``reduce`` arguments as a reduction (with its
+    warning): reduce=False gives 'none', size_average=False 'sum', otherwise 'mean'."""
+    if size_average is None and reduce is None:
+        return reduction
+    import warnings
+
+    warnings.warn("size_average and reduce args will be deprecated, please use "
+                  "reduction='mean' (or 'sum', 'none') instead.", UserWarning, stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -81,6 +95,34 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return linalg.Linear.apply(x, weight)
     return linalg.Linear.apply(x, weight, bias)
+
+
+# ---------------------------------------------------------------------------- tensors
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (*) as one-hot rows (*, num_classes) of int64 (num_classes=-1: max + 1)."""
+    t = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensors (integers), got {t.dtype}")
+    if t.size and t.min() < 0:
+        raise RuntimeError("one_hot: Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(t.max()) + 1 if t.size else 0
+    elif t.size and t.max() >= num_classes:
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes "
+                           f"({num_classes}), got {int(t.max())}.")
+    return Tensor._wrap((t[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
+    """Pad (or, with negative sizes, crop) in PyTorch's order: (left, right) of the last axis,
+    then of the one before...; ``mode`` 'constant' (``value``, 0 by default), 'reflect',
+    'replicate' or 'circular'. deepnum.pad does the work; a constant pad that crops some sides
+    and pads others is a crop, then a pad."""
+    sizes = tuple(int(p) for p in pad)
+    if mode == "constant" and any(p < 0 for p in sizes) and any(p > 0 for p in sizes):
+        cropped = functions.pad(input, tuple(min(p, 0) for p in sizes))
+        return functions.pad(cropped, tuple(max(p, 0) for p in sizes), mode, value)
+    return functions.pad(input, sizes, mode, value)
 
 
 # ---------------------------------------------------------------------------- activations
@@ -231,16 +273,21 @@ def dropout_mask(x: Tensor, p: float, training: bool, inplace: bool, mask_shape,
 
 
 # ---------------------------------------------------------------------------- losses
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Square loss: mean of (y - t)^2. Shapes that differ are broadcast with PyTorch's warning
-    (an (N, 1) output against (N,) targets gives an (N, N) loss: almost always a bug)."""
+def mse_loss_shape_warning(input: Tensor, target) -> None:
+    """PyTorch's warning for a target broadcast against an input of another shape."""
     if tuple(input.shape) != tuple(target.shape):
         import warnings
 
         warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the "
                       f"input size ({tuple(input.shape)}). This will likely lead to incorrect "
                       f"results due to broadcasting. Please ensure they have the same size.",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Square loss: mean of (y - t)^2. Shapes that differ are broadcast with PyTorch's warning
+    (an (N, 1) output against (N,) targets gives an (N, N) loss: almost always a bug)."""
+    mse_loss_shape_warning(input, target)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -271,9 +318,11 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
         if t.shape != input.shape:
             raise ShapeError(f"cross_entropy: probability targets must have the input's shape "
                              f"{input.shape}, got {t.shape}")
-        q = t * (1 - label_smoothing) + label_smoothing / c if label_smoothing else t
+        q = target_tensor(target, input)
+        if label_smoothing:
+            q = q * (1 - label_smoothing) + label_smoothing / c
         logp = log_softmax(input, dim=1)
-        term = logp * Tensor._wrap(np.asarray(q, dtype=input.dtype))
+        term = logp * q
         if w is not None:
             term = term * Tensor._wrap(w.reshape((1, c) + (1,) * (input.ndim - 2)))
         per_sample = -term.sum(1)
@@ -296,6 +345,14 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
 def _target_array(target, like: Tensor) -> np.ndarray:
     t = target.array if isinstance(target, Tensor) else np.asarray(target)
     return t.astype(like.dtype, copy=False) if t.dtype.kind in "fb" else t
+
+
+def target_tensor(target, like: Tensor) -> Tensor:
+    """A loss's target as a tensor of the input's dtype: a soft target that requires grad keeps
+    its graph (PyTorch's losses differentiate their targets too); anything else is a constant."""
+    if isinstance(target, Tensor) and target.requires_grad:
+        return target if target.array.dtype == like.array.dtype else target.astype(like.dtype)
+    return Tensor._wrap(_target_array(target, like))
 
 
 def _same_shape(name: str, input: Tensor, target) -> None:
@@ -344,9 +401,9 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
 def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities: L = -w (t log y + (1 - t) log(1 - y)), each log
     clamped at -100 as in PyTorch. ``input`` holds probabilities (after a sigmoid)."""
-    t = _target_array(target, input)
+    t = target_tensor(target, input)
     _same_shape("binary_cross_entropy", input, t)
-    loss = loss_ops.BinaryCrossEntropy.apply(input, Tensor._wrap(t))
+    loss = loss_ops.BinaryCrossEntropy.apply(input, t)
     if weight is not None:
         loss = loss * Tensor._wrap(_target_array(weight, input))
     return _reduce(loss, reduction)
@@ -360,9 +417,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reducti
     Computed as (1 - t) z + (1 + (p - 1) t) softplus(-z), which never forms sigma(z) and so stays
     finite and exact for |z| = 1000; its gradient is sigma(z) - t when p = 1.
     """
-    t = _target_array(target, input)
-    _same_shape("binary_cross_entropy_with_logits", input, t)
-    t_ = Tensor._wrap(t)
+    t_ = target_tensor(target, input)
+    _same_shape("binary_cross_entropy_with_logits", input, t_)
     log_weight = 1.0
     if pos_weight is not None:
         p = Tensor._wrap(_target_array(pos_weight, input))
@@ -414,10 +470,17 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
 
 
 # Functional forms written beside their layers, re-exported here so F.<name> finds them.
+from deepnum.nn.distance import cosine_similarity, normalize, pairwise_distance  # noqa: E402, F401
 from deepnum.nn.dropout import alpha_dropout, dropout1d, dropout2d  # noqa: E402, F401
 from deepnum.nn.embedding import embedding  # noqa: E402, F401
 from deepnum.nn.functional_activation import *  # noqa: E402, F403 - gelu, silu, hardtanh...
 from deepnum.nn.functional_conv import *  # noqa: E402, F403 - conv, pooling and batch norm
 from deepnum.nn.instancenorm import instance_norm  # noqa: E402, F401
-from deepnum.nn.loss_robust import huber_loss, smooth_l1_loss  # noqa: E402, F401
+from deepnum.nn.loss_embedding import (  # noqa: E402, F401
+    cosine_embedding_loss,
+    margin_ranking_loss,
+    triplet_margin_loss,
+)
+from deepnum.nn.loss_likelihood import gaussian_nll_loss, kl_div, poisson_nll_loss  # noqa: E402, F401
+from deepnum.nn.loss_robust import huber_loss, l1_loss, smooth_l1_loss  # noqa: E402, F401
 from deepnum.nn.normalization import group_norm, layer_norm  # noqa: E402, F401
