@@ -36,6 +36,7 @@ from deepnum.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from deepnum.nn.distance import CosineSimilarity, PairwiseDistance
 from deepnum.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from deepnum.nn.embedding import Embedding
+from deepnum.nn.fold import Fold, Unfold
 from deepnum.nn.instancenorm import InstanceNorm1d, InstanceNorm2d
 from deepnum.nn.linear import Flatten, Identity, Linear
 from deepnum.nn.loss import (
@@ -54,3 +55,4 @@ from deepnum.nn.module import Module, Parameter
 from deepnum.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from deepnum.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from deepnum.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from deepnum.nn.upsampling import Upsample

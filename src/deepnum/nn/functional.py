@@ -473,6 +473,7 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
 from deepnum.nn.distance import cosine_similarity, normalize, pairwise_distance  # noqa: E402, F401
 from deepnum.nn.dropout import alpha_dropout, dropout1d, dropout2d  # noqa: E402, F401
 from deepnum.nn.embedding import embedding  # noqa: E402, F401
+from deepnum.nn.fold import fold, unfold  # noqa: E402, F401
 from deepnum.nn.functional_activation import *  # noqa: E402, F403 - gelu, silu, hardtanh...
 from deepnum.nn.functional_conv import *  # noqa: E402, F403 - conv, pooling and batch norm
 from deepnum.nn.instancenorm import instance_norm  # noqa: E402, F401
@@ -484,3 +485,4 @@ from deepnum.nn.loss_embedding import (  # noqa: E402, F401
 from deepnum.nn.loss_likelihood import gaussian_nll_loss, kl_div, poisson_nll_loss  # noqa: E402, F401
 from deepnum.nn.loss_robust import huber_loss, l1_loss, smooth_l1_loss  # noqa: E402, F401
 from deepnum.nn.normalization import group_norm, layer_norm  # noqa: E402, F401
+from deepnum.nn.upsampling import interpolate, upsample  # noqa: E402, F401
