@@ -31,6 +31,7 @@ from deepnum.nn.activation import (
     Threshold,
     activation,
 )
+from deepnum.nn.attention import MultiheadAttention
 from deepnum.nn.container import ModuleList, Sequential
 from deepnum.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from deepnum.nn.distance import CosineSimilarity, PairwiseDistance
@@ -55,4 +56,11 @@ from deepnum.nn.module import Module, Parameter
 from deepnum.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from deepnum.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from deepnum.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from deepnum.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from deepnum.nn.upsampling import Upsample

@@ -470,6 +470,10 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
 
 
 # Functional forms written beside their layers, re-exported here so F.<name> finds them.
+from deepnum.nn.attention import (  # noqa: E402, F401
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 from deepnum.nn.distance import cosine_similarity, normalize, pairwise_distance  # noqa: E402, F401
 from deepnum.nn.dropout import alpha_dropout, dropout1d, dropout2d  # noqa: E402, F401
 from deepnum.nn.embedding import embedding  # noqa: E402, F401
