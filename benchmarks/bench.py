@@ -6,7 +6,8 @@
 
 Cases: ``peak`` (float32 matmul rate), ``mlp`` (training epoch, batch 128 and 32), ``lenet``
 (training epoch, batch 128), ``infer`` (latency of one sample and of a batch of 1000), ``onnx``
-(the exported LeNet-5 in onnxruntime against deepnum and PyTorch, one sample and 1000). In each case
+(the exported LeNet-5 in onnxruntime against deepnum and PyTorch, one sample and 1000), ``dcgan``
+(a DCGAN training step at 64x64, batch 64: benchmarks/dcgan.py). In each case
 the contenders run interleaved in the same process with the same thread count; the table shows
 median times, the ratio deepnum/PyTorch against its target, achieved GFLOP/s, peak memory and
 the load average. Results are also written to benchmarks/results/*.json.
@@ -25,16 +26,17 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/bench.py
 
 import numpy as np  # noqa: E402
 
-from benchmarks import harness, lenet, mlp, onnx_infer  # noqa: E402
+from benchmarks import dcgan, harness, lenet, mlp, onnx_infer  # noqa: E402
 from benchmarks.data import fashion_mnist  # noqa: E402
 
-ALL_CASES = ("peak", "mlp", "lenet", "infer", "onnx")
+ALL_CASES = ("peak", "mlp", "lenet", "infer", "onnx", "dcgan")
 # deepnum time / PyTorch time, from issue 8
 TARGETS = {("mlp-train", 128): 0.75, ("mlp-train", 32): 0.8, ("lenet-train", 128): 1.0,
            ("mlp-infer", 1): 0.5, ("mlp-infer", 1000): 1.0,
            ("lenet-infer", 1): 0.5, ("lenet-infer", 1000): 1.0,
            # the same LeNet-5 inference, measured beside onnxruntime: issue 8's targets
-           ("onnx-infer", 1): 0.5, ("onnx-infer", 1000): 1.0}
+           ("onnx-infer", 1): 0.5, ("onnx-infer", 1000): 1.0,
+           ("dcgan-train", 64): 1.5}  # issue 14
 PEAK_FRACTION_TARGET = 0.70
 MEMORY_STEPS = 10  # mini-batches run under the memory probes (the peak is reached in the first)
 
@@ -141,6 +143,22 @@ def run_onnx(args, x) -> list:
     return rows
 
 
+def run_dcgan(args) -> list:
+    batch, steps = args.dcgan_batch, args.dcgan_steps
+    contenders = {"deepnum": dcgan.deepnum_training(batch, steps),
+                  "pytorch": dcgan.torch_training(batch, steps)}
+    print(f"  dcgan batch {batch}: {', '.join(contenders)}", flush=True)
+    timings = harness.interleave(contenders, args.dcgan_repeats, args.warmup, calls=1)
+    for t in timings.values():  # per step, not per round of steps
+        for key in ("median_s", "min_s", "cpu_median_s"):
+            t[key] /= steps
+        t["samples_s"] = [s / steps for s in t["samples_s"]]
+    probes = {"deepnum": dcgan.deepnum_training(batch, 1),
+              "pytorch": dcgan.torch_training(batch, 1)}
+    memory = _memory(probes, {"deepnum"})
+    return _rows_for("dcgan-train", "DCGAN 64x64 step", batch, timings, memory, per="step")
+
+
 # ---------------------------------------------------------------------------- output
 def _fmt_time(seconds: float) -> str:
     if seconds >= 1:
@@ -208,6 +226,11 @@ def parse_args(argv=None):
     p.add_argument("--calls-batch", type=int, default=None,
                    help="1000-sample predictions per timed round (default 30, quick 3)")
     p.add_argument("--no-sklearn", action="store_true", help="leave out scikit-learn's MLP")
+    p.add_argument("--dcgan-batch", type=int, default=None, help="DCGAN batch (default 64)")
+    p.add_argument("--dcgan-steps", type=int, default=None,
+                   help="DCGAN training steps per timed round (default 2)")
+    p.add_argument("--dcgan-repeats", type=int, default=None,
+                   help="timed DCGAN rounds (default 3)")
     p.add_argument("--json", default=None, help="where to write the results "
                    "(default benchmarks/results/bench-<time>.json)")
     args = p.parse_args(argv)
@@ -221,10 +244,14 @@ def parse_args(argv=None):
         args.lenet_steps = args.lenet_steps or 5
         args.repeats = args.repeats or 2
         args.lenet_repeats = args.lenet_repeats or 1
+        args.dcgan_batch, args.dcgan_steps = args.dcgan_batch or 8, args.dcgan_steps or 1
+        args.dcgan_repeats = args.dcgan_repeats or 1
         calls_one, calls_batch, args.peak_size = 100, 3, 512
     else:
         args.repeats = args.repeats or 5
         args.lenet_repeats = args.lenet_repeats or 3
+        args.dcgan_batch, args.dcgan_steps = args.dcgan_batch or 64, args.dcgan_steps or 2
+        args.dcgan_repeats = args.dcgan_repeats or 3
         calls_one, calls_batch, args.peak_size = 2000, 30, 1024
     args.calls_one = args.calls_one or calls_one
     args.calls_batch = args.calls_batch or calls_batch
@@ -255,6 +282,8 @@ def main(argv=None) -> dict:
         rows += run_infer(args, x)
     if "onnx" in args.cases:
         rows += run_onnx(args, x)
+    if "dcgan" in args.cases:
+        rows += run_dcgan(args)
     table = format_table(rows, peak)
     print()
     print(table)

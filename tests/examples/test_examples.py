@@ -10,6 +10,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -67,3 +68,23 @@ def test_dqn_cartpole_fast_learns(tmp_path):
     assert results["last_episodes_mean_return"] > 2 * results["first_episodes_mean_return"]
     assert results["eval_mean_return"] > 30                 # a random policy averages ~22
     assert (tmp_path / "learning_curve.png").exists() and (tmp_path / "agent.gif").exists()
+
+
+def test_dcgan_fast_learns(tmp_path):
+    _needs_mnist()
+    results = _load("dcgan").main(["--fast", "--out", str(tmp_path)])
+    assert results["mean_image_gap_after"] < 0.95 * results["mean_image_gap_before"]
+    assert np.mean(results["d_loss"][-5:]) < 2 * np.log(2)  # D does better than chance
+    for name in ("samples_epoch003.png", "losses.png", "generator.safetensors",
+                 "discriminator.safetensors", "results.json"):
+        assert (tmp_path / name).stat().st_size > 0
+
+
+def test_char_transformer_fast_learns(tmp_path):
+    results = _load("char_transformer").main(["--fast", "--out", str(tmp_path)])
+    # below the first evaluation and below the unigram model: it learned from context
+    assert results["final_held_out_bits"] < results["first_held_out_bits"] - 0.5
+    assert results["final_held_out_bits"] < results["unigram_bits"]
+    assert all(s.startswith(("We hold these", "He has ")) for s in results["samples"])
+    assert (tmp_path / "curves.png").stat().st_size > 0
+    assert (tmp_path / "model.safetensors").stat().st_size > 0

@@ -7,6 +7,8 @@ The reference path is what a student reads (``ops/conv.py`` is im2col plus one p
     reference                      speed-up (here)                            when
     ops.conv.Conv2d                fast.conv.Conv2d (batch-last, blocked)     always
                                    fast.conv.KernelConv2d (compiled)          Numba, batch >= 48
+    ops.conv.ConvTranspose2d       fast.conv_transpose.ConvTranspose2d        always
+                                   fast.conv_transpose.KernelConvTranspose2d  Numba, batch >= 48
     ops.pool.MaxPool2d             fast.pool.MaxPool2d (compiled)             Numba, batch >= 48
     optim.sgd.sgd                  fast.optim.sgd (one compiled pass)         Numba, momentum
     optim.adam.adam                fast.optim.adam (one compiled pass)        Numba
@@ -92,4 +94,4 @@ def _load() -> None:
     stays light."""
     if not _loaded:
         _loaded.append(True)
-        from deepnum.fast import conv, conv_pool, linear, optim, pool  # noqa: F401
+        from deepnum.fast import conv, conv_pool, conv_transpose, linear, optim, pool  # noqa: F401

@@ -27,6 +27,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from deepnum.fast import conv_kernels as kernels
 from deepnum.fast import kernels_for, speeds_up
+from deepnum.ops import constant
 from deepnum.ops import conv as reference
 from deepnum.ops.conv import offset_slices, out_size
 
@@ -105,6 +106,24 @@ def _matmul_nt_blocks(blocks, b: np.ndarray, rows: int, dtype) -> np.ndarray:
     return out
 
 
+def column_blocks(xt, kernel, out_hw, stride, dilation, padding):
+    """The im2col columns of the batch-last image ``xt`` (C, H, W, N), built block by block by
+    the compiled kernel in one small scratch array: yields (start, end, block (C*kh*kw, B))."""
+    c, _, _, n = xt.shape
+    (kh, kw), (oh, ow) = kernel, out_hw
+    rows, m = c * kh * kw, n * oh * ow
+    flat = SCRATCH.take((rows * min(BLOCK, m),), xt.dtype)
+    try:
+        for s in range(0, m, BLOCK):
+            e = min(s + BLOCK, m)
+            block = flat[:rows * (e - s)].reshape(rows, e - s)
+            kernels.im2col_block(xt, block, s, *stride, *dilation, padding[0][0],
+                                 padding[1][0], kh, kw, oh, ow)
+            yield s, e, block
+    finally:
+        SCRATCH.give(flat)
+
+
 class Conv2d(reference.Conv2d):
     """ops.conv.Conv2d in the batch-last layout with blocked products (NumPy only)."""
 
@@ -164,19 +183,8 @@ class Conv2d(reference.Conv2d):
         kernel), each built in the same small scratch array while the product that reads it
         finds it in the cache: yields (start, end, block). The whole matrix (10 MB for LeNet's
         first layer at batch 128) is never written, and backward builds the blocks again."""
-        (n, c, _, _), _, padding, stride, dilation, (oh, ow), _ = self.geometry
-        kh, kw = self.weight.shape[2:]
-        rows, m = c * kh * kw, n * oh * ow
-        flat = SCRATCH.take((rows * min(BLOCK, m),), xt.dtype)
-        try:
-            for s in range(0, m, BLOCK):
-                e = min(s + BLOCK, m)
-                block = flat[:rows * (e - s)].reshape(rows, e - s)
-                kernels.im2col_block(xt, block, s, *stride, *dilation, padding[0][0],
-                                     padding[1][0], kh, kw, oh, ow)
-                yield s, e, block
-        finally:
-            SCRATCH.give(flat)
+        _, _, padding, stride, dilation, out_hw, _ = self.geometry
+        return column_blocks(xt, self.weight.shape[2:], out_hw, stride, dilation, padding)
 
     def backward(self, grad):
         (n, c, h, w), (_, hp, wp, _), padding, stride, dilation, (oh, ow), g = self.geometry
@@ -250,6 +258,10 @@ class Conv2dReLU(Conv2d):
         kernels.relu_grad(g2, self.out.transpose(1, 2, 3, 0).reshape(o, -1), masked,
                           dtype.type(0), dtype.type(1))
         return super().backward(masked.reshape(o, *grad.shape[2:], n).transpose(3, 0, 1, 2))
+
+    def vjp(self, g):
+        # ReLU's vjp (g times its constant mask), then Conv2d's: the unfused composition's
+        return super().vjp(g * constant((self.out > 0).astype(g.array.dtype)))
 
 
 class KernelConv2d(Conv2d):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepnum.autograd import Function
 from deepnum.fast import kernels_for, speeds_up
 from deepnum.fast.conv import KernelConv2d
 from deepnum.fast.pool import max_pool_planes, route_to_winners
@@ -37,6 +38,10 @@ class Conv2dReLUMaxPool(KernelConv2d):
         if self.needs_input_grad:
             self.pool, self.arg, self.out, self.conv_shape = pool, arg, out, conv_out.shape
         return out.transpose(3, 0, 1, 2)
+
+    # max pooling has no double backward (ops.pool.MaxPool2d.vjp), so neither has this op:
+    # the base class's error, not the convolution's vjp that Conv2d would pass down
+    vjp = Function.vjp
 
     def backward(self, grad):
         gs = np.ascontiguousarray(grad.transpose(1, 2, 3, 0))  # (O, PH, PW, N)

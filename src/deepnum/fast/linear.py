@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.fast import jit, speeds_up
+from deepnum.ops import constant
 from deepnum.ops.linalg import Linear
 
 
@@ -28,6 +29,10 @@ class LinearReLU(Linear):
 
     def backward(self, g):
         return super().backward(g * (self.out > 0))  # 0 at 0, as PyTorch's ReLU
+
+    def vjp(self, g):
+        # ReLU's vjp (g times its constant mask), then Linear's: the unfused composition's
+        return super().vjp(g * constant((self.out > 0).astype(g.array.dtype)))
 
 
 speeds_up(("linear", "relu"))(LinearReLU)

@@ -1,4 +1,5 @@
-"""Convolution layers: Conv2d and Conv1d, PyTorch's arguments and weight layout.
+"""Convolution layers: Conv2d and Conv1d, ConvTranspose2d and ConvTranspose1d, PyTorch's arguments
+and weight layouts.
 
 A convolutional layer holds ``out_channels`` filters, each of shape (in_channels/groups) x kh x kw;
 sliding filter o over the input and summing over all input channels gives output channel o:
@@ -132,3 +133,134 @@ class Conv1d(_ConvNd):
         self.check_input(x)
         return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
+
+
+def _ints(layer: str, name: str, value, dims: int, allow_zero: bool) -> tuple:
+    """k -> (k,) * dims; a tuple of dims ints stays; each positive (or non-negative)."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+    if len(values) != dims:
+        raise ValueError(f"{layer}: {name} must be an int or {dims} ints, got {value!r}")
+    for v in values:
+        _positive_pair(layer, name, v, allow_zero)
+    return tuple(int(v) for v in values)
+
+
+class _ConvTransposeNd(Module):
+    """What ConvTranspose1d and ConvTranspose2d share. The weight is (in_channels,
+    out_channels/groups, *kernel): the layout of the Conv2d whose input gradient this layer is."""
+
+    dims = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        self.in_channels = positive_int(name, "in_channels", in_channels)
+        self.out_channels = positive_int(name, "out_channels", out_channels)
+        self.groups = positive_int(name, "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must both be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f'{name}: only "zeros" padding mode is supported, got '
+                             f"{padding_mode!r}")
+        sizes = {option: _ints(name, option, value, self.dims, allow_zero) for option, value,
+                 allow_zero in (("kernel_size", kernel_size, False), ("stride", stride, False),
+                                ("padding", padding, True), ("dilation", dilation, False),
+                                ("output_padding", output_padding, True))}
+        self.kernel_size, self.stride, self.padding = (sizes["kernel_size"], sizes["stride"],
+                                                       sizes["padding"])
+        self.dilation, self.output_padding = sizes["dilation"], sizes["output_padding"]
+        for e, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if e >= max(s, d):
+                raise ValueError(f"{name}: output_padding must be smaller than either stride or "
+                                 f"dilation, got output_padding={self.output_padding}, "
+                                 f"stride={self.stride}, dilation={self.dilation}")
+        self.padding_mode = padding_mode
+        shape = (in_channels, out_channels // groups) + self.kernel_size
+        self.weight = Parameter(empty(shape, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in taken
+        from the weight's second axis: out_channels/groups * kh * kw."""
+        init.default_weight_and_bias_(self.weight, self.bias)
+
+    def output_padding_for(self, x: Tensor, output_size) -> tuple:
+        """The output_padding that gives ``output_size`` (PyTorch's ``forward(x, output_size)``):
+        sizes from the smallest output to stride - 1 more are reachable."""
+        if output_size is None:
+            return self.output_padding
+        size = [int(v) for v in output_size][-self.dims:]
+        spatial = tuple(x.shape[-self.dims:])
+        smallest = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
+                    zip(spatial, self.stride, self.padding, self.dilation, self.kernel_size)]
+        largest = [m + s - 1 for m, s in zip(smallest, self.stride)]
+        if len(size) != self.dims or any(not lo <= v <= hi
+                                         for v, lo, hi in zip(size, smallest, largest)):
+            raise ValueError(f"{type(self).__name__}: requested an output size of {size}, but "
+                             f"valid sizes range from {smallest} to {largest} (for an input of "
+                             f"{list(spatial)})")
+        return tuple(v - m for v, m in zip(size, smallest))
+
+    def check_input(self, x: Tensor) -> None:
+        spatial = "H, W" if self.dims == 2 else "L"
+        channels = x.shape[-self.dims - 1] if x.ndim > self.dims else None
+        if x.ndim not in (self.dims + 1, self.dims + 2) or channels != self.in_channels:
+            raise F.shape_error(self, f"input of shape (N, {self.in_channels}, {spatial}) "
+                                      f"(in_channels={self.in_channels})", x.shape)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,) * self.dims:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self.dims:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self.dims:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over (N, C, H, W), the generator's upsampling layer: each input
+    pixel adds a copy of the filter, weighted by the pixel, to the output (Conv2d's input
+    gradient). Output size (H - 1) s - 2p + d (k - 1) + output_padding + 1 per axis.
+
+    >>> up = nn.ConvTranspose2d(512, 256, 4, stride=2, padding=1, bias=False)   # DCGAN's
+    >>> up(dn.randn(8, 512, 4, 4)).shape                                        # (8, 256, 8, 8)
+    """
+
+    dims = 2
+
+    def forward(self, x: Tensor, output_size=None) -> Tensor:
+        self.check_input(x)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding_for(x, output_size), self.groups,
+                                  self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution over (N, C, L); ``weight`` is (in_channels,
+    out_channels/groups, k). Output length (L - 1) s - 2p + d (k - 1) + output_padding + 1.
+
+    >>> up = nn.ConvTranspose1d(8, 4, 4, stride=2, padding=1)
+    >>> up(dn.randn(2, 8, 25)).shape                         # (2, 4, 50)
+    """
+
+    dims = 1
+
+    def forward(self, x: Tensor, output_size=None) -> Tensor:
+        self.check_input(x)
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding_for(x, output_size), self.groups,
+                                  self.dilation)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum import functions
+from deepnum.autograd.grad_mode import _grad_mode, no_grad
 from deepnum.errors import ShapeError
 from deepnum.functions import where
+from deepnum.functions.inplace import bump
+from deepnum.ops import activation as activation_ops
 from deepnum.ops import elementwise, linalg
 from deepnum.ops import loss as loss_ops
 from deepnum.random import get_rng
@@ -28,6 +31,20 @@ def shape_error(layer, expected: str, got: tuple) -> ShapeError:
     return ShapeError(f"{name}: expected {expected}, got input of shape {tuple(got)}")
 
 
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average``/``reduce`` arguments as a reduction (with its
+    warning): reduce=False gives 'none', size_average=False 'sum', otherwise 'mean'."""
+    if size_average is None and reduce is None:
+        return reduction
+    import warnings
+
+    warnings.warn("size_average and reduce args will be deprecated, please use "
+                  "reduction='mean' (or 'sum', 'none') instead.", UserWarning, stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -38,6 +55,40 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def in_place(x: Tensor, compute, reads_input: bool = True) -> Tensor:
+    """PyTorch's ``inplace=True``: x <- compute(x) in x's own memory, and x returned.
+
+    x's views see the new values, its version is bumped (so a backward that saved the old values
+    raises instead of computing a wrong gradient), and when autograd records, x takes the op's
+    place in the graph. ``compute`` runs on a handle of x's place in the graph: a copy of its
+    values if the op's backward reads its input (``reads_input``), else x's memory itself, which
+    an op such as ReLUInPlace overwrites directly (then nothing is copied).
+    """
+    if not x.array.flags.writeable:  # an expanded (broadcast) view: one element, many places
+        raise RuntimeError(f"in-place operation on a tensor of shape {tuple(x.shape)} whose "
+                           f"memory is read-only (more than one element of the written-to "
+                           f"tensor may refer to a single memory location): clone() it first")
+    if not _grad_mode.enabled or not x.requires_grad:
+        with no_grad():
+            out = compute(x)
+    else:
+        if x._ctx is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        handle = Tensor._wrap(x.array.copy() if reads_input else x.array)
+        handle.requires_grad, handle._ctx, handle._index = True, x._ctx, x._index
+        out = compute(handle)
+        x._ctx, x._index, x.requires_grad = out._ctx, out._index, out.requires_grad
+    if out.array is not x.array:
+        try:
+            np.copyto(x.array, out.array, casting="same_kind")
+        except (TypeError, ValueError) as error:  # a read-only (expanded) view, another dtype
+            raise RuntimeError(f"in-place operation on a tensor of shape {tuple(x.shape)}: "
+                               f"{error}") from None
+    bump(x)
+    return x
+
+
 # ---------------------------------------------------------------------------- linear
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b  (W is out x in, as in PyTorch)."""
@@ -46,10 +97,44 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return linalg.Linear.apply(x, weight, bias)
 
 
+# ---------------------------------------------------------------------------- tensors
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (*) as one-hot rows (*, num_classes) of int64 (num_classes=-1: max + 1)."""
+    t = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensors (integers), got {t.dtype}")
+    if t.size and t.min() < 0:
+        raise RuntimeError("one_hot: Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(t.max()) + 1 if t.size else 0
+    elif t.size and t.max() >= num_classes:
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes "
+                           f"({num_classes}), got {int(t.max())}.")
+    return Tensor._wrap((t[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
+    """Pad (or, with negative sizes, crop) in PyTorch's order: (left, right) of the last axis,
+    then of the one before...; ``mode`` 'constant' (``value``, 0 by default), 'reflect',
+    'replicate' or 'circular'. deepnum.pad does the work; a constant pad that crops some sides
+    and pads others is a crop, then a pad."""
+    sizes = tuple(int(p) for p in pad)
+    if mode == "constant" and any(p < 0 for p in sizes) and any(p > 0 for p in sizes):
+        cropped = functions.pad(input, tuple(min(p, 0) for p in sizes))
+        return functions.pad(cropped, tuple(max(p, 0) for p in sizes), mode, value)
+    return functions.pad(input, sizes, mode, value)
+
+
 # ---------------------------------------------------------------------------- activations
-def relu(x: Tensor) -> Tensor:
-    """ReLU(z) = max(0, z)."""
-    return elementwise.ReLU.apply(x)
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """ReLU(z) = max(0, z); ``inplace=True`` writes it into the input's memory."""
+    if inplace:
+        return in_place(input, activation_ops.ReLUInPlace.apply, reads_input=False)
+    return elementwise.ReLU.apply(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
 
 
 def sigmoid(x: Tensor) -> Tensor:
@@ -112,25 +197,37 @@ def identity(x: Tensor) -> Tensor:
     return x
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """LeakyReLU(z) = z if z > 0 else negative_slope * z (a small gradient where ReLU has none)."""
-    return where(x.array > 0, x, x * negative_slope)
+    if inplace:
+        return in_place(input, lambda x: activation_ops.LeakyReLU.apply(
+            x, negative_slope=negative_slope, inplace=True), reads_input=False)
+    return activation_ops.LeakyReLU.apply(input, negative_slope=negative_slope)
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(z) = z if z > 0 else alpha * (e^z - 1): smooth, saturating at -alpha for z -> -inf."""
-    negative = (x.clip(max=0).exp() - 1) * alpha  # clip: e^z of a large positive z would overflow
-    return where(x.array > 0, x, negative)
+    def compute(x):
+        negative = (x.clip(max=0).exp() - 1) * alpha  # clip: e^z of a large z would overflow
+        return where(x.array > 0, x, negative)
+
+    return in_place(input, compute) if inplace else compute(input)
 
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(x: Tensor) -> Tensor:
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """SELU(z) = scale * ELU(z, alpha), alpha = 1.6733, scale = 1.0507: self-normalising (Klambauer
     et al. 2017), activations keep mean 0 and variance 1 through many layers."""
-    return elu(x, SELU_ALPHA) * SELU_SCALE
+    if inplace:
+        return in_place(input, selu)
+    return elu(input, SELU_ALPHA) * SELU_SCALE
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -153,30 +250,44 @@ def maxout(x: Tensor, pieces: int, dim: int = 1) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- dropout
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each input with probability p and scale the rest by 1/(1-p) in
     training, so that at test time the layer is the identity. The lecture scales at test time
     instead, W_test = (1-p) W_train; both give the same expected activation."""
+    return dropout_mask(input, p, training, inplace, input.shape, "dropout")
+
+
+def dropout_mask(x: Tensor, p: float, training: bool, inplace: bool, mask_shape,
+                 name: str) -> Tensor:
+    """x times a keep mask of ``mask_shape`` (x's shape; (N, C, 1, 1) drops whole channels)
+    scaled by 1/(1-p): what dropout, dropout1d and dropout2d share."""
     if not 0 <= p < 1:
-        raise ValueError(f"dropout: p must be in [0, 1), got {p!r}")
+        raise ValueError(f"{name}: p must be in [0, 1), got {p!r}")
     if not training or p == 0:
         return x
-    keep = get_rng().random(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.float32) >= p
-    mask = keep.astype(x.dtype) * np.asarray(1 / (1 - p), dtype=x.dtype)
-    return elementwise.Mul.apply(x, Tensor._wrap(mask))
+    keep = get_rng().random(mask_shape, dtype=x.dtype if x.dtype.kind == "f" else np.float32) >= p
+    mask = Tensor._wrap(keep.astype(x.dtype) * np.asarray(1 / (1 - p), dtype=x.dtype))
+    if inplace:
+        return in_place(x, lambda t: elementwise.Mul.apply(t, mask), reads_input=False)
+    return elementwise.Mul.apply(x, mask)
 
 
 # ---------------------------------------------------------------------------- losses
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Square loss: mean of (y - t)^2. Shapes that differ are broadcast with PyTorch's warning
-    (an (N, 1) output against (N,) targets gives an (N, N) loss: almost always a bug)."""
+def mse_loss_shape_warning(input: Tensor, target) -> None:
+    """PyTorch's warning for a target broadcast against an input of another shape."""
     if tuple(input.shape) != tuple(target.shape):
         import warnings
 
         warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the "
                       f"input size ({tuple(input.shape)}). This will likely lead to incorrect "
                       f"results due to broadcasting. Please ensure they have the same size.",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Square loss: mean of (y - t)^2. Shapes that differ are broadcast with PyTorch's warning
+    (an (N, 1) output against (N,) targets gives an (N, N) loss: almost always a bug)."""
+    mse_loss_shape_warning(input, target)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -207,9 +318,11 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
         if t.shape != input.shape:
             raise ShapeError(f"cross_entropy: probability targets must have the input's shape "
                              f"{input.shape}, got {t.shape}")
-        q = t * (1 - label_smoothing) + label_smoothing / c if label_smoothing else t
+        q = target_tensor(target, input)
+        if label_smoothing:
+            q = q * (1 - label_smoothing) + label_smoothing / c
         logp = log_softmax(input, dim=1)
-        term = logp * Tensor._wrap(np.asarray(q, dtype=input.dtype))
+        term = logp * q
         if w is not None:
             term = term * Tensor._wrap(w.reshape((1, c) + (1,) * (input.ndim - 2)))
         per_sample = -term.sum(1)
@@ -232,6 +345,14 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
 def _target_array(target, like: Tensor) -> np.ndarray:
     t = target.array if isinstance(target, Tensor) else np.asarray(target)
     return t.astype(like.dtype, copy=False) if t.dtype.kind in "fb" else t
+
+
+def target_tensor(target, like: Tensor) -> Tensor:
+    """A loss's target as a tensor of the input's dtype: a soft target that requires grad keeps
+    its graph (PyTorch's losses differentiate their targets too); anything else is a constant."""
+    if isinstance(target, Tensor) and target.requires_grad:
+        return target if target.array.dtype == like.array.dtype else target.astype(like.dtype)
+    return Tensor._wrap(_target_array(target, like))
 
 
 def _same_shape(name: str, input: Tensor, target) -> None:
@@ -280,9 +401,9 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
 def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities: L = -w (t log y + (1 - t) log(1 - y)), each log
     clamped at -100 as in PyTorch. ``input`` holds probabilities (after a sigmoid)."""
-    t = _target_array(target, input)
+    t = target_tensor(target, input)
     _same_shape("binary_cross_entropy", input, t)
-    loss = loss_ops.BinaryCrossEntropy.apply(input, Tensor._wrap(t))
+    loss = loss_ops.BinaryCrossEntropy.apply(input, t)
     if weight is not None:
         loss = loss * Tensor._wrap(_target_array(weight, input))
     return _reduce(loss, reduction)
@@ -296,9 +417,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reducti
     Computed as (1 - t) z + (1 + (p - 1) t) softplus(-z), which never forms sigma(z) and so stays
     finite and exact for |z| = 1000; its gradient is sigma(z) - t when p = 1.
     """
-    t = _target_array(target, input)
-    _same_shape("binary_cross_entropy_with_logits", input, t)
-    t_ = Tensor._wrap(t)
+    t_ = target_tensor(target, input)
+    _same_shape("binary_cross_entropy_with_logits", input, t_)
     log_weight = 1.0
     if pos_weight is not None:
         p = Tensor._wrap(_target_array(pos_weight, input))
@@ -350,6 +470,23 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
 
 
 # Functional forms written beside their layers, re-exported here so F.<name> finds them.
+from deepnum.nn.attention import (  # noqa: E402, F401
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
+from deepnum.nn.distance import cosine_similarity, normalize, pairwise_distance  # noqa: E402, F401
+from deepnum.nn.dropout import alpha_dropout, dropout1d, dropout2d  # noqa: E402, F401
 from deepnum.nn.embedding import embedding  # noqa: E402, F401
+from deepnum.nn.fold import fold, unfold  # noqa: E402, F401
+from deepnum.nn.functional_activation import *  # noqa: E402, F403 - gelu, silu, hardtanh...
 from deepnum.nn.functional_conv import *  # noqa: E402, F403 - conv, pooling and batch norm
-from deepnum.nn.loss_robust import huber_loss, smooth_l1_loss  # noqa: E402, F401
+from deepnum.nn.instancenorm import instance_norm  # noqa: E402, F401
+from deepnum.nn.loss_embedding import (  # noqa: E402, F401
+    cosine_embedding_loss,
+    margin_ranking_loss,
+    triplet_margin_loss,
+)
+from deepnum.nn.loss_likelihood import gaussian_nll_loss, kl_div, poisson_nll_loss  # noqa: E402, F401
+from deepnum.nn.loss_robust import huber_loss, l1_loss, smooth_l1_loss  # noqa: E402, F401
+from deepnum.nn.normalization import group_norm, layer_norm  # noqa: E402, F401
+from deepnum.nn.upsampling import interpolate, upsample  # noqa: E402, F401

@@ -22,7 +22,7 @@ from deepnum.ops import pool as pool_ops
 from deepnum.tensor import Tensor
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "conv1d", "conv2d",
-           "max_pool1d", "max_pool2d"]
+           "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d"]
 
 
 def pair(value, name: str = "argument", layer: str = "conv2d") -> tuple[int, int]:
@@ -114,15 +114,74 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return out.squeeze(0) if unbatched else out
 
 
-def _height_one(value, name: str, height_value: int):
+def _height_one(value, name: str, height_value: int, layer: str = "conv1d"):
     """A 1-D argument (k or (k,)) as the 2-D one of a height-1 image: (height_value, k)."""
     if isinstance(value, (tuple, list)) and len(value) == 1:
         value = value[0]
     if isinstance(value, str):
         return value
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise ValueError(f"conv1d: {name} must be an int, got {value!r}")
+        raise ValueError(f"{layer}: {name} must be an int, got {value!r}")
     return height_value, int(value)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """The transposed convolution (conv2d's input gradient as a layer): each input pixel adds
+    x[n, c, y, x] * W[c, o] to the output window at (s*y - p, s*x - p). ``weight`` is
+    (C_in, C_out/groups, kH, kW); output size (H-1)s - 2p + d(k-1) + output_padding + 1.
+    Arguments in PyTorch's order (groups before dilation)."""
+    batch = input.shape[0] if input.ndim == 4 else 1
+    op = fast.choose(conv_ops.ConvTranspose2d, batch=batch)
+    x, unbatched = _batched(input, 2, "conv_transpose2d")
+    stride, dilation, padding, extra = transpose_options(
+        weight, x.shape, stride, padding, output_padding, groups, dilation, "conv_transpose2d")
+    args = (x, weight) if bias is None else (x, weight, bias)
+    out = op.apply(*args, stride=stride, padding=padding, output_padding=extra,
+                   dilation=dilation, groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def transpose_options(weight, x_shape, stride, padding, output_padding, groups, dilation, layer):
+    """The checks PyTorch makes (in its words) and the op's arguments: stride, dilation,
+    ((top, bottom), (left, right)) padding and the output_padding pair."""
+    stride, dilation = pair(stride, "stride", layer), pair(dilation, "dilation", layer)
+    if isinstance(padding, str):
+        raise ValueError(f"{layer}: padding must be an int or a pair of ints, got {padding!r}")
+    padding, extra = pair(padding, "padding", layer), pair(output_padding, "output_padding", layer)
+    if min(stride + dilation) < 1 or min(padding + extra) < 0:
+        raise ValueError(f"{layer}: stride and dilation must be positive, padding and "
+                         f"output_padding non-negative, got stride={stride}, dilation={dilation}, "
+                         f"padding={padding}, output_padding={extra}")
+    if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
+        raise RuntimeError(f"{layer}: output padding must be smaller than either stride or "
+                           f"dilation, but got output_padding={extra}, stride={stride}, "
+                           f"dilation={dilation}")
+    if weight.ndim != 4 or weight.shape[0] % groups:
+        raise ShapeError(f"{layer}: weight of shape {tuple(weight.shape)} with groups={groups} "
+                         f"must be (C_in, C_out/groups, kH, kW) with C_in divisible by groups")
+    if x_shape[1] != weight.shape[0]:
+        raise ShapeError(f"{layer}: weight {tuple(weight.shape)} expects {weight.shape[0]} input "
+                         f"channels, got input of shape {tuple(x_shape)}")
+    for axis in (0, 1):
+        size = conv_ops.reach(x_shape[2 + axis], weight.shape[2 + axis], stride[axis],
+                              dilation[axis]) - 2 * padding[axis] + extra[axis]
+        if size < 1:
+            raise ShapeError(f"{layer}: padding {padding} leaves an output of size {size} for "
+                             f"input of shape {tuple(x_shape)}")
+    return stride, dilation, ((padding[0],) * 2, (padding[1],) * 2), extra
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """1-D transposed convolution over (N, C, L): conv_transpose2d on a height-1 image."""
+    x, unbatched = _batched(input, 1, "conv_transpose1d")
+    one = {name: _height_one(value, name, fill, "conv_transpose1d") for name, value, fill in
+           (("stride", stride, 1), ("padding", padding, 0),
+            ("output_padding", output_padding, 0), ("dilation", dilation, 1))}
+    out = conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, groups=groups, **one)
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
 
 
 # ---------------------------------------------------------------------------- pooling
@@ -208,6 +267,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if momentum is None and num_batches_tracked is not None:
             momentum = 1.0 / max(int(num_batches_tracked.array), 1)
         update = training and running_mean is not None
+        if (weight is None) != (bias is None):  # the fused op takes both or neither
+            like = weight if weight is not None else bias
+            fill = np.zeros if bias is None else np.ones
+            constant = Tensor._wrap(fill(like.shape, dtype=like.array.dtype))
+            weight, bias = (weight, constant) if bias is None else (constant, bias)
         args = (input,) if weight is None else (input, weight, bias)
         return norm_ops.BatchNorm.apply(
             *args, eps=eps, momentum=0.1 if momentum is None else momentum,
@@ -219,5 +283,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     out = (input - Tensor._wrap(running_mean.array.astype(dtype).reshape(shape))) \
         * Tensor._wrap(invstd)
     if weight is not None:
-        out = out * weight.reshape(shape) + bias.reshape(shape)
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
     return out

@@ -1,4 +1,5 @@
-"""Robust regression losses: Huber and smooth L1, quadratic near zero and linear far from it.
+"""Robust regression losses: L1, and Huber and smooth L1, quadratic near zero and linear far
+from it.
 
 A square loss grows with the square of the error, so one outlier (or one wildly wrong Q-value
 target in reinforcement learning) can dominate the gradient; these losses cap the gradient at
@@ -35,6 +36,26 @@ def _check(name: str, input: Tensor, target: Tensor, reduction: str, width, widt
 
 def _reduced(loss: Tensor, reduction: str) -> Tensor:
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    """L1 loss, the mean absolute error: mean |y - t| (weighted: sum w |y - t| / sum w). The
+    gradient is sign(y - t), 0 where they are equal (as PyTorch)."""
+    from deepnum.nn.functional import legacy_reduction, mse_loss_shape_warning, target_tensor
+
+    reduction = one_of("l1_loss", "reduction", legacy_reduction(size_average, reduce, reduction),
+                       REDUCTIONS)
+    t = target_tensor(target, input)
+    mse_loss_shape_warning(input, t)
+    loss = (input - t).abs()
+    if weight is None:
+        return _reduced(loss, reduction)
+    if tuple(weight.shape) != input.shape:
+        raise ShapeError(f"l1_loss: weights and input must have the same size, got weight "
+                         f"{tuple(weight.shape)} and input {input.shape}")
+    loss = loss * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduced(loss, reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
@@ -97,3 +118,23 @@ class SmoothL1Loss(Module):
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, beta={self.beta}"
+
+
+class L1Loss(Module):
+    """Mean absolute error: L = mean_i |y_i - t_i|.
+
+    >>> nn.L1Loss()(dn.tensor([0.5, 3.0]), dn.tensor([0.0, 1.0]))     # 1.25
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__()
+        from deepnum.nn.functional import legacy_reduction
+
+        self.reduction = one_of("L1Loss", "reduction",
+                                legacy_reduction(size_average, reduce, reduction), REDUCTIONS)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return l1_loss(input, target, reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"

@@ -51,7 +51,8 @@ class Builder:
             array = array.astype(np.bool_)
         prefix = f"/{self.scope}" if self.scope else ""
         name = self._fresh(f"{prefix}/{hint}")
-        self.initializers[name] = self.numpy_helper.from_array(np.ascontiguousarray(array), name)
+        # asarray, not ascontiguousarray, which makes a 0-d array (a scalar input) 1-d
+        self.initializers[name] = self.numpy_helper.from_array(np.asarray(array, order="C"), name)
         return name
 
     def ints(self, values, hint: str = "shape") -> str:

@@ -64,6 +64,62 @@ def _selu(g, call, inputs):
     return g.node("Selu", inputs, alpha=float(SELU_ALPHA), gamma=float(SELU_SCALE))
 
 
+@whole(nn.CELU)
+def _celu(g, call, inputs):
+    return g.node("Celu", inputs, alpha=float(call.module.alpha))
+
+
+def _clip(g, call, inputs):  # Hardtanh and ReLU6: x clamped to [min_val, max_val]
+    x = call.args[0]
+    dtype = x.array.dtype
+    low, high = (g.const(np.array(v, dtype), hint) for v, hint in
+                 ((call.module.min_val, "min_val"), (call.module.max_val, "max_val")))
+    return g.node("Clip", [inputs[0], low, high])
+
+
+MODULES[nn.Hardtanh] = ModuleConverter(_clip)
+MODULES[nn.ReLU6] = ModuleConverter(
+    lambda g, call, inputs: _clip(g, _Bounds(call, 0.0, 6.0), inputs))
+
+
+@dataclass
+class _Bounds:  # ReLU6 as Hardtanh(0, 6), for _clip
+    call: object
+    min_val: float
+    max_val: float
+
+    @property
+    def args(self):
+        return self.call.args
+
+    @property
+    def module(self):
+        return self
+
+
+@whole(nn.Hardsigmoid)
+def _hardsigmoid(g, call, inputs):  # relu6(x + 3) / 6
+    return g.node("HardSigmoid", inputs, alpha=1.0 / 6.0, beta=0.5)
+
+
+@whole(nn.Hardswish)
+def _hardswish(g, call, inputs):  # x * relu6(x + 3) / 6 (ONNX's HardSwish from opset 14)
+    if g.opset >= 14:
+        return g.node("HardSwish", inputs)
+    (gate,) = g.node("HardSigmoid", inputs, alpha=1.0 / 6.0, beta=0.5)
+    return g.node("Mul", [inputs[0], gate])
+
+
+@whole(nn.PReLU)
+def _prelu(g, call, inputs):  # one slope per channel (dimension 1), broadcast as PyTorch's
+    m, ndim = call.module, call.args[0].ndim
+    slope = g.state(m.weight)
+    if m.num_parameters > 1 and ndim > 2:
+        shape = np.array([m.num_parameters] + [1] * (ndim - 2), dtype=np.int64)
+        (slope,) = g.node("Reshape", [slope, g.const(shape, "slope_shape")])
+    return g.node("PRelu", [inputs[0], slope])
+
+
 @whole(nn.Embedding)
 def _embedding(g, call, inputs):
     return g.node("Gather", [g.state(call.module.weight), inputs[0]], axis=0)

@@ -130,6 +130,30 @@ def _selu(inputs, attributes):
     return (F.elu(inputs[0], alpha) * gamma,)
 
 
+@op("Celu")
+def _celu(inputs, attributes):
+    return (F.celu(inputs[0], float(attributes.get("alpha", 1.0))),)
+
+
+@op("HardSigmoid")
+def _hard_sigmoid(inputs, attributes):  # max(0, min(1, alpha x + beta))
+    alpha, beta = float(attributes.get("alpha", 0.2)), float(attributes.get("beta", 0.5))
+    if alpha == 1 / 6 and beta == 0.5:
+        return (F.hardsigmoid(inputs[0]),)  # PyTorch's, exported as this pair
+    return ((inputs[0] * alpha + beta).clip(0.0, 1.0),)
+
+
+@op("HardSwish")
+def _hard_swish(inputs, attributes):
+    return (F.hardswish(inputs[0]),)
+
+
+@op("PRelu")
+def _prelu(inputs, attributes):
+    x, slope = inputs
+    return (dn.where(x >= 0, x, x * slope),)
+
+
 @op("Clip")
 def _clip(inputs, attributes):
     x = inputs[0]

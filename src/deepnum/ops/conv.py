@@ -11,6 +11,12 @@ K = C*kh*kw ordered like W's (c, i, j). Groups split C and O into G independent 
 product. Backward is two more products, gW = g @ cols^T and gcols = W^T @ g, and "col2im": each
 kernel tap adds its slice of gcols back where it was read.
 
+The transposed convolution (``ConvTranspose2d``, the generator's upsampling layer) is this input
+gradient used as a layer: every input pixel scatters a weighted copy of the filter into the
+output, cols = W^T @ x, then col2im. Its backward is a convolution (im2col + products), so each of
+the two is the other's gradient, which is also how their double backward (``vjp``, for a gradient
+penalty) is written.
+
 This is the reference, written to be read; :mod:`deepnum.fast.conv` computes the same in a memory
 layout and with compiled kernels that run several times faster, and is tested against it.
 """
@@ -97,10 +103,128 @@ class Conv2d(Function):
             gcols = gcols.reshape(groups, cg, kh, kw, n, oh, ow)
             gcols = gcols.transpose(4, 0, 1, 2, 3, 5, 6).reshape(n, c, kh, kw, oh, ow)
             (pt, pb), (pl, pr) = padding
-            gxp = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=grad.dtype)
-            for i in range(kh):  # col2im: each tap's gradient back where the tap read
-                for j in range(kw):
-                    rows, cols = offset_slices(i, j, oh, ow, stride, dilation)
-                    gxp[:, :, rows, cols] += gcols[:, :, i, j]
+            gxp = col2im(gcols, (n, c, h + pt + pb, w + pl + pr), stride, dilation)
             gx = gxp[:, :, pt:pt + h, pl:pl + w]
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+
+    def vjp(self, g):
+        """The same gradients as tensor operations (differentiable again): the input's is the
+        transposed convolution of g, the weight's a convolution of x with g as the filter."""
+        x, weight = self.parents[0], self.parents[1]
+        stride, padding, dilation, groups = _options(self.attributes)
+        kernel, size = weight.shape[2:], x.shape[2:]
+        # padded rows and columns that no tap reached come back as the transposed
+        # convolution's output_padding, so that gx has x's size
+        unread = tuple(n + sum(p) - reach(o, k, s, d) for n, p, o, k, s, d in
+                       zip(size, padding, g.shape[2:], kernel, stride, dilation))
+        gx = ConvTranspose2d.apply(g, weight, stride=stride, padding=padding,
+                                   output_padding=unread, dilation=dilation, groups=groups)
+        gw = weight_gradient(x, g, padding, kernel, stride, dilation, groups)
+        return (gx, gw) if len(self.parents) == 2 else (gx, gw, g.sum((0, 2, 3)))
+
+
+def reach(size: int, kernel: int, stride: int, dilation: int) -> int:
+    """How many input rows a convolution with ``size`` output rows reads: (n-1)s + d(k-1) + 1."""
+    return (size - 1) * stride + dilation * (kernel - 1) + 1
+
+
+def col2im(cols: np.ndarray, shape, stride, dilation) -> np.ndarray:
+    """im2col's adjoint: zeros of ``shape`` (N, C, H, W) with each kernel tap's columns (N, C, kh,
+    kw, OH, OW) added back where the tap read them (overlapping taps add up)."""
+    out = np.zeros(shape, dtype=cols.dtype)
+    kh, kw, oh, ow = cols.shape[2:]
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = offset_slices(i, j, oh, ow, stride, dilation)
+            out[:, :, rows, columns] += cols[:, :, i, j]
+    return out
+
+
+def _options(attributes: dict):
+    get = attributes.get
+    return (get("stride", (1, 1)), get("padding", ((0, 0), (0, 0))), get("dilation", (1, 1)),
+            get("groups", 1))
+
+
+def weight_gradient(x, g, padding, kernel, stride, dilation, groups: int):
+    """A convolution's weight gradient as a convolution, on tensors (so it has a gradient too):
+
+        gW[o, c, i, j] = sum_{n, y, x} g[n, o, y, x] * x_pad[n, c, s*y + d*i, s*x + d*j]
+
+    is x with its batch and channel axes swapped, convolved with g as the filter at dilation s
+    and stride d (groups: the groups' samples side by side). Cropped to the kernel's size."""
+    n, c, h, w = x.shape
+    o, oh, ow = g.shape[1:]
+    cg = c // groups
+    xs = x.reshape(n, groups, cg, h, w).permute(2, 1, 0, 3, 4).reshape(cg, groups * n, h, w)
+    gs = g.reshape(n, groups, o // groups, oh, ow).permute(1, 2, 0, 3, 4).reshape(o, n, oh, ow)
+    out = Conv2d.apply(xs, gs, stride=dilation, padding=padding, dilation=stride, groups=groups)
+    return out.permute(1, 0, 2, 3)[:, :, :kernel[0], :kernel[1]]
+
+
+class ConvTranspose2d(Function):
+    """The transposed convolution: Conv2d's input gradient as a layer. Weight (C, O/G, kh, kw).
+
+    Each input pixel x[n, c, y, x] adds x * W[c, :, i, j] to output pixel (s*y + d*i - p,
+    s*x + d*j - p): one product cols = W^T @ x (G, O/G*kh*kw, N*H*W), then col2im onto a canvas of
+    (H-1)s + d(k-1) + 1 rows, cropped by the padding; ``output_padding`` rows more at the bottom
+    and right (they get only the bias). Output size (H-1)s - pt - pb + d(k-1) + output_padding + 1.
+    """
+
+    saves = (0, 1)
+
+    def forward(self, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
+                output_padding=(0, 0), dilation=(1, 1), groups=1):
+        n, c, h, w = x.shape
+        _, og, kh, kw = weight.shape
+        o = og * groups
+        (pt, pb), (pl, pr) = padding
+        full = (reach(h, kh, stride[0], dilation[0]), reach(w, kw, stride[1], dilation[1]))
+        out_hw = (full[0] - pt - pb + output_padding[0], full[1] - pl - pr + output_padding[1])
+        # the canvas holds every tap and the output_padding rows (zeros where no tap reaches)
+        canvas = (n, o, max(full[0], pt + out_hw[0]), max(full[1], pl + out_hw[1]))
+        self.weight, self.geometry = weight, (x.shape, canvas, out_hw)
+        xmat = x.transpose(1, 0, 2, 3).reshape(groups, c // groups, n * h * w)
+        self.xmat = xmat if self.needs_input_grad and self.needs_input_grad[1] else None
+        wmat = weight.reshape(groups, c // groups, og * kh * kw)
+        cols = np.matmul(wmat.transpose(0, 2, 1), xmat)   # (G, O/G*kh*kw, N*H*W): the one product
+        cols = cols.reshape(groups, og, kh, kw, n, h, w).transpose(4, 0, 1, 2, 3, 5, 6)
+        out = col2im(cols.reshape(n, o, kh, kw, h, w), canvas, stride, dilation)
+        out = out[:, :, pt:pt + out_hw[0], pl:pl + out_hw[1]]
+        if bias is not None:
+            out = out + bias.reshape(1, o, 1, 1)
+        return np.ascontiguousarray(out)
+
+    def backward(self, grad):
+        (n, c, h, w), canvas, (oh, ow) = self.geometry
+        stride, padding, dilation, groups = _options(self.attributes)
+        (pt, _), (pl, _) = padding
+        weight, needs = self.weight, self.needs_input_grad
+        _, og, kh, kw = weight.shape
+        gp = np.zeros(canvas, dtype=grad.dtype)   # the gradient back on the canvas: a convolution
+        gp[:, :, pt:pt + oh, pl:pl + ow] = grad   # of it, with im2col, gives both gradients
+        cols = im2col(gp, (kh, kw), (h, w), stride, dilation, groups)  # (G, O/G*kh*kw, N*H*W)
+        gx = gw = gb = None
+        if needs[0]:
+            wmat = weight.reshape(groups, c // groups, og * kh * kw)
+            gx = np.matmul(wmat, cols).reshape(c, n, h, w).transpose(1, 0, 2, 3)
+        if needs[1]:
+            gw = np.matmul(self.xmat, cols.transpose(0, 2, 1)).reshape(c, og, kh, kw)
+        if len(needs) > 2 and needs[2]:
+            gb = grad.sum(axis=(0, 2, 3))
+        return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+
+    def vjp(self, g):
+        """The input's gradient is the convolution of g, the weight's the convolution of g (as
+        the input) with x as the filter: tensor operations, differentiable again."""
+        x, weight = self.parents[0], self.parents[1]
+        stride, padding, dilation, groups = _options(self.attributes)
+        h, w = x.shape[2:]
+        # g placed on the canvas: the padding above (left), the rest of the canvas below (right)
+        padding = tuple((p[0], max(reach(n, k, s, d), p[0] + size) - p[0] - size)
+                        for p, n, k, s, d, size in zip(padding, (h, w), weight.shape[2:], stride,
+                                                       dilation, g.shape[2:]))
+        gx = Conv2d.apply(g, weight, stride=stride, padding=padding, dilation=dilation,
+                          groups=groups)[:, :, :h, :w]
+        gw = weight_gradient(g, x, padding, weight.shape[2:], stride, dilation, groups)
+        return (gx, gw) if len(self.parents) == 2 else (gx, gw, g.sum((0, 2, 3)))

@@ -102,7 +102,7 @@ class BinaryCrossEntropy(Function):
     The gradient is (y - t) / (y (1 - y)), its denominator kept >= 1e-12 (PyTorch's EPSILON).
     """
 
-    saves = (0,)
+    saves = (0, 1)
 
     def forward(self, y, t):
         if y.size and (y.min() < 0 or y.max() > 1):
@@ -111,15 +111,18 @@ class BinaryCrossEntropy(Function):
         with np.errstate(divide="ignore"):
             log_y = np.maximum(np.log(y), -100)
             log_1my = np.maximum(np.log1p(-y), -100)
-        self.y, self.t = y, t
+        self.y, self.t, self.logs = y, t, (log_y, log_1my)
         return -(t * log_y + (1 - t) * log_1my)
 
     def backward(self, g):
         y = self.y
         denominator = np.maximum((1 - y) * y, np.asarray(1e-12, dtype=y.dtype))
-        return g * (y - self.t) / denominator, None
+        # a soft target's gradient (PyTorch's too): d/dt = log(1 - y) - log y, both clamped
+        gt = g * (self.logs[1] - self.logs[0]) if self.needs_input_grad[1] else None
+        return g * (y - self.t) / denominator, gt
 
     def vjp(self, g):
         y, t = self.parents
         denominator = ((1 - y) * y).clamp(min=1e-12)
-        return g * (y - t) / denominator, None
+        gt = g * ((-y).log1p().clamp(min=-100) - y.log().clamp(min=-100))
+        return g * (y - t) / denominator, gt
