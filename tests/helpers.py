@@ -84,7 +84,7 @@ def conv2d_relu(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)
 
 def conv2d_relu_max_pool2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                            pool_kernel_size=2, pool_stride=None, pool_padding=0,
-                           pool_dilation=1):
+                           pool_dilation=1, pool_ceil_mode=False):
     """max_pool2d(relu(conv2d(...))) as the fusion plan runs it."""
     from deepnum.nn.fusion import _conv_relu_pool
 
@@ -92,5 +92,6 @@ def conv2d_relu_max_pool2d(x, weight, bias=None, stride=1, padding=0, dilation=1
                         padding, dilation, groups, bias=bias is not None,
                         dtype=weight.dtype)
     conv.weight, conv.bias = weight, bias  # the given tensors, so their gradients are filled
-    pool = dn.nn.MaxPool2d(pool_kernel_size, pool_stride, pool_padding, pool_dilation)
+    pool = dn.nn.MaxPool2d(pool_kernel_size, pool_stride, pool_padding, pool_dilation,
+                           ceil_mode=pool_ceil_mode)
     return _conv_relu_pool(x, conv, dn.nn.ReLU(), pool)
