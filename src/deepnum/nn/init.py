@@ -9,7 +9,10 @@ Var(W) = 2 / (fan_in + fan_out). He/Kaiming does it for ReLU: Var(W) = 2 / fan_i
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+import statistics
 
 import numpy as np
 
@@ -44,15 +47,65 @@ def _fill(t: Tensor, values: np.ndarray) -> Tensor:
     return t
 
 
+# Inside skipped() (nn.utils.skip_init) every initialiser here leaves its tensor as allocated.
+_skipping = contextvars.ContextVar("skip_init", default=False)
+
+
+@contextlib.contextmanager
+def skipped():
+    """Within the block, the initialisers of this module do nothing (see nn.utils.skip_init)."""
+    token = _skipping.set(True)
+    try:
+        yield
+    finally:
+        _skipping.reset(token)
+
+
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    if _skipping.get():
+        return t
     return _fill(t, get_rng().uniform(a, b, size=t.shape))
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    if _skipping.get():
+        return t
     return _fill(t, get_rng().normal(mean, std, size=t.shape))
 
 
+def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0) -> Tensor:
+    """N(mean, std^2) restricted to [a, b] (bounds are values, not multiples of std; PyTorch's
+    defaults). Draws outside the bounds are drawn again; when [a, b] holds under 10% of the
+    distribution, uniform probabilities between the bounds' go through the inverse CDF instead.
+
+    >>> nn.init.trunc_normal_(w, std=0.01)       # GoogLeNet's initialisation (torchvision)
+    """
+    if not a < b:
+        raise ValueError(f"trunc_normal_: need a < b, got a={a!r}, b={b!r}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std!r}")
+    if _skipping.get():
+        return t
+    rng, dist = get_rng(), statistics.NormalDist(mean, std)
+    if dist.cdf(b) - dist.cdf(a) >= 0.1:
+        values = rng.normal(mean, std, size=t.shape)
+        outside = (values < a) | (values > b)
+        while outside.any():
+            values[outside] = rng.normal(mean, std, size=int(outside.sum()))
+            outside = (values < a) | (values > b)
+        return _fill(t, values)
+    # a tail: work in the lower one, where the CDF's small values keep their precision
+    flip = a > mean
+    lo, hi = (2 * mean - b, 2 * mean - a) if flip else (a, b)
+    u = rng.uniform(dist.cdf(lo), dist.cdf(hi), size=t.shape)
+    values = np.clip(np.vectorize(dist.inv_cdf, otypes=[float])(u), lo, hi)
+    return _fill(t, 2 * mean - values if flip else values)
+
+
 def constant_(t: Tensor, value: float) -> Tensor:
+    if _skipping.get():
+        return t
     t.array[...] = value
     return t
 
