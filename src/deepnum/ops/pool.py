@@ -4,6 +4,8 @@ The lecture's pooling slides an f x f window with stride s and keeps the window'
 a 4x4 input, max pool 2x2 stride 2 -> 2x2. Instead of copying every window, the loops here run over
 the f*f *kernel taps*: tap (i, j) of every window is one strided view of the input, so the max is
 f*f vectorised ``np.maximum`` calls and the backward f*f strided adds (no loop over pixels).
+With ``ceil_mode`` the output size rounds up (:func:`pool_out_size`), and the input is padded at
+the bottom and right as far as the last window reaches, so every tap stays one strided view.
 
 Arrays are NCHW; outputs are allocated in the input's memory order (``order="K"``), so a
 convolution's batch-last output (see :mod:`deepnum.ops.conv`) stays batch-last through ReLU and
