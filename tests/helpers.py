@@ -85,7 +85,7 @@ def conv2d_relu(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)
 
 def conv2d_relu_max_pool2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                            pool_kernel_size=2, pool_stride=None, pool_padding=0,
-                           pool_dilation=1):
+                           pool_dilation=1, pool_ceil_mode=False):
     """max_pool2d(relu(conv2d(...))) as the fusion plan runs it."""
     from deepnum.nn.fusion import _conv_relu_pool
 
@@ -95,7 +95,8 @@ def conv2d_relu_max_pool2d(x, weight, bias=None, stride=1, padding=0, dilation=1
     for name, given in (("weight", weight), ("bias", bias)):  # the given tensors, so their
         del conv._parameters[name]  # gradients are filled (plain attributes, as in PyTorch)
         object.__setattr__(conv, name, given)
-    pool = dn.nn.MaxPool2d(pool_kernel_size, pool_stride, pool_padding, pool_dilation)
+    pool = dn.nn.MaxPool2d(pool_kernel_size, pool_stride, pool_padding, pool_dilation,
+                           ceil_mode=pool_ceil_mode)
     return _conv_relu_pool(x, conv, dn.nn.ReLU(), pool)
 
 

@@ -72,8 +72,8 @@ def test_report_shows_every_figure(core_run):
 
 def test_every_lecture_claim_has_a_demo():
     wanted = {"neuron", "perceptron", "xor", "activations", "nonlinearity", "universal", "softmax",
-              "backprop", "sgd", "overfitting", "regularization", "dropout", "depth", "vanishing",
-              "mnist-mlp", "lenet5", "alexnet", "lstm", "gan", "dqn", "playground"}
+              "backprop", "sgd", "overfitting", "regularization", "dropout", "depth", "residual",
+              "vanishing", "mnist-mlp", "lenet5", "alexnet", "lstm", "gan", "dqn", "playground"}
     assert wanted == set(DEMOS)
 
 

@@ -22,6 +22,7 @@ CASES = [
     ((3, 1, 12, 12, 4, 5, 1, 2, 1, 1), (2, 2, 0)),    # LeNet's first stage: windows tile
     ((2, 4, 11, 10, 6, 3, 1, 0, 1, 2), (3, 2, 1)),    # overlapping, padded windows; groups
     ((2, 3, 9, 9, 2, (3, 2), (2, 1), 1, (1, 2), 1), (2, 1, 0)),  # stride 1 pool, odd sizes
+    ((2, 3, 10, 9, 4, 3, 1, 1, 1, 1), (3, 2, 0, 1, True)),  # ceil_mode: 10x9 -> 5x4, not 4x4
 ]
 
 

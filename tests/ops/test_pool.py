@@ -204,3 +204,114 @@ def test_max_pool_kernel_same_result_with_one_and_two_threads(rng):
             jit.set_num_threads(1)
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------- ceil_mode
+def test_pool_output_size_rule_is_torchs():
+    """Every small geometry: our output length is torch's, floor and ceil mode, including the
+    rule that a ceil-mode last window starting in the right padding is dropped."""
+    from deepnum.ops.pool import pool_out_size
+
+    checked = dropped = 0
+    for size in range(1, 11):
+        for k in range(1, 5):
+            for s in range(1, 5):
+                for p in range(k // 2 + 1):
+                    for d in (1, 2):
+                        for ceil in (False, True):
+                            x = torch.zeros(1, 1, 1, size)
+                            try:
+                                want = TF.max_pool2d(x, (1, k), (1, s), (0, p), (1, d),
+                                                     ceil).shape[-1]
+                            except RuntimeError:  # no window fits: torch refuses
+                                want = 0
+                            got = pool_out_size(size, k, s, p, d, ceil)
+                            assert max(got, 0) == want, (size, k, s, p, d, ceil)
+                            checked += 1
+                            reach = size + 2 * p - d * (k - 1) - 1
+                            dropped += ceil and reach >= 0 and got == reach // s + 1 \
+                                and reach % s != 0
+    assert checked > 1000 and dropped > 10  # the drop rule was exercised
+
+
+# (shape, kernel, stride, padding, dilation): geometries where ceil_mode adds a partial window
+CEIL_POOLS = [
+    ((2, 3, 7, 7), 2, 2, 0, 1),             # 7x7 -> 4x4 (floor: 3x3)
+    ((1, 2, 8, 9), 3, 2, 0, 1),             # GoogLeNet's 3x3 stride-2 pool
+    ((2, 2, 6, 7), 3, 2, 1, 1),             # padded, and the last window hangs beyond the padding
+    ((2, 1, 9, 6), (3, 2), (2, 3), (1, 0), 1),
+    ((2, 2, 5, 5), 2, 2, 1, 1),             # the drop rule: 3x3, not 4x4
+    ((2, 2, 10, 11), 3, 2, 1, 2),           # dilation
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,kernel,stride,padding,dilation", CEIL_POOLS)
+def test_max_pool2d_ceil_mode_matches_torch(shape, kernel, stride, padding, dilation, dtype, rng,
+                                            kernels):
+    out = check_against_torch(
+        lambda x: F.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode=True),
+        lambda x: TF.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode=True),
+        [rng.standard_normal(shape)], dtype)
+    assert out.dtype == dtype
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,kernel,stride,padding,dilation",
+                         [c for c in CEIL_POOLS if c[4] == 1])
+def test_avg_pool2d_ceil_mode_matches_torch(shape, kernel, stride, padding, dilation, dtype,
+                                            count_include_pad, rng):
+    """The divisor of a window that hangs over the edge is torch's: the pixels inside the padded
+    input (count_include_pad) or the real ones."""
+    check_against_torch(
+        lambda x: F.avg_pool2d(x, kernel, stride, padding, True, count_include_pad),
+        lambda x: TF.avg_pool2d(x, kernel, stride, padding, True, count_include_pad),
+        [rng.standard_normal(shape)], dtype)
+
+
+def test_avg_pool2d_ceil_mode_divisor_override(rng):
+    check_against_torch(lambda x: F.avg_pool2d(x, 3, 2, 1, True, divisor_override=5),
+                        lambda x: TF.avg_pool2d(x, 3, 2, 1, True, divisor_override=5),
+                        [rng.standard_normal((2, 2, 6, 7))])
+
+
+def test_pool1d_ceil_mode_matches_torch(rng, kernels):
+    x = [rng.standard_normal((2, 3, 10))]
+    check_against_torch(lambda t: F.max_pool1d(t, 3, 2, 1, 1, True),
+                        lambda t: TF.max_pool1d(t, 3, 2, 1, 1, True), x)
+    check_against_torch(lambda t: F.max_pool1d(t, 2, 3, dilation=2, ceil_mode=True),
+                        lambda t: TF.max_pool1d(t, 2, 3, dilation=2, ceil_mode=True), x)
+    check_against_torch(lambda t: F.avg_pool1d(t, 3, 2, 1, True, False),
+                        lambda t: TF.avg_pool1d(t, 3, 2, 1, True, False), x)
+
+
+def test_ceil_mode_pool_gradcheck(rng, kernels):
+    x = dn.tensor(rng.standard_normal((2, 2, 6, 7)), requires_grad=True)
+    assert dn.gradcheck(lambda t: F.max_pool2d(t, 3, 2, 1, ceil_mode=True), [x])
+    assert dn.gradcheck(lambda t: F.max_pool2d(t, 2, 2, ceil_mode=True), [x])
+    for include in (True, False):
+        assert dn.gradcheck(lambda t, c=include: F.avg_pool2d(t, 3, 2, 1, True, c), [x])
+
+
+def test_return_indices_is_refused():
+    with pytest.raises(ValueError, match="return_indices"):
+        F.max_pool2d(dn.randn(1, 1, 4, 4), 2, return_indices=True)
+
+
+@pytest.mark.parametrize("layout", ["batch-first", "batch-last"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CEIL_POOLS)
+def test_max_pool_ceil_mode_kernel_equals_numpy_path(case, dtype, layout, rng):
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    shape, kernel, stride, padding, dilation = case
+    x = rng.standard_normal(shape).astype(dtype)
+    x[..., ::3, ::2] = x[..., :1, :1]  # ties
+    if layout == "batch-last":
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    args = (kernel, stride, padding, dilation, True)
+    upstream = rng.standard_normal(F.max_pool2d(dn.tensor(x), *args).shape).astype(dtype)
+    (numpy_out, numpy_grad), (jit_out, jit_grad) = _pool_both_paths(x, args, upstream)
+    np.testing.assert_array_equal(jit_out, numpy_out)
+    np.testing.assert_array_equal(jit_grad, numpy_grad)

@@ -73,8 +73,8 @@ def demo(name: str, title: str, core: bool = True):
 
 # One module per demo (or small family); each registers itself on import, in the lectures' order.
 MODULES = ("neuron", "perceptron", "xor", "activations", "nonlinearity", "universal", "softmax",
-           "backprop", "sgd", "overfitting", "regularization", "dropout", "depth", "vanishing",
-           "entry_points", "playground_demo")
+           "backprop", "sgd", "overfitting", "regularization", "dropout", "depth", "residual",
+           "vanishing", "entry_points", "playground_demo")
 
 
 def load_all() -> dict[str, Demo]:

@@ -28,11 +28,13 @@ from deepnum.ops.pool import _geometry
 
 class Conv2dReLUMaxPool(KernelConv2d):
     """max_pool2d(relu(conv2d(x, weight, bias, ...)), pool_kernel, pool_stride, pool_padding,
-    pool_dilation) with the pooling on the batch-last (O, OH, OW, N) convolution output."""
+    pool_dilation, pool_ceil_mode) with the pooling on the batch-last (O, OH, OW, N) convolution
+    output."""
 
-    def forward(self, x, weight, bias=None, pool=((2, 2), (2, 2), (0, 0), (1, 1)), **geometry):
+    def forward(self, x, weight, bias=None, pool=((2, 2), (2, 2), (0, 0), (1, 1)),
+                pool_ceil_mode=False, **geometry):
         raw = super().forward(x, weight, None, **geometry)  # no bias, no ReLU yet
-        out_hw = _geometry(raw, *pool)
+        out_hw = _geometry(raw, *pool, pool_ceil_mode)
         conv_out = raw.transpose(1, 2, 3, 0)  # (O, OH, OW, N), C-contiguous
         out, arg = max_pool_planes(conv_out, out_hw, pool, bias=bias, relu=True)
         if self.needs_input_grad:

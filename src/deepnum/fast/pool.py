@@ -158,8 +158,9 @@ def route_to_winners(gs, arg, in_shape, pool, relu_out=None):
 class MaxPool2d(reference.MaxPool2d):
     """The reference's max pool, with the compiled forward and backward."""
 
-    def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1)):
-        oh, ow = _geometry(x, kernel_size, stride, padding, dilation)
+    def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
+        # the kernels skip taps outside the input, so a ceil-mode window needs only its size
+        oh, ow = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
         self.geometry = (kernel_size, stride, padding, dilation)
         return self._forward_kernel(x, oh, ow)
 

@@ -32,8 +32,11 @@ def build(name: str, **kwargs):
 # Each module below registers its models on import.
 from deepnum.models import (  # noqa: E402, F401
     alexnet,
+    googlenet,
     lenet,
-    mlp,  # noqa: E402, F401
-    playground,  # noqa: E402, F401
-    recurrent,  # noqa: E402, F401
+    mlp,
+    playground,
+    recurrent,
+    resnet,
+    vgg,
 )

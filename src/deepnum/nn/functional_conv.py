@@ -191,24 +191,34 @@ def pool_args(kernel_size, stride, padding, layer):
     return kernel, stride, pair(padding, "padding", layer)
 
 
-def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
-    """Keep the largest value of each f x f window (stride s; default s = f)."""
+def _no_indices(return_indices: bool, name: str) -> None:
+    if return_indices:
+        raise ValueError(f"{name}: return_indices=True is not supported")
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """Keep the largest value of each f x f window (stride s; default s = f). Output size
+    floor((n + 2p - d(f-1) - 1) / s) + 1, or ceil with ``ceil_mode`` (the last window must start
+    inside the input or its left padding)."""
+    _no_indices(return_indices, "max_pool2d")
     x, unbatched = _batched(input, 2, "max_pool2d")
     kernel, stride, padding = pool_args(kernel_size, stride, padding, "max_pool2d")
     op = fast.choose(pool_ops.MaxPool2d, batch=x.shape[0])
     out = op.apply(x, kernel_size=kernel, stride=stride, padding=padding,
-                   dilation=pair(dilation, "dilation", "max_pool2d"))
+                   dilation=pair(dilation, "dilation", "max_pool2d"), ceil_mode=bool(ceil_mode))
     return out.squeeze(0) if unbatched else out
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
-    """Mean of each f x f window (stride s; default s = f)."""
-    if ceil_mode:
-        raise ValueError("avg_pool2d: ceil_mode=True is not supported")
+    """Mean of each f x f window (stride s; default s = f); sizes as :func:`max_pool2d`'s. The
+    divisor is f*f (``count_include_pad``, the default, clipped to the padded input where a
+    ceil-mode window hangs over), the real pixels of the window, or ``divisor_override``."""
     x, unbatched = _batched(input, 2, "avg_pool2d")
     kernel, stride, padding = pool_args(kernel_size, stride, padding, "avg_pool2d")
     out = pool_ops.AvgPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                                   ceil_mode=bool(ceil_mode),
                                    count_include_pad=count_include_pad,
                                    divisor_override=divisor_override)
     return out.squeeze(0) if unbatched else out
@@ -225,6 +235,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 
 def _pool1d(op, input, kernel_size, stride, padding, name, **kw):
+    """A 1-D pool over (N, C, L) as the 2-D one of a height-1 image."""
     x, unbatched = _batched(input, 1, name)
     k = pair(kernel_size, "kernel_size", name)[0]
     s = k if stride is None else pair(stride, "stride", name)[0]
@@ -233,14 +244,18 @@ def _pool1d(op, input, kernel_size, stride, padding, name, **kw):
     return out.squeeze(0) if unbatched else out
 
 
-def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
-    return _pool1d(max_pool2d, input, kernel_size, stride, padding, "max_pool1d")
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    _no_indices(return_indices, "max_pool1d")
+    return _pool1d(max_pool2d, input, kernel_size, stride, padding, "max_pool1d",
+                   dilation=(1, pair(dilation, "dilation", "max_pool1d")[0]),
+                   ceil_mode=ceil_mode)
 
 
-def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0,
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     return _pool1d(avg_pool2d, input, kernel_size, stride, padding, "avg_pool1d",
-                   count_include_pad=count_include_pad)
+                   ceil_mode=ceil_mode, count_include_pad=count_include_pad)
 
 
 # ---------------------------------------------------------------------------- batch norm

@@ -12,6 +12,9 @@ deepnum's generator or ``generator=``, and returns the tensor.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import math
 import warnings
 
@@ -229,6 +232,35 @@ def default_weight_and_bias_(weight: Tensor, bias: Tensor | None) -> None:
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         uniform_(bias, -bound, bound)
 
+
+# Inside skipped() (nn.utils.skip_init) every initialiser here returns its tensor untouched, as
+# allocated, before drawing anything: building VGG-19 only to count it then takes milliseconds.
+_skipping = contextvars.ContextVar("skip_init", default=False)
+
+
+@contextlib.contextmanager
+def skipped():
+    """Within the block, the initialisers of this module do nothing (see nn.utils.skip_init)."""
+    token = _skipping.set(True)
+    try:
+        yield
+    finally:
+        _skipping.reset(token)
+
+
+def _skippable(initialiser):
+    @functools.wraps(initialiser)
+    def run(tensor, *args, **kwargs):
+        if _skipping.get():
+            return tensor
+        return initialiser(tensor, *args, **kwargs)
+
+    return run
+
+
+for _name in [n for n, f in globals().items() if n.endswith("_") and not n.startswith("_")
+              and callable(f) and f.__module__ == __name__]:
+    globals()[_name] = _skippable(globals()[_name])
 
 # The lecture's names for the same initialisers.
 glorot_uniform_ = xavier_uniform_

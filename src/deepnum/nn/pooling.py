@@ -2,7 +2,8 @@
 
 The lecture's pooling has two hyperparameters and no weights: the filter size f and the stride s.
 Each f x f window of each channel becomes one number, its maximum (max pooling) or its mean
-(average pooling); output size floor((n + 2p - f) / s) + 1. It shrinks the image (less computation,
+(average pooling); output size floor((n + 2p - f) / s) + 1 (``ceil_mode=True`` rounds up instead,
+keeping a last, partial window, as GoogLeNet's pools do). It shrinks the image (less computation,
 fewer parameters in the layers after it) and gives some translation invariance.
 
 >>> pool = nn.MaxPool2d(2, 2)                # "max pool with 2x2 filters and stride 2"
@@ -43,33 +44,50 @@ class _Pool(Module):
                                 x.shape)
 
 
+def _check_dilation(layer: str, dilation) -> None:
+    if min(pair(dilation, "dilation", layer)) < 1:
+        raise ValueError(f"{layer}: dilation must be positive, got {dilation!r}")
+
+
+def _check_no_indices(layer: str, return_indices) -> None:
+    if return_indices:
+        raise ValueError(f"{layer}: return_indices=True is not supported")
+
+
 class MaxPool2d(_Pool):
     """Keep the maximum of each window; padding counts as -inf. ``stride`` defaults to
-    ``kernel_size``. Backward sends each gradient to the window's (first) maximum.
+    ``kernel_size``. Backward sends each gradient to the window's (first) maximum. With
+    ``ceil_mode`` the output size rounds up: a last window may hang over the edge (it must start
+    inside the input or its left padding), and only its real pixels compete.
 
     >>> nn.MaxPool2d(kernel_size=3, stride=2)(dn.randn(1, 96, 55, 55)).shape  # AlexNet: 27x27
+    >>> nn.MaxPool2d(3, 2, ceil_mode=True)(dn.randn(1, 64, 112, 112)).shape  # GoogLeNet: 56x56
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
         _check_pool_args("MaxPool2d", kernel_size, stride, padding)
-        if min(pair(dilation, "dilation", "MaxPool2d")) < 1:
-            raise ValueError(f"MaxPool2d: dilation must be positive, got {dilation!r}")
+        _check_dilation("MaxPool2d", dilation)
+        _check_no_indices("MaxPool2d", return_indices)
         self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
         self.stride = kernel_size if stride is None else stride
+        self.return_indices, self.ceil_mode = False, bool(ceil_mode)
 
     def forward(self, x: Tensor) -> Tensor:
         self._check(x)
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}")
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(_Pool):
     """The mean of each window. ``count_include_pad=True`` (PyTorch's default) divides by f*f even
-    where the window overlaps the zero padding.
+    where the window overlaps the zero padding (but not where a ``ceil_mode`` window hangs
+    beyond it); ``divisor_override`` replaces the divisor.
 
     >>> nn.AvgPool2d(2)(dn.ones(1, 1, 4, 4))      # all ones, shape (1, 1, 2, 2)
     """
@@ -78,15 +96,13 @@ class AvgPool2d(_Pool):
                  count_include_pad: bool = True, divisor_override=None):
         super().__init__()
         _check_pool_args("AvgPool2d", kernel_size, stride, padding)
-        if ceil_mode:
-            raise ValueError("AvgPool2d: ceil_mode=True is not supported")
         if divisor_override is not None and (not isinstance(divisor_override, int)
                                              or divisor_override < 1):
             raise ValueError(f"AvgPool2d: divisor_override must be a positive int or None, "
                              f"got {divisor_override!r}")
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = kernel_size if stride is None else stride
-        self.ceil_mode, self.count_include_pad = ceil_mode, bool(count_include_pad)
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
         self.divisor_override = divisor_override
 
     def forward(self, x: Tensor) -> Tensor:
@@ -123,35 +139,43 @@ class AdaptiveAvgPool2d(_Pool):
 
 
 class MaxPool1d(_Pool):
-    """Max over windows of length k along the last axis of (N, C, L)."""
+    """Max over windows of length k along the last axis of (N, C, L); options as MaxPool2d's."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
         _check_pool_args("MaxPool1d", kernel_size, stride, padding, dims=1)
-        self.kernel_size, self.padding = kernel_size, padding
+        _check_dilation("MaxPool1d", dilation)
+        _check_no_indices("MaxPool1d", return_indices)
+        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
         self.stride = kernel_size if stride is None else stride
+        self.return_indices, self.ceil_mode = False, bool(ceil_mode)
 
     def forward(self, x: Tensor) -> Tensor:
         self._check(x, dims=1)
-        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding)
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool1d(_Pool):
-    """Mean over windows of length k along the last axis of (N, C, L)."""
+    """Mean over windows of length k along the last axis of (N, C, L); options as AvgPool2d's."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
         super().__init__()
         _check_pool_args("AvgPool1d", kernel_size, stride, padding, dims=1)
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = kernel_size if stride is None else stride
-        self.count_include_pad = bool(count_include_pad)
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
 
     def forward(self, x: Tensor) -> Tensor:
         self._check(x, dims=1)
-        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -1,4 +1,4 @@
-"""Regularisation penalties and gradient clipping.
+"""Regularisation penalties, gradient clipping, and building a module without initialising it.
 
 L2 (weight decay): Loss'(theta) = Loss(theta) + lambda * ||theta||_2^2 / 2, whose gradient adds
 lambda * theta, so one step is theta <- (1 - eta lambda) theta - eta dLoss/dtheta: the weights
@@ -176,3 +176,21 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         n = p.array.size
         p.array = vec.array[pointer:pointer + n].reshape(p.shape)
         pointer += n
+
+
+def skip_init(module_cls, *args, **kwargs):
+    """``module_cls(*args, **kwargs)`` with its parameters left uninitialised (PyTorch's
+    ``torch.nn.utils.skip_init``): the initialisers of ``nn.init``, which deepnum's layers use,
+    do nothing meanwhile, so the weights hold whatever memory they were given. Building a large
+    model then takes milliseconds, e.g. to count its parameters or to load weights into it.
+
+    >>> model = nn.utils.skip_init(nn.Linear, 25088, 4096)   # 102,764,544 numbers, not drawn
+    >>> model.weight.shape                                    # (4096, 25088)
+    """
+    from deepnum.nn import init
+    from deepnum.nn.module import Module
+
+    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+        raise TypeError(f"skip_init: expected a Module class, got {module_cls!r}")
+    with init.skipped():
+        return module_cls(*args, **kwargs)

@@ -4,6 +4,8 @@ The lecture's pooling slides an f x f window with stride s and keeps the window'
 a 4x4 input, max pool 2x2 stride 2 -> 2x2. Instead of copying every window, the loops here run over
 the f*f *kernel taps*: tap (i, j) of every window is one strided view of the input, so the max is
 f*f vectorised ``np.maximum`` calls and the backward f*f strided adds (no loop over pixels).
+With ``ceil_mode`` the output size rounds up (:func:`pool_out_size`), and the input is padded at
+the bottom and right as far as the last window reaches, so every tap stays one strided view.
 
 Arrays are NCHW; outputs are allocated in the input's memory order (``order="K"``), so a
 convolution's batch-last output (see :mod:`deepnum.ops.conv`) stays batch-last through ReLU and
@@ -18,28 +20,53 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.autograd import Function
-from deepnum.ops.conv import offset_slices, out_size
+from deepnum.ops.conv import offset_slices
 
 
-def _padded(x: np.ndarray, ph: int, pw: int, fill: float) -> np.ndarray:
-    """x with ph rows and pw columns of ``fill`` on each side, in x's memory order."""
-    if not (ph or pw):
-        return x
-    n, c, h, w = x.shape
-    xp = np.full_like(x, fill, shape=(n, c, h + 2 * ph, w + 2 * pw)) if fill else \
-        np.zeros_like(x, shape=(n, c, h + 2 * ph, w + 2 * pw))
-    xp[:, :, ph:ph + h, pw:pw + w] = x
-    return xp
+def pool_out_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
+                  ceil_mode: bool = False) -> int:
+    """Output length along one axis, PyTorch's rule: (n + 2p - d(k-1) - 1) / s rounded down (up
+    with ``ceil_mode``), plus 1. In ceil mode the last window must start inside the input or its
+    left padding: one that would start in the right padding is dropped."""
+    reach = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = -(-reach // stride) + 1 if ceil_mode else reach // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
 
 
-def _geometry(x, kernel, stride, padding, dilation):
+def _geometry(x, kernel, stride, padding, dilation, ceil_mode=False):
+    """(OH, OW) of a pool over x (N, C, H, W); a ValueError when no window fits."""
     (kh, kw), (ph, pw) = kernel, padding
-    oh = out_size(x.shape[2], kh, stride[0], 2 * ph, dilation[0])
-    ow = out_size(x.shape[3], kw, stride[1], 2 * pw, dilation[1])
+    oh = pool_out_size(x.shape[2], kh, stride[0], ph, dilation[0], ceil_mode)
+    ow = pool_out_size(x.shape[3], kw, stride[1], pw, dilation[1], ceil_mode)
     if oh < 1 or ow < 1:
         raise ValueError(f"pool: a {kh}x{kw} window (padding {padding}, dilation {dilation}) does "
                          f"not fit an input of spatial size {x.shape[2]}x{x.shape[3]}")
     return oh, ow
+
+
+def _pads(shape, kernel, stride, padding, dilation, out_hw):
+    """((top, bottom), (left, right)): the symmetric ``padding``, plus at the bottom and right
+    whatever a ceil-mode last window reaches beyond it, so every tap is one strided slice. The
+    extra pixels are never data: -inf for max, 0 and not counted for the mean."""
+    pads = []
+    for size, k, s, p, d, o in zip(shape[2:], kernel, stride, padding, dilation, out_hw):
+        beyond = (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p)
+        pads.append((p, p + max(beyond, 0)))
+    return tuple(pads)
+
+
+def _padded(x: np.ndarray, pads, fill: float) -> np.ndarray:
+    """x with ((top, bottom), (left, right)) rows and columns of ``fill``, in x's memory order."""
+    (pt, pb), (pl, pr) = pads
+    if not (pt or pb or pl or pr):
+        return x
+    n, c, h, w = x.shape
+    shape = (n, c, h + pt + pb, w + pl + pr)
+    xp = np.full_like(x, fill, shape=shape) if fill else np.zeros_like(x, shape=shape)
+    xp[:, :, pt:pt + h, pl:pl + w] = x
+    return xp
 
 
 def _taps(kh: int, kw: int, oh: int, ow: int, stride, dilation):
@@ -90,13 +117,15 @@ def window_layout(pool, in_hw, out_hw) -> tuple[bool, bool]:
 
 class MaxPool2d(Function):
     """Max over each window; padding counts as -inf. The gradient goes to the first maximum in the
-    window (row-major), as in PyTorch; a NaN in a window wins, as in PyTorch."""
+    window (row-major), as in PyTorch; a NaN in a window wins, as in PyTorch. ``ceil_mode`` rounds
+    the output size up (see :func:`pool_out_size`): the last window may hang over the edge."""
 
-    def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1)):
-        oh, ow = _geometry(x, kernel_size, stride, padding, dilation)
+    def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
+        oh, ow = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
         self.geometry = (kernel_size, stride, padding, dilation)
         self.disjoint, self.tiles = window_layout(self.geometry, x.shape[2:], (oh, ow))
-        xp = _padded(x, *padding, fill=-np.inf)
+        pads = _pads(x.shape, kernel_size, stride, padding, dilation, (oh, ow))
+        xp = _padded(x, pads, fill=-np.inf)
         taps = list(_taps(*kernel_size, oh, ow, stride, dilation))
         best = xp[taps[0][1]].copy(order="K")
         for _, where in taps[1:]:
@@ -123,25 +152,34 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """Mean over each window. With ``count_include_pad`` (PyTorch's default) the divisor is always
-    kh*kw; without it, only the real (unpadded) pixels of the window are counted."""
+    """Mean over each window, PyTorch's divisor: ``divisor_override`` if given; else, with
+    ``count_include_pad`` (the default), the window's pixels inside the padded input (kh*kw, less
+    only where a ceil-mode window hangs beyond the padding); without it, its real pixels."""
 
-    def forward(self, x, kernel_size, stride, padding=(0, 0), count_include_pad=True,
-                divisor_override=None):
+    def forward(self, x, kernel_size, stride, padding=(0, 0), ceil_mode=False,
+                count_include_pad=True, divisor_override=None):
         dilation = (1, 1)
-        oh, ow = _geometry(x, kernel_size, stride, padding, dilation)
-        xp = _padded(x, *padding, fill=0.0)
+        oh, ow = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+        pads = _pads(x.shape, kernel_size, stride, padding, dilation, (oh, ow))
+        xp = _padded(x, pads, fill=0.0)
         taps = list(_taps(*kernel_size, oh, ow, stride, dilation))
         total = xp[taps[0][1]].copy(order="K")
         for _, where in taps[1:]:
             total += xp[where]
         kh, kw = kernel_size
+        overhang = pads[0][1] > padding[0] or pads[1][1] > padding[1]
         if divisor_override:
             scale = np.asarray(1.0 / divisor_override, dtype=x.dtype)
-        elif count_include_pad or not any(padding):
+        elif not overhang and (count_include_pad or not any(padding)):
             scale = np.asarray(1.0 / (kh * kw), dtype=x.dtype)
-        else:  # count the real pixels under each window: pool a map of ones the same way
-            ones = _padded(np.ones((1, 1) + x.shape[2:], dtype=x.dtype), *padding, fill=0.0)
+        else:  # count what each window covers: pool a map of ones the same way
+            (ph, pb), (pw, pr) = pads
+            h, w = x.shape[2:]
+            if count_include_pad:  # the padded input counts, not what hangs beyond it
+                ones = _padded(np.ones((1, 1, h + 2 * ph, w + 2 * pw), x.dtype),
+                               ((0, pb - ph), (0, pr - pw)), 0.0)
+            else:  # only the real pixels
+                ones = _padded(np.ones((1, 1, h, w), x.dtype), pads, 0.0)
             count = sum(ones[where] for _, where in taps)
             scale = (1.0 / count).astype(x.dtype)
         total *= scale
