@@ -10,11 +10,13 @@ file is self-contained: ``dn.load(path)(points)`` gives the page's predictions.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import deepnum.nn as nn
 from deepnum import random as dn_random
 from deepnum.models.playground import ACTIVATION_CLASSES, FEATURE_FUNCTIONS, PlaygroundNet
+from deepnum.playground.settings import OPTIMIZERS
 
 SEED_LOCK = threading.Lock()
 
@@ -34,15 +36,26 @@ def build_model(settings: dict, num_outputs: int, offset=(0.0, 0.0), scale=(1.0,
     generator seeded with ``settings["seed"]`` so the same settings give the same start.
 
     The lock keeps other sessions' threads off that shared generator meanwhile, and its previous
-    state is put back.
+    state is put back. Dropout then draws from a generator of the network's own, seeded the same
+    way, so no other tab's training changes this one's masks.
     """
+    with global_generator(settings["seed"]):
+        model = PlaygroundNet(settings["features"], settings["hidden"], settings["activations"],
+                              settings["dropout"], num_outputs, tuple(offset), tuple(scale))
+    return model.use_generator(dn_random.Generator().manual_seed(settings["seed"]))
+
+
+@contextlib.contextmanager
+def global_generator(seed: int | None = None):
+    """deepnum's global generator for this thread alone, seeded with ``seed`` (or left as it
+    is), and put back afterwards: layers initialise their weights from it, and sessions build
+    networks in many threads at once."""
     with SEED_LOCK:
         state = dn_random.get_state()
-        dn_random.manual_seed(settings["seed"])
+        if seed is not None:
+            dn_random.manual_seed(seed)
         try:
-            return PlaygroundNet(settings["features"], settings["hidden"],
-                                 settings["activations"], settings["dropout"], num_outputs,
-                                 tuple(offset), tuple(scale))
+            yield
         finally:
             dn_random.set_state(state)
 
@@ -65,14 +78,7 @@ def build_optimizer(settings: dict, model):
     import deepnum.optim as optim
 
     name, lr = settings["optimizer"], settings["learning_rate"]
-    class_name, kwargs = {
-        "sgd": ("SGD", {}),
-        "momentum": ("SGD", {"momentum": 0.9}),
-        "adam": ("Adam", {}),
-        "adamw": ("AdamW", {}),
-        "rmsprop": ("RMSprop", {}),
-        "adagrad": ("Adagrad", {}),
-    }[name]
+    class_name, kwargs = OPTIMIZERS[name]
     optimizer_class = getattr(optim, class_name, None)
     if optimizer_class is None:
         raise NotImplementedError(f"optimizer {name}: deepnum.optim has no {class_name} yet")
@@ -82,9 +88,7 @@ def build_optimizer(settings: dict, model):
 def available_optimizers() -> list[str]:
     import deepnum.optim as optim
 
-    needs = {"sgd": "SGD", "momentum": "SGD", "adam": "Adam", "adamw": "AdamW",
-             "rmsprop": "RMSprop", "adagrad": "Adagrad"}
-    return [name for name, cls in needs.items() if hasattr(optim, cls)]
+    return [name for name, (cls, _) in OPTIMIZERS.items() if hasattr(optim, cls)]
 
 
 def penalty(model, kind: str, rate: float):
