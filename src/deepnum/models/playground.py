@@ -123,6 +123,14 @@ class PlaygroundNet(nn.Sequential):
         self.features, self.hidden, self.activations = list(features), list(hidden), activations
         self.dropout, self.num_outputs = float(dropout), int(num_outputs)
 
+    def head(self, features: Tensor) -> Tensor:
+        """The network after its features layer, for points whose features are computed already
+        (``net.head(net[0](x))`` is ``net(x)``): a trainer that sees the same points every epoch
+        computes their features once."""
+        for module in list(self)[1:]:
+            features = module(features)
+        return features
+
     def use_generator(self, generator) -> PlaygroundNet:
         """Draw the dropout masks from ``generator`` (a :class:`deepnum.Generator`) from now on,
         instead of deepnum's global generator; returns the network."""

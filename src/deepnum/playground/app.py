@@ -15,7 +15,7 @@ POST     /api/sessions/{id}/reset             fresh weights, epoch 0
 POST     /api/sessions/{id}/train             ``{"epochs": n}`` whole epochs (5 s at most) -> frame
 POST     /api/sessions/{id}/predict           ``{"points": [[x1, x2], ...]}`` -> raw outputs
 GET      /api/sessions/{id}/neuron            ``?run=&column=&index=``: weights, bias, delta
-PUT      /api/sessions/{id}/weight            ``{"layer", "to", "from", "value"}``: edit one
+PUT      /api/sessions/{id}/weight            ``{"layer", "to", "from", "value"}`` -> state
 POST     /api/sessions/{id}/data              upload a CSV (multipart field ``file``)
 GET      /api/sessions/{id}/model             download the network (.safetensors, dn.load reads it)
 POST     /api/sessions/{id}/model             load a network file (multipart field ``file``)
@@ -305,7 +305,7 @@ async def weight(request: Request) -> Response:
         raise HTTPException(400, str(error)) from None
     await _call(session.set_weight, raw.get("run", 0), raw["layer"], raw["to"], raw.get("from"),
                 float(raw["value"]))
-    return wire.Response(await run_in_threadpool(session.frame, 0))
+    return wire.Response(await run_in_threadpool(session.state))
 
 
 async def upload_data(request: Request) -> Response:

@@ -38,6 +38,11 @@ class Run:
             model.use_generator(dn_random.Generator().manual_seed(settings["seed"]))
         self.model = model
         self.optimizer = network.build_optimizer(settings, model)
+        self.params = list(model.parameters())
+        self.saved = [p.array.copy() for p in self.params]  # the weights before this epoch
+        # The features of the training points never change: computed once, not every batch.
+        with no_grad():
+            self.features = model[0](Tensor._wrap(data.x_train)).array
         self.shuffle = np.random.Generator(np.random.PCG64(settings["seed"]))
         # The exported script rebuilds a run from its settings; that is exact only for a network
         # trained from its seed with unchanged settings. Anything else clears this.
@@ -76,46 +81,47 @@ class Run:
             m.weight.array[to, source] = value
 
     # ------------------------------------------------------------------ training
-    def epoch(self, record: bool) -> tuple[str | None, tuple[float, float] | None]:
-        """One pass over the shuffled training points in minibatches.
+    def epoch(self, record: bool, number: int = 0) -> tuple[str | None, tuple[float, float] | None]:
+        """One pass (epoch ``number``) over the shuffled training points in minibatches.
 
         Returns ``(None, losses)`` (the losses on all training and test points when ``record``,
         else None), or ``(message, None)`` when the epoch diverged and was undone.
         """
-        data, size = self.data, self.settings["batch_size"]
-        params = list(self.model.parameters())
-        before = [p.array.copy() for p in params]
-        self.model.train()
-        with np.errstate(all="ignore"):  # overflow is detected below, not printed by NumPy
-            order = self.shuffle.permutation(len(data.x_train))
-            bad = None
-            for first in range(0, len(order), size):
-                batch = order[first:first + size]
-                loss = self.loss(self.model(Tensor._wrap(data.x_train[batch])),
-                                 data.y_train[batch])
-                extra = network.penalty(self.model, self.settings["regularization"],
-                                        self.settings["regularization_rate"])
-                if extra is not None:
-                    loss = loss + extra
-                value = loss.item()
-                if not np.isfinite(value):
-                    bad = value
-                    break
-                self.optimizer.zero_grad()
-                loss.backward()
-                self.optimizer.step()
-            self.last_batch = batch
-            losses = self.losses() if record and bad is None else None
-        if bad is None and all(np.isfinite(p.array).all() for p in params):
+        data, size, params = self.data, self.settings["batch_size"], self.params
+        for p, saved in zip(params, self.saved):
+            np.copyto(saved, p.array)
+        # The model stays in training mode (losses() and predict() switch it back); NumPy's
+        # overflow warnings are off for the whole train call (Session.train): detected here.
+        order = self.shuffle.permutation(len(data.x_train))
+        bad = None
+        for first in range(0, len(order), size):
+            batch = order[first:first + size]
+            loss = self.loss(self.model.head(Tensor._wrap(self.features[batch])),
+                             data.y_train[batch])
+            extra = network.penalty(self.model, self.settings["regularization"],
+                                    self.settings["regularization_rate"])
+            if extra is not None:
+                loss = loss + extra
+            value = loss.item()
+            if not np.isfinite(value):
+                bad = value
+                break
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+        self.last_batch = batch
+        # One sum over every weight is NaN or infinite as soon as one of them is.
+        if bad is None and np.isfinite(sum(float(p.array.sum()) for p in params)):
+            losses = self.losses() if record else None
             if losses is None or all(np.isfinite(losses)):
                 return None, losses
             bad = losses[0] if not np.isfinite(losses[0]) else losses[1]
-        for p, old in zip(params, before):
+        for p, old in zip(params, self.saved):
             p.array[...] = old
         self.optimizer = network.build_optimizer(self.settings, self.model)  # its state is NaN
-        return self._diverged(bad), None
+        return self._diverged(bad, number), None
 
-    def _diverged(self, value) -> str:
+    def _diverged(self, value, number: int) -> str:
         what = "infinite" if value is not None and np.isinf(value) else "not a number (NaN)"
         s = self.settings
         cause = f"the learning rate {s['learning_rate']:g} makes steps so large that the " \
@@ -123,9 +129,9 @@ class Run:
         if s["regularization"] != "none" and s["regularization_rate"] >= 1:
             cause += f" (with {s['regularization'].upper()} at rate {s['regularization_rate']:g})"
         who = f"network {self.name}: " if self.name else ""
-        return (f"Training paused: {who}the loss became {what}; {cause}. The picture shows the "
-                f"network before that epoch. Lower the learning rate (or change any setting) to "
-                f"start again from fresh weights, or press Reset.")
+        return (f"Training paused: {who}the loss became {what} in epoch {number}; {cause}. The "
+                f"picture shows the network before that epoch. Lower the learning rate (or change "
+                f"any setting) to start again from fresh weights, or press Reset.")
 
     def loss(self, output: Tensor, target: np.ndarray) -> Tensor:
         p = self.data.points

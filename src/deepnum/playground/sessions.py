@@ -149,7 +149,7 @@ class Session:
         if epochs is None and seconds is None:
             raise ValueError("train: give epochs, seconds or both")
         start, done = time.monotonic(), 0
-        with self.lock:
+        with self.lock, np.errstate(all="ignore"):  # a diverging epoch is detected, not printed
             while not self.stopped:
                 self._epoch()
                 done += not self.stopped
@@ -163,7 +163,7 @@ class Session:
         record = self.history.due(self.epoch + 1)
         row = [self.epoch + 1]
         for run in self.runs:
-            message, losses = run.epoch(record)
+            message, losses = run.epoch(record, self.epoch + 1)
             if message:
                 self.stopped = message
                 return
