@@ -4,6 +4,7 @@ ever saw another's network, data or optimizer."""
 
 import asyncio
 import json
+import threading
 
 import httpx
 import numpy as np
@@ -66,7 +67,13 @@ def test_twenty_concurrent_sessions_train_in_isolation(live_server):
         async with httpx.AsyncClient(base_url=live_server, timeout=30) as http:
             return await asyncio.gather(*(run_tab(http, ws_base, tab) for tab in range(TABS)))
 
-    results = asyncio.run(asyncio.wait_for(main(), timeout=50))
+    # In a thread of its own: this worker may be driving Chromium with Playwright, whose sync
+    # API keeps an event loop running in the main thread.
+    results = []
+    thread = threading.Thread(target=lambda: results.extend(
+        asyncio.run(asyncio.wait_for(main(), timeout=50))))
+    thread.start()
+    thread.join()
     assert len(results) == TABS
     for result in results:
         hidden = settings_of(result["tab"])["hidden"]

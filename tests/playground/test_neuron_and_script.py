@@ -47,9 +47,10 @@ def test_neuron_and_weight_endpoints(client, session):
     for query in ("column=0&index=0", "column=1&index=9", "column=x&index=0", "column=1"):
         assert client.get(f"/api/sessions/{session}/neuron?{query}").status_code == 400
     url = f"/api/sessions/{session}/weight"
-    frame = client.put(url, json={"layer": 0, "to": 1, "from": 0, "value": 2.5}).json()
+    frame = client.put(url, json={"layer": 0, "to": 1, "from": 0, "value": 2.5}).json()["frame"]
     assert frame["weights"][0]["weight"][1][0] == 2.5
-    frame = client.put(url, json={"layer": 1, "to": 0, "from": None, "value": -1.25}).json()
+    frame = client.put(url, json={"layer": 1, "to": 0, "from": None, "value": -1.25}).json()[
+        "frame"]
     assert frame["weights"][1]["bias"][0] == -1.25
     for bad in ({"layer": 5, "to": 0, "value": 1}, {"layer": 0, "to": 0, "value": 1e9},
                 {"layer": 0, "to": 0, "value": "x"}, {"layer": 0, "to": 0}):
