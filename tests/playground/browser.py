@@ -58,7 +58,7 @@ class Tab:
     def text(self, selector: str) -> str:
         return self.page.text_content(selector)
 
-    def wait(self, condition: str, arg=None, timeout: float = 15_000):
+    def wait(self, condition: str, arg=None, timeout: float = 30_000):
         self.page.wait_for_function(condition, arg=arg, timeout=timeout)
 
     def wait_ready(self):

@@ -91,7 +91,7 @@ def tabs(chromium, server):
     def make(width: int = 1280, height: int = 800) -> Tab:
         context = chromium.new_context(viewport={"width": width, "height": height},
                                        accept_downloads=True)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)  # a machine shared with other work is slow
         contexts.append(context)
         return Tab(context, server)
 

@@ -23,8 +23,7 @@ export function createInspector(root, getSession) {
       const info = await request("GET", `/api/sessions/${getSession()}/neuron?column=${target.column}&index=${target.index}`);
       render(info);
     } catch (error) {
-      root.hidden = false;
-      root.textContent = error.message;
+      close(); // the neuron is gone (the network changed)
     } finally {
       waiting = false;
     }

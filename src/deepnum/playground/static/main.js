@@ -70,7 +70,7 @@ function applyState(state) {
   compareView.fill(page.compare, page.session);
   drawLegend($("legend"), page.data.task, page.data.class_names);
   rebuildDiagram();
-  inspector.close();
+  if (inspector.open) inspector.refresh(); // closes itself if that neuron is gone
   showMessage(state.frame.stopped || "", "stop");
   showFrame(state.frame);
   // A state from HTTP does not say whether the socket is playing: ask, so the button agrees.
@@ -237,26 +237,31 @@ function wire() {
   }
   $("compare-toggle").addEventListener("change", () => (
     $("compare-toggle").checked ? changeCompare({}) : send("DELETE", "/compare", undefined)));
-  $("csv-file").addEventListener("change", async () => {
+  // Uploads wait their turn behind pending changes, like every other request of the page.
+  $("csv-file").addEventListener("change", () => {
     const file = $("csv-file").files[0];
-    if (!file) return;
-    try {
-      applyState(await upload(`/api/sessions/${page.session}/data`, file));
-      showDataError("");
-    } catch (error) {
-      showDataError(error.message);
-    }
     $("csv-file").value = "";
-  });
-  $("model-file").addEventListener("change", async () => {
-    const file = $("model-file").files[0];
     if (!file) return;
-    try {
-      applyState(await upload(`/api/sessions/${page.session}/model`, file));
-    } catch (error) {
-      showMessage(`Cannot load the model: ${error.message}`); // the message names the file
-    }
+    queue = queue.then(async () => {
+      try {
+        applyState(await upload(`/api/sessions/${page.session}/data`, file));
+        showDataError("");
+      } catch (error) {
+        showDataError(error.message);
+      }
+    });
+  });
+  $("model-file").addEventListener("change", () => {
+    const file = $("model-file").files[0];
     $("model-file").value = "";
+    if (!file) return;
+    queue = queue.then(async () => {
+      try {
+        applyState(await upload(`/api/sessions/${page.session}/model`, file));
+      } catch (error) {
+        showMessage(`Cannot load the model: ${error.message}`); // the message names the file
+      }
+    });
   });
   let resizing = null;
   window.addEventListener("resize", () => {
