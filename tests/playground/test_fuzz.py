@@ -7,6 +7,7 @@ CI runs a few dozen examples each; the long run is
 ``python -m pytest tests/playground/test_fuzz.py --fuzz-cases 20000``.
 """
 
+import contextlib
 import json
 import time
 
@@ -48,10 +49,17 @@ def app_client():
         yield client
 
 
-def new_session(client) -> str:
+@contextlib.contextmanager
+def new_session(client):
+    """A fresh session's id, ended afterwards: a long run makes tens of thousands, and sessions
+    that never connect a socket would otherwise fill the cap until the reaper lets them go."""
     response = client.post("/api/sessions", json=SMALL)
     assert response.status_code == 201, response.text
-    return response.json()["id"]
+    sid = response.json()["id"]
+    try:
+        yield sid
+    finally:
+        client.delete(f"/api/sessions/{sid}")
 
 
 def check_answer(response):
@@ -99,14 +107,14 @@ ENDPOINTS = [("POST", ""), ("PUT", "/settings"), ("PUT", "/compare"), ("POST", "
 @example(body=b"\xff\xfe{", endpoint=("POST", ""))
 @example(body='{"points": [[1e999, 0]]}', endpoint=("POST", "/predict"))
 def test_any_request_body_is_answered_in_json(app_client, body, endpoint):
-    sid = new_session(app_client)
-    method, path = endpoint
-    url = "/api/sessions" + (f"/{sid}{path}" if path else "")
-    content = body if isinstance(body, bytes) else body.encode()
-    check_answer(app_client.request(method, url, content=content,
-                                    headers={"Content-Type": "application/json"}))
-    check_answer(app_client.get(f"/api/sessions/{sid}"))
-    still_works(app_client, sid)
+    with new_session(app_client) as sid:
+        method, path = endpoint
+        url = "/api/sessions" + (f"/{sid}{path}" if path else "")
+        content = body if isinstance(body, bytes) else body.encode()
+        check_answer(app_client.request(method, url, content=content,
+                                        headers={"Content-Type": "application/json"}))
+        check_answer(app_client.get(f"/api/sessions/{sid}"))
+        still_works(app_client, sid)
 
 
 MESSAGES = st.one_of(
@@ -125,23 +133,23 @@ MESSAGES = st.one_of(
 def test_any_socket_message_is_answered_or_closes_with_a_code(app_client, messages):
     from starlette.websockets import WebSocketDisconnect
 
-    sid = new_session(app_client)
-    with app_client.websocket_connect(f"/api/sessions/{sid}/socket") as ws:
-        assert strict(ws.receive_text())["type"] == "frame"
-        try:
-            for message in messages:
-                if isinstance(message, bytes):
-                    ws.send_bytes(message)
-                else:
-                    ws.send_text(message)
-            ws.send_text('{"type": "pause"}')
-            # Everything that comes back is strict JSON, up to the frame answering the pause.
-            while (reply := strict(ws.receive_text())).get("playing", True) or \
-                    reply["history_from"]:
-                assert reply["type"] in ("frame", "error")
-        except WebSocketDisconnect as closed:
-            assert closed.code == 1003 and any(isinstance(m, bytes) for m in messages)
-            assert "error" in json.loads(closed.reason)
+    with new_session(app_client) as sid:
+        with app_client.websocket_connect(f"/api/sessions/{sid}/socket") as ws:
+            assert strict(ws.receive_text())["type"] == "frame"
+            try:
+                for message in messages:
+                    if isinstance(message, bytes):
+                        ws.send_bytes(message)
+                    else:
+                        ws.send_text(message)
+                ws.send_text('{"type": "pause"}')
+                # Everything that comes back is strict JSON, up to the frame answering the pause.
+                while (reply := strict(ws.receive_text())).get("playing", True) or \
+                        reply["history_from"]:
+                    assert reply["type"] in ("frame", "error")
+            except WebSocketDisconnect as closed:
+                assert closed.code == 1003 and any(isinstance(m, bytes) for m in messages)
+                assert "error" in json.loads(closed.reason)
 
 
 CELLS = st.one_of(st.sampled_from(["0", "1", "2", "7", "8", "-1", "1e30", "-1e30", "30000000",
@@ -160,14 +168,14 @@ CSV = st.one_of(
 @example(content=b"x1,x2,label\n1,2,0\n3,4,1e30\n5,6,1\n7,8,0\n")
 @example(content=b"x1,x2,label\n1,2,0\n3,4,30000000\n5,6,1\n7,8,0\n")
 def test_any_csv_upload_is_taken_or_refused(app_client, content):
-    sid = new_session(app_client)
-    started = time.perf_counter()
-    response = app_client.post(f"/api/sessions/{sid}/data",
-                               files={"file": ("f.csv", content, "text/csv")})
-    check_answer(response)
-    # Bounded before it is built: label 1e8 took 21 s (and 2.4 GB) before the bounds.
-    assert time.perf_counter() - started < 5
-    still_works(app_client, sid)
+    with new_session(app_client) as sid:
+        started = time.perf_counter()
+        response = app_client.post(f"/api/sessions/{sid}/data",
+                                   files={"file": ("f.csv", content, "text/csv")})
+        check_answer(response)
+        # Bounded before it is built: label 1e8 took 21 s (and 2.4 GB) before the bounds.
+        assert time.perf_counter() - started < 5
+        still_works(app_client, sid)
 
 
 @pytest.fixture(scope="module")
@@ -181,9 +189,9 @@ def model_bytes(app_client):
 def test_any_model_upload_is_taken_or_refused(app_client, model_bytes, data):
     from tests.fuzz.mutate import mutant
 
-    sid = new_session(app_client)
-    content = data.draw(mutant(model_bytes))
-    response = app_client.post(f"/api/sessions/{sid}/model",
-                               files={"file": ("m.safetensors", content, "x/y")})
-    check_answer(response)
-    still_works(app_client, sid)
+    with new_session(app_client) as sid:
+        content = data.draw(mutant(model_bytes))
+        response = app_client.post(f"/api/sessions/{sid}/model",
+                                   files={"file": ("m.safetensors", content, "x/y")})
+        check_answer(response)
+        still_works(app_client, sid)
