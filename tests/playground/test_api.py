@@ -70,7 +70,7 @@ def test_create_session_returns_settings_data_and_a_frame(client):
     ({"learning_rate": "fast"}, 400, "learning_rate"),
     ({"noise": True}, 400, "noise"),
     ({"dataset": "moons"}, 400, "dataset"),
-    ({"dataset": "plane"}, 400, "cross-entropy"),
+    ({"dataset": "plane", "loss": "cross_entropy"}, 400, "cross-entropy"),
     ({"dataset": "csv"}, 400, "csv"),
     ({"features": []}, 400, "features"),
     ({"features": ["x3"]}, 400, "features"),
@@ -244,7 +244,9 @@ def test_bad_model_uploads_are_refused(client, session, tmp_path):
     tampered[-3] ^= 0xFF
     assert "checksum" in error_of(send(bytes(tampered)), 400)
     client.put(f"/api/sessions/{session}/settings", json={"dataset": "gauss", "num_classes": 3})
-    assert "outputs" in error_of(send(good), 400)  # 2 outputs on 3-class data
+    bare = tmp_path / "bare.safetensors"  # no Playground settings beside it: the data stays
+    dn.save(PlaygroundNet(hidden=[4], activations=["tanh"], num_outputs=2), bare)
+    assert "outputs" in error_of(send(bare.read_bytes()), 400)  # 2 outputs on 3-class data
     error_of(send(b"x" * (2 << 20)), 413)
     # A deepnum model file that is not a Playground network.
     other = tmp_path / "other.safetensors"
@@ -254,7 +256,7 @@ def test_bad_model_uploads_are_refused(client, session, tmp_path):
     # A PlaygroundNet beyond the limits is refused before it is built.
     big = tmp_path / "big.safetensors"
     dn.save(PlaygroundNet(hidden=[40], activations=["tanh"]), big)
-    assert "limits" in error_of(send(big.read_bytes()), 400)
+    assert "from 1 to 8; got 40" in error_of(send(big.read_bytes()), 400)
 
 
 def test_session_limit_is_a_503(client):

@@ -37,9 +37,9 @@ def test_step_play_pause_and_the_session_ends_with_the_socket(client, session):
         paused = frames_until(ws, lambda f: not f["playing"])
         epochs = paused["epoch"]
         ws.send_json({"type": "dance"})  # an unknown message: answered with an error
-        assert "play|pause" in next_error(ws, epochs)
+        assert "play, pause" in next_error(ws, epochs)
         ws.send_text("{not json")
-        assert "play|pause" in next_error(ws, epochs)
+        assert "play, pause" in next_error(ws, epochs)
         state = client.get(f"/api/sessions/{session}").json()
         assert state["frame"]["epoch"] == epochs
         assert [h[0] for h in state["frame"]["history"]] == list(range(1, epochs + 1))

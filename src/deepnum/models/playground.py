@@ -71,6 +71,28 @@ class PointFeatures(nn.Module):
         return f"names={list(self.names)}"
 
 
+class SeededDropout(nn.Dropout):
+    """:class:`~deepnum.nn.Dropout` drawing its masks from its own generator when it has one.
+
+    deepnum's layers draw from the one global generator (``deepnum.random.get_rng()``); the
+    Playground trains many networks at once, one per browser tab, and each must get the masks its
+    own seed gives whatever the other tabs do. ``generator`` (a :class:`deepnum.Generator`, set by
+    :meth:`PlaygroundNet.use_generator`) is that stream; without one this is ``nn.Dropout``. The
+    mask is drawn exactly as ``F.dropout`` draws it, so a script that seeds deepnum's global
+    generator the same way gets the same masks.
+    """
+
+    generator = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.generator is None or not self.training or self.p == 0:
+            return super().forward(x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.float32
+        keep = self.generator.rng.random(x.shape, dtype=dtype) >= self.p
+        mask = keep.astype(x.dtype) * np.asarray(1 / (1 - self.p), dtype=x.dtype)
+        return x * Tensor._wrap(mask)
+
+
 class PlaygroundNet(nn.Sequential):
     """PointFeatures -> [Linear -> activation -> Dropout(p)?] per hidden layer -> Linear.
 
@@ -94,12 +116,28 @@ class PlaygroundNet(nn.Sequential):
                                  f"{list(ACTIVATION_CLASSES)}, got {name!r}")
             layers += [nn.Linear(width, size), getattr(nn, ACTIVATION_CLASSES[name])()]
             if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+                layers.append(SeededDropout(dropout))
             width = size
         layers.append(nn.Linear(width, num_outputs))
         super().__init__(*layers)
         self.features, self.hidden, self.activations = list(features), list(hidden), activations
         self.dropout, self.num_outputs = float(dropout), int(num_outputs)
+
+    def head(self, features: Tensor) -> Tensor:
+        """The network after its features layer, for points whose features are computed already
+        (``net.head(net[0](x))`` is ``net(x)``): a trainer that sees the same points every epoch
+        computes their features once."""
+        for module in list(self)[1:]:
+            features = module(features)
+        return features
+
+    def use_generator(self, generator) -> PlaygroundNet:
+        """Draw the dropout masks from ``generator`` (a :class:`deepnum.Generator`) from now on,
+        instead of deepnum's global generator; returns the network."""
+        for module in self:
+            if isinstance(module, SeededDropout):
+                module.generator = generator
+        return self
 
     def extra_repr(self) -> str:
         return f"hidden={self.hidden}, activations={self.activations}"

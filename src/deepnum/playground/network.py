@@ -10,11 +10,13 @@ file is self-contained: ``dn.load(path)(points)`` gives the page's predictions.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import deepnum.nn as nn
 from deepnum import random as dn_random
 from deepnum.models.playground import ACTIVATION_CLASSES, FEATURE_FUNCTIONS, PlaygroundNet
+from deepnum.playground.settings import OPTIMIZERS
 
 SEED_LOCK = threading.Lock()
 
@@ -34,15 +36,26 @@ def build_model(settings: dict, num_outputs: int, offset=(0.0, 0.0), scale=(1.0,
     generator seeded with ``settings["seed"]`` so the same settings give the same start.
 
     The lock keeps other sessions' threads off that shared generator meanwhile, and its previous
-    state is put back.
+    state is put back. Dropout then draws from a generator of the network's own, seeded the same
+    way, so no other tab's training changes this one's masks.
     """
+    with global_generator(settings["seed"]):
+        model = PlaygroundNet(settings["features"], settings["hidden"], settings["activations"],
+                              settings["dropout"], num_outputs, tuple(offset), tuple(scale))
+    return model.use_generator(dn_random.Generator().manual_seed(settings["seed"]))
+
+
+@contextlib.contextmanager
+def global_generator(seed: int | None = None):
+    """deepnum's global generator for this thread alone, seeded with ``seed`` (or left as it
+    is), and put back afterwards: layers initialise their weights from it, and sessions build
+    networks in many threads at once."""
     with SEED_LOCK:
         state = dn_random.get_state()
-        dn_random.manual_seed(settings["seed"])
+        if seed is not None:
+            dn_random.manual_seed(seed)
         try:
-            return PlaygroundNet(settings["features"], settings["hidden"],
-                                 settings["activations"], settings["dropout"], num_outputs,
-                                 tuple(offset), tuple(scale))
+            yield
         finally:
             dn_random.set_state(state)
 
@@ -61,30 +74,13 @@ def describe_model(model) -> dict:
 
 
 def build_optimizer(settings: dict, model):
-    """The chosen optimizer over the model's parameters, looked up in deepnum.optim when called."""
-    import deepnum.optim as optim
-
-    name, lr = settings["optimizer"], settings["learning_rate"]
-    class_name, kwargs = {
-        "sgd": ("SGD", {}),
-        "momentum": ("SGD", {"momentum": 0.9}),
-        "adam": ("Adam", {}),
-        "adamw": ("AdamW", {}),
-        "rmsprop": ("RMSprop", {}),
-        "adagrad": ("Adagrad", {}),
-    }[name]
-    optimizer_class = getattr(optim, class_name, None)
-    if optimizer_class is None:
-        raise NotImplementedError(f"optimizer {name}: deepnum.optim has no {class_name} yet")
-    return optimizer_class(model.parameters(), lr=lr, **kwargs)
+    """The chosen optimizer over the model's parameters (a class of deepnum.optim's registry)."""
+    optimizer_class, kwargs = OPTIMIZERS[settings["optimizer"]]
+    return optimizer_class(model.parameters(), lr=settings["learning_rate"], **kwargs)
 
 
 def available_optimizers() -> list[str]:
-    import deepnum.optim as optim
-
-    needs = {"sgd": "SGD", "momentum": "SGD", "adam": "Adam", "adamw": "AdamW",
-             "rmsprop": "RMSprop", "adagrad": "Adagrad"}
-    return [name for name, cls in needs.items() if hasattr(optim, cls)]
+    return list(OPTIMIZERS)
 
 
 def penalty(model, kind: str, rate: float):
@@ -93,11 +89,4 @@ def penalty(model, kind: str, rate: float):
     if kind == "none" or rate == 0:
         return None
     weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
-    helper = getattr(getattr(nn, "utils", None), f"{kind}_penalty", None)
-    if helper is not None:
-        return helper(weights) * rate
-    total = None  # an older deepnum without nn.utils: the same sums from tensor ops
-    for w in weights:
-        term = w.abs().sum() if kind == "l1" else (w * w).sum() * 0.5
-        total = term if total is None else total + term
-    return total * rate
+    return getattr(nn.utils, f"{kind}_penalty")(weights) * rate

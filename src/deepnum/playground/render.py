@@ -24,7 +24,7 @@ from deepnum.models.playground import FEATURE_FUNCTIONS, PointFeatures
 from deepnum.playground.network import feature_range
 from deepnum.tensor import Tensor
 
-OUTPUT_GRID = 50  # cells per side of the decision surface
+OUTPUT_GRID = 100  # cells per side of the decision surface (as the TF Playground's)
 NEURON_GRID = 20  # cells per side of each neuron's small map
 SQUARE = 6.0
 
@@ -38,7 +38,7 @@ def grid_points(size: int) -> np.ndarray:
 
 def frame(model, points, settings: dict) -> dict:
     """The output map, every feature's and neuron's map, and the weights, as JSON-ready data."""
-    with no_grad():
+    with no_grad(), np.errstate(all="ignore"):
         model.eval()
         try:
             output = _output_map(model, points, settings)
@@ -51,6 +51,16 @@ def frame(model, points, settings: dict) -> dict:
 def _raw(points, grid: np.ndarray) -> np.ndarray:
     """Grid points on the square back in the data's own units (uploaded CSV data is scaled)."""
     return grid / np.float32(points.scale) + np.float32(points.offset)
+
+
+def output(model, points, settings: dict) -> dict:
+    """The decision surface alone (the compare view's second network)."""
+    with no_grad():
+        model.eval()
+        try:
+            return _output_map(model, points, settings)
+        finally:
+            model.train()
 
 
 def _output_map(model, points, settings: dict) -> dict:
@@ -93,10 +103,15 @@ def _neuron_maps(model, points) -> list[dict]:
 
 
 def _weights(model) -> list[dict]:
-    """Each Linear layer's weight (out x in) and bias, rounded for a short JSON answer."""
-    return [{"weight": np.round(m.weight.array.astype(np.float64), 4).tolist(),
-             "bias": np.round(m.bias.array.astype(np.float64), 4).tolist()}
+    """Each Linear layer's weight (out x in) and bias, rounded for a short JSON answer (a weight
+    that is not finite, as in a damaged file, is sent as null)."""
+    return [{"weight": _finite_list(m.weight.array), "bias": _finite_list(m.bias.array)}
             for m in model if isinstance(m, nn.Linear)]
+
+
+def _finite_list(values: np.ndarray) -> list:
+    rounded = np.round(values.astype(np.float64), 4)
+    return np.where(np.isfinite(rounded), rounded, None).tolist()
 
 
 def _maps(values: np.ndarray) -> list[str]:

@@ -76,7 +76,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
               "pip install websockets", file=sys.stderr)
         sock.close()
         return 2
-    config = uvicorn.Config(create_app(max_sessions=max_sessions), log_level=log_level)
+    from deepnum.playground.wire import MAX_JSON_BYTES
+
+    # uvicorn refuses a bigger socket message itself (close code 1009), before it is read.
+    config = uvicorn.Config(create_app(max_sessions=max_sessions), log_level=log_level,
+                            ws_max_size=MAX_JSON_BYTES)
     server = uvicorn.Server(config)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()

@@ -1,12 +1,13 @@
-"""One Playground session per browser tab: its data, network, optimizer and training history.
+"""One Playground session per browser tab: its data, its network (two in the compare view), the
+shared clock and the loss history.
 
 A :class:`Session` is plain synchronous Python; the server calls it from worker threads, and its
 lock makes every call atomic, so a settings change never lands in the middle of an epoch. The
-:class:`SessionManager` hands out sessions by random id, caps their number, and reaps the ones
-whose tab went away without saying so.
+networks live in :mod:`~deepnum.playground.run`; the :class:`~deepnum.playground.manager.
+SessionManager` owns the sessions.
 
 >>> session = Session(validate_settings({"dataset": "xor"}))
->>> session.train(epochs=10); session.history[-1]     # [10, train loss, test loss]
+>>> session.train(epochs=10); session.history.rows[-1]     # [10, train loss, test loss]
 """
 
 from __future__ import annotations
@@ -17,50 +18,75 @@ import time
 
 import numpy as np
 
-import deepnum.nn.functional as F
-from deepnum.autograd import no_grad
 from deepnum.playground import network, render
-from deepnum.playground.points import Points, make_points, split_indices
+from deepnum.playground.history import History
+from deepnum.playground.points import Points, make_points, split
+from deepnum.playground.run import Run
 from deepnum.playground.settings import (
+    COMPARE_KEYS,
     DATA_KEYS,
     NETWORK_KEYS,
     SettingsError,
     validate_settings,
 )
-from deepnum.tensor import Tensor
 
 
 class Session:
-    """A data set, a network on it, and the state of training."""
+    """A data set, one or two networks on it, and the state of training."""
 
     def __init__(self, settings: dict, session_id: str | None = None):
         self.id = session_id or secrets.token_urlsafe(12)
         self.lock = threading.RLock()
         self.last_seen = time.monotonic()
-        self.sockets = 0  # open WebSocket connections; a session with none may be reaped
+        self.sockets = 0  # open WebSocket connections (the manager counts them)
+        self.closed = False  # set when the manager lets the session go
         self.settings = settings
+        self.compare: dict | None = None  # network B's own values of COMPARE_KEYS
         self.uploaded: Points | None = None
-        self.generation = 0  # bumped on every reset, so the page drops frames of an old network
+        self.generation = 0  # bumped on every restart, so the page drops frames of old networks
         self._load_data()
-        self._new_network()
+        self._restart()
 
     # ------------------------------------------------------------------ changing it
     def update(self, raw: dict) -> dict:
-        """Apply changed settings: new data and network, a new network, or a new optimizer only."""
+        """Apply changed settings: new data and networks, new networks, or a new optimizer."""
         with self.lock:
             new = validate_settings(raw, base=self.settings)
             if new["dataset"] == "csv" and self.uploaded is None:
-                raise SettingsError("dataset: csv needs a CSV file; upload one first")
-            changed = {k for k in new if new[k] != self.settings[k]}
+                raise SettingsError("dataset: your CSV data needs its file; upload it again")
             self._check_fits(new, self.uploaded if new["dataset"] == "csv" else None)
+            changed = {k for k in new if new[k] != self.settings[k]}
             self.settings = new
             if changed & set(DATA_KEYS):
                 self._load_data()
-            if changed & (set(DATA_KEYS) | set(NETWORK_KEYS)):
-                self._new_network()
+            if changed & (set(DATA_KEYS) | set(NETWORK_KEYS)) or self.stopped:
+                # A diverged network is not worth keeping: any change starts afresh.
+                self._restart()
             elif changed:
-                self.optimizer = network.build_optimizer(self.settings, self.model)
+                self.runs[0].new_optimizer(new, self.epoch)
+                if self.compare is not None:
+                    self.runs[1].new_optimizer(self.settings_b(), self.epoch)
             return self.settings
+
+    def set_compare(self, raw: dict | None) -> None:
+        """Turn the compare view on with network B's settings (``{}``: a copy of A's), change
+        them, or turn it off (None). Both networks then start again on the same clock."""
+        with self.lock:
+            if raw is None:
+                self.compare = None
+            else:
+                unknown = sorted(set(raw) - set(COMPARE_KEYS))
+                if unknown:
+                    raise SettingsError(f"compare: network B shares {', '.join(unknown)} with "
+                                        f"A; it can differ in {', '.join(COMPARE_KEYS)}")
+                base = {k: self.settings[k] for k in COMPARE_KEYS} if self.compare is None \
+                    else self.compare
+                merged = validate_settings(raw, base=dict(self.settings, **base))
+                self.compare = {k: merged[k] for k in COMPARE_KEYS}
+            self._restart()
+
+    def settings_b(self) -> dict:
+        return dict(self.settings, **self.compare)
 
     def use_upload(self, points: Points) -> None:
         """Switch to uploaded data; the loss becomes MSE when the labels are numbers."""
@@ -73,152 +99,165 @@ class Session:
             self._check_fits(settings, points)
             self.uploaded, self.settings = points, settings
             self._load_data()
-            self._new_network()
+            self._restart()
 
-    def use_model(self, model) -> dict:
-        """Replace the network by a loaded one that fits this data; return the new settings."""
+    def use_model(self, model, saved: dict) -> dict:
+        """Replace network A by a loaded one, with the settings saved beside it (data set,
+        optimizer, rate...) where they fit; return the new settings."""
         with self.lock:
             try:
                 found = network.describe_model(model)
             except ValueError as error:
                 raise SettingsError(str(error)) from None
+            restore = {k: v for k, v in saved.items() if k in self.settings}
+            if restore.get("dataset") == "csv" and self.settings["dataset"] != "csv":
+                restore.pop("dataset")  # the file's points did not travel with the model
+            restore.update({k: found[k] for k in ("features", "hidden", "activations",
+                                                  "dropout")})
+            new = validate_settings(restore, base=self.settings)
+            old = (self.settings, self.points, self.data)
+            self.settings = new
+            if any(new[k] != old[0][k] for k in DATA_KEYS):
+                self._load_data()
             if found["num_outputs"] != self.points.num_classes:
+                self.settings, self.points, self.data = old
                 what = ("1 output (regression)" if self.points.task == "regression"
                         else f"{self.points.num_classes} outputs (one per class)")
-                raise SettingsError(f"the model has {found['num_outputs']} outputs, but this "
-                                    f"data needs {what}")
-            keys = ("features", "hidden", "activations", "dropout")
-            self.settings = validate_settings({k: found[k] for k in keys}, base=self.settings)
-            self.model = model
-            self._restart()
+                raise SettingsError(f"the model has {found['num_outputs']} output"
+                                    f"{'s' if found['num_outputs'] != 1 else ''}, but this data "
+                                    f"needs {what}")
+            self._restart(model)
+            self.runs[0].inexact("its weights were loaded from a file")
             return self.settings
 
     def reset(self) -> None:
         """Fresh weights from the seed, epoch 0, empty curves."""
         with self.lock:
-            self._new_network()
+            self._restart()
+
+    def set_weight(self, run: int, layer: int, to: int, source: int | None,
+                   value: float) -> None:
+        with self.lock:
+            self._run(run).set_weight(layer, to, source, value)
+            self._run(run).inexact(f"a weight was edited at epoch {self.epoch}")
 
     # ------------------------------------------------------------------ training
-    def train(self, epochs: int = 1, seconds: float | None = None) -> int:
-        """Run whole epochs: ``epochs`` of them, or as many as fit in ``seconds`` (at least one).
-
-        One epoch is one pass over the shuffled training points in minibatches; after it the
-        losses on all training and test points are recorded. Returns the epochs run.
-        """
+    def train(self, epochs: int | None = 1, seconds: float | None = None) -> int:
+        """Run whole epochs on every network: ``epochs`` of them, or as many as fit in
+        ``seconds`` (at least one), whichever ends first. Stops early, with :attr:`stopped`
+        set, when a network diverges. Returns the epochs run."""
+        if epochs is None and seconds is None:
+            raise ValueError("train: give epochs, seconds or both")
         start, done = time.monotonic(), 0
-        with self.lock:
-            while True:
+        with self.lock, np.errstate(all="ignore"):  # a diverging epoch is detected, not printed
+            while not self.stopped:
                 self._epoch()
-                done += 1
-                if seconds is None and done >= epochs:
+                done += not self.stopped
+                if epochs is not None and done >= epochs:
                     break
                 if seconds is not None and time.monotonic() - start >= seconds:
                     break
         return done
 
     def _epoch(self) -> None:
-        settings, model = self.settings, self.model
-        model.train()
-        order = self.rng.permutation(len(self.x_train))
-        size = settings["batch_size"]
-        for first in range(0, len(order), size):
-            batch = order[first:first + size]
-            loss = self._loss(model(Tensor._wrap(self.x_train[batch])), self.y_train[batch])
-            extra = network.penalty(model, settings["regularization"],
-                                    settings["regularization_rate"])
-            if extra is not None:
-                loss = loss + extra
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
+        record = self.history.due(self.epoch + 1)
+        row = [self.epoch + 1]
+        for run in self.runs:
+            message, losses = run.epoch(record, self.epoch + 1)
+            if message:
+                self.stopped = message
+                return
+            if record:
+                row += losses
         self.epoch += 1
-        train_loss, test_loss = self.losses()
-        if not (np.isfinite(train_loss) and np.isfinite(test_loss)):
-            self.diverged = True
-        self.history.append([self.epoch, train_loss, test_loss])
+        if record:
+            self.history.add(row)
 
-    def _loss(self, output: Tensor, target: np.ndarray) -> Tensor:
-        if self.settings["loss"] == "cross_entropy":
-            return F.cross_entropy(output, Tensor._wrap(target))
-        if self.points.task == "regression":
-            return F.mse_loss(output, Tensor._wrap(target.reshape(-1, 1)))
-        one_hot = np.eye(self.points.num_classes, dtype=np.float32)[target]
-        return F.mse_loss(output, Tensor._wrap(one_hot))
+    def losses(self) -> list[float]:
+        """[train, test] of A, then of B in the compare view, at the current epoch."""
+        with self.lock:
+            if self.history.rows and self.history.rows[-1][0] == self.epoch:
+                return self.history.rows[-1][1:]
+            return [v for run in self.runs for v in run.losses()]
 
-    def losses(self) -> tuple[float, float]:
-        """The data loss (no penalty, dropout off) on all training and all test points."""
-        with self.lock, no_grad():
-            self.model.eval()
-            train = self._loss(self.model(Tensor._wrap(self.x_train)), self.y_train).item()
-            test = self._loss(self.model(Tensor._wrap(self.x_test)), self.y_test).item()
-            self.model.train()
-        return float(train), float(test)
+    def predict(self, points: np.ndarray, run: int = 0) -> np.ndarray:
+        with self.lock:
+            return self._run(run).predict(points)
 
-    def predict(self, points: np.ndarray) -> np.ndarray:
-        """The network's raw outputs (logits or values) for raw points (N, 2)."""
-        with self.lock, no_grad():
-            self.model.eval()
-            out = self.model(Tensor._wrap(np.asarray(points, dtype=np.float32))).array
-            self.model.train()
-        return out
+    def neuron(self, run: int, column: int, index: int) -> dict:
+        with self.lock:
+            return self._run(run).neuron(column, index, self._run(run).settings["features"])
 
     # ------------------------------------------------------------------ what the page draws
     def data_payload(self) -> dict:
         with self.lock:
-            p = self.points
-            square = (p.x - np.float32(p.offset)) * np.float32(p.scale)
-            x_train, x_test = square[self.train_index], square[self.test_index]
+            p, d = self.points, self.data
+            square = p.on_square()
             return {
                 "task": p.task, "num_classes": p.num_classes, "class_names": p.class_names,
                 "source": p.source,
-                "train": _rows(x_train, self.y_train), "test": _rows(x_test, self.y_test),
+                "train": _rows(square[d.train_index], d.y_train),
+                "test": _rows(square[d.test_index], d.y_test),
             }
 
-    def frame(self, since: int = 0) -> dict:
-        """The network's current picture: losses, the boundary, every neuron, every weight."""
+    def frame(self, since: int | tuple | None = 0) -> dict:
+        """The networks' current picture: losses, boundaries, every neuron, every weight, and
+        history rows. ``since`` is 0 (the whole history) or what the receiver holds,
+        ``(generation, history version, rows)``: only rows after those are sent, unless the
+        networks restarted or the history was thinned since, when it gets the whole table."""
         with self.lock:
-            frame = render.frame(self.model, self.points, self.settings)
-            last = self.history[-1] if self.history else [0, *self.losses()]
+            if isinstance(since, tuple):
+                generation, version, rows = since
+                current = (generation, version) == (self.generation, self.history.version)
+                since = rows if current and rows <= len(self.history) else 0
+            since = since or 0
+            losses = self.losses()
+            frame = render.frame(self.runs[0].model, self.points, self.settings)
             frame.update(
-                generation=self.generation, epoch=self.epoch,
-                train_loss=last[1], test_loss=last[2], diverged=self.diverged,
-                history=self.history[since:], history_from=since,
+                generation=self.generation, epoch=self.epoch, train_loss=losses[0],
+                test_loss=losses[1], stopped=self.stopped, diverged=self.stopped is not None,
+                history=[_short(row) for row in self.history.since(since)],
+                history_from=since, history_version=self.history.version,
+                history_stride=self.history.stride,
             )
+            if self.compare is not None:
+                frame["compare"] = {
+                    "output": render.output(self.runs[1].model, self.points,
+                                            self.settings_b()),
+                    "train_loss": losses[2], "test_loss": losses[3],
+                    "settings": self.settings_b(),
+                }
             return frame
 
     def state(self) -> dict:
         """Everything the page needs after loading or a change: settings, data and a frame."""
         with self.lock:
-            return {"id": self.id, "settings": self.settings, "data": self.data_payload(),
-                    "frame": self.frame(0)}
+            return {"id": self.id, "settings": self.settings, "compare": self.compare,
+                    "data": self.data_payload(), "frame": self.frame(0)}
 
     # ------------------------------------------------------------------ internals
+    def _run(self, index: int) -> Run:
+        if not 0 <= index < len(self.runs):
+            raise IndexError("run: 0 is network A, 1 network B (compare view only)")
+        return self.runs[index]
+
     def _check_fits(self, settings: dict, uploaded: Points | None) -> None:
-        points = uploaded
-        if points is None:
-            return
-        if points.task == "regression" and settings["loss"] == "cross_entropy":
-            raise SettingsError(f"loss: cross-entropy needs class labels, but {points.source} "
-                                f"has numeric targets: choose mse")
+        if uploaded is not None and uploaded.task == "regression" and \
+                settings["loss"] == "cross_entropy":
+            raise SettingsError(f"loss: cross-entropy needs class labels, but {uploaded.source} "
+                                f"has numeric targets; use MSE")
 
     def _load_data(self) -> None:
         s = self.settings
         self.points = self.uploaded if s["dataset"] == "csv" else make_points(s)
-        self.train_index, self.test_index = split_indices(len(self.points.x), s["train_ratio"],
-                                                          s["seed"])
-        p = self.points
-        self.x_train, self.y_train = p.x[self.train_index], p.y[self.train_index]
-        self.x_test, self.y_test = p.x[self.test_index], p.y[self.test_index]
+        self.data = split(self.points, s["train_ratio"], s["seed"])
 
-    def _new_network(self) -> None:
-        p = self.points
-        self.model = network.build_model(self.settings, p.num_classes, p.offset, p.scale)
-        self._restart()
-
-    def _restart(self) -> None:
-        self.optimizer = network.build_optimizer(self.settings, self.model)
-        self.rng = np.random.Generator(np.random.PCG64(self.settings["seed"]))
-        self.epoch, self.history, self.diverged = 0, [], False
+    def _restart(self, model=None) -> None:
+        """New networks (or ``model`` as A) at epoch 0, an empty history, a new generation."""
+        self.runs = [Run(self.settings, self.data, model, name="A" if self.compare else "")]
+        if self.compare is not None:
+            self.runs.append(Run(self.settings_b(), self.data, name="B"))
+        self.epoch, self.history, self.stopped = 0, History(), None
         self.generation += 1
 
 
@@ -228,44 +267,6 @@ def _rows(x: np.ndarray, y: np.ndarray) -> list:
              else round(float(c), 4))] for (a, b), c in zip(x, y)]
 
 
-class SessionManager:
-    """All sessions by id, at most ``max_sessions``; idle ones without a socket are reaped."""
-
-    def __init__(self, max_sessions: int = 32, idle_timeout: float = 900.0):
-        self.max_sessions, self.idle_timeout = max_sessions, idle_timeout
-        self._sessions: dict[str, Session] = {}
-        self._lock = threading.Lock()
-
-    def create(self, settings: dict) -> Session:
-        self.reap()
-        session = Session(settings)
-        with self._lock:
-            if len(self._sessions) >= self.max_sessions:
-                raise LookupError(f"the server already runs {self.max_sessions} sessions; "
-                                  f"close another Playground tab and try again")
-            self._sessions[session.id] = session
-        return session
-
-    def get(self, session_id: str) -> Session | None:
-        with self._lock:
-            session = self._sessions.get(session_id)
-        if session is not None:
-            session.last_seen = time.monotonic()
-        return session
-
-    def remove(self, session_id: str) -> None:
-        with self._lock:
-            self._sessions.pop(session_id, None)
-
-    def reap(self, now: float | None = None) -> list[str]:
-        """Drop sessions with no open socket that were not used for ``idle_timeout`` seconds."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            gone = [sid for sid, s in self._sessions.items()
-                    if s.sockets == 0 and now - s.last_seen > self.idle_timeout]
-            for sid in gone:
-                del self._sessions[sid]
-        return gone
-
-    def __len__(self) -> int:
-        return len(self._sessions)
+def _short(row: list) -> list:
+    """A history row with its losses to 6 significant digits (the page draws 3)."""
+    return [row[0], *(float(f"{v:.6g}") for v in row[1:])]

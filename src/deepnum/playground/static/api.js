@@ -27,15 +27,26 @@ export function upload(path, file) {
   return request("POST", path, form);
 }
 
-// Open the session's push channel. onMessage gets every parsed message; onClose is called once.
-export function connect(sessionId, onMessage, onClose) {
+// Open the session's push channel. onMessage gets every parsed message (a message that is not
+// JSON becomes an error message rather than an exception that would stop the page); onClose is
+// called once with the close event.
+export function connect(sessionId, onMessage, onClose, onOpen) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/sessions/${sessionId}/socket`);
-  socket.addEventListener("message", (event) => onMessage(JSON.parse(event.data)));
-  socket.addEventListener("close", () => onClose());
+  socket.addEventListener("message", (event) => {
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch (error) {
+      message = { type: "error", error: `the server sent a message the page cannot read (${error.message})` };
+    }
+    onMessage(message);
+  });
+  socket.addEventListener("open", () => onOpen && onOpen());
+  socket.addEventListener("close", (event) => onClose(event));
   return {
-    send(type) {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type }));
+    send(type, extra = {}) {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type, ...extra }));
     },
     get open() {
       return socket.readyState === WebSocket.OPEN;
