@@ -275,6 +275,9 @@ def _configure_train(p):
     p.add_argument("--trace", action="store_true",
                    help="record gradient norms and each layer's delta per epoch: "
                         "gradient_flow.png, gradient_stats.csv, trace.txt, trace.png")
+    p.add_argument("--compile", action="store_true",
+                   help="replay each training step from a captured plan (deepnum.fast.capture: "
+                        "the eager step's numbers; models it cannot capture run eagerly)")
     p.add_argument("--tensorboard", action="store_true",
                    help="write TensorBoard event files to OUT/tensorboard (needs tensorboardX)")
     p.add_argument("--resume", action="store_true",

@@ -35,3 +35,16 @@ def test_schedules():
                                  0.1 * (1 + np.cos(3 * np.pi / 4)) / 2])
     with pytest.raises(ValueError, match="unknown learning-rate schedule"):
         make_schedule("warm", opt, 3)
+
+
+def test_compile_gives_the_eager_runs_numbers(tmp_path):
+    # `deepnum train --compile`: each step replayed from a captured plan, bit for bit the eager
+    # step (the same metrics file), and the plan was really used (no fallback reason)
+    from deepnum.train.run import DEFAULTS, train_run
+
+    config = {**DEFAULTS, "epochs": 2, "hidden": [32], "augment": "none"}
+    eager = train_run(config, tmp_path / "eager", verbose=0)
+    compiled = train_run({**config, "compile": True}, tmp_path / "compiled", verbose=0)
+    for key in ("test_loss", "test_accuracy"):
+        assert compiled["metrics"][key] == eager["metrics"][key]
+    assert compiled["trainer"].captured is not None and compiled["trainer"].captured.reason is None

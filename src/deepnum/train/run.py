@@ -46,6 +46,7 @@ DEFAULTS = {
     "lr_scaling": "none",  # under mpiexec -n N: "linear" multiplies the rate by N (Goyal et al.)
     "trace": False,  # GradientStats: gradient_flow.png, gradient_stats.csv, trace.txt/.png
     "tensorboard": False,  # TensorBoard event files in OUT/tensorboard
+    "compile": False,  # each step replayed from a captured plan (deepnum.fast.capture)
 }
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -151,6 +152,7 @@ SETTINGS = {
     "lr_scaling": {"enum": ["none", "linear"]},
     "trace": {"type": "boolean"},
     "tensorboard": {"type": "boolean"},
+    "compile": {"type": "boolean"},
 }
 # config.json also records what the run found (written by train_run; read back by nothing that
 # trusts it blindly)
@@ -360,7 +362,7 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
     trainer = Trainer(model, loss="mse" if regression else None, optimizer=config["optimizer"],
                       metrics=["mae"] if regression else ["accuracy"],
                       lr=scaled_lr(config), momentum=config["momentum"], l1=config["l1"],
-                      l2=config["l2"])
+                      l2=config["l2"], compile=config.get("compile", False))
     main = trainer.parallel.is_main  # under mpiexec only rank 0 writes files
     record = {**config, "input_shape": list(data.input_shape), "num_classes": data.num_classes,
               "task": data.task, "class_names": data.class_names,
@@ -406,7 +408,8 @@ def train_run(config: dict, out, resume: bool = False, verbose="auto") -> dict:
         save(model, out / "model.safetensors", metadata={"config": record})
         atomic_write(out / "metrics.json", json.dumps(metrics, indent=2).encode())
         _plots(out, history, model, cm, data)
-    return {"metrics": metrics, "history": history, "out": out, "confusion_matrix": cm}
+    return {"metrics": metrics, "history": history, "out": out, "confusion_matrix": cm,
+            "trainer": trainer}
 
 
 def _plots(out: Path, history, model, cm, data) -> None:
