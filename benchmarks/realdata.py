@@ -58,9 +58,12 @@ def load(name: str, n: int = 10_000):
 
 
 def orders(n: int, epochs: int):
-    """The permutations deepnum.data.DataLoader(shuffle=True, seed=0) draws, epoch by epoch."""
-    rng = np.random.Generator(np.random.PCG64(0))
-    return [rng.permutation(n) for _ in range(epochs)]
+    """The permutations deepnum.data.DataLoader(shuffle=True, seed=0) draws, epoch by epoch (read
+    from such a loader, so the loops see exactly the Trainer's batches)."""
+    from deepnum.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(np.arange(n)), batch_size=n, shuffle=True, seed=0)
+    return [next(iter(loader))[0].numpy() for _ in range(epochs)]
 
 
 def _models(name: str):

@@ -42,15 +42,7 @@ class _ConvNd(Module):
                  device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
-        self.in_channels = positive_int(name, "in_channels", in_channels)
-        self.out_channels = positive_int(name, "out_channels", out_channels)
-        self.groups = positive_int(name, "groups", groups)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
-                             f"({out_channels}) must both be divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: padding_mode must be 'zeros' (the only one supported), "
-                             f"got {padding_mode!r}")
+        _check_channels(self, name, in_channels, out_channels, groups, padding_mode)
         expand = (lambda v: (1, v[0] if isinstance(v, (tuple, list)) else v)) \
             if self.dims == 1 else (lambda v: v)
         self.kernel_size = _positive_pair(name, "kernel_size", expand(kernel_size))
@@ -156,15 +148,7 @@ class _ConvTransposeNd(Module):
                  padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
-        self.in_channels = positive_int(name, "in_channels", in_channels)
-        self.out_channels = positive_int(name, "out_channels", out_channels)
-        self.groups = positive_int(name, "groups", groups)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
-                             f"({out_channels}) must both be divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise ValueError(f'{name}: only "zeros" padding mode is supported, got '
-                             f"{padding_mode!r}")
+        _check_channels(self, name, in_channels, out_channels, groups, padding_mode)
         sizes = {option: _ints(name, option, value, self.dims, allow_zero) for option, value,
                  allow_zero in (("kernel_size", kernel_size, False), ("stride", stride, False),
                                 ("padding", padding, True), ("dilation", dilation, False),
@@ -264,3 +248,16 @@ class ConvTranspose1d(_ConvTransposeNd):
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding_for(x, output_size), self.groups,
                                   self.dilation)
+
+
+def _check_channels(layer, name, in_channels, out_channels, groups, padding_mode) -> None:
+    """Channels and groups (positive, divisible) and the padding mode, shared by every conv."""
+    layer.in_channels = positive_int(name, "in_channels", in_channels)
+    layer.out_channels = positive_int(name, "out_channels", out_channels)
+    layer.groups = positive_int(name, "groups", groups)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                         f"({out_channels}) must both be divisible by groups ({groups})")
+    if padding_mode != "zeros":
+        raise ValueError(f"{name}: padding_mode must be 'zeros' (the only one supported), "
+                         f"got {padding_mode!r}")

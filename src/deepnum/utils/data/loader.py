@@ -336,6 +336,7 @@ class _MultiProcessIter:
                     raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited "
                                        f"unexpectedly") from None
                 if self._timeout:
+                    self.shutdown()
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") \
                         from None
 
@@ -397,6 +398,8 @@ class _MultiProcessIter:
         self._per_worker[w] -= 1
         self._put()
         if isinstance(data, _worker.ExceptionWrapper):
+            if not self._persistent:  # the epoch ends here: no workers left waiting for work
+                self.shutdown()  # (an exception's traceback can keep this iterator alive)
             data.reraise()
         return data
 
