@@ -134,7 +134,7 @@ def slogdet(A):
     >>> dn.linalg.slogdet(-dn.eye(3)).sign                        # tensor(-1.)
     """
     sign, logabsdet = decomp.Slogdet.apply(_matrices("linalg.slogdet", A))
-    return rt.linalg_slogdet(sign.detach(), logabsdet)
+    return rt.linalg_slogdet(sign, logabsdet)  # the sign's gradient is zero
 
 
 def solve(A, B, *, left: bool = True):
@@ -181,9 +181,9 @@ def matrix_power(A, n: int):
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but "
                            f"they are {t.shape[-2] if t.ndim > 1 else 1} by {t.shape[-1]} "
                            f"matrices")
-    if n == 0:
+    if n == 0:  # I, in the graph with a zero gradient (a where keeps NaN out of it)
         eye = np.broadcast_to(np.eye(t.shape[-1], dtype=t.array.dtype), t.shape)
-        return Tensor._wrap(eye.copy())
+        return _f.where(Tensor._wrap(np.ones(t.shape, bool)), Tensor._wrap(eye.copy()), t)
     base = inv(t) if n < 0 else t
     result, n = None, abs(n)
     while n:
@@ -292,7 +292,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     dtype = a.array.dtype
     rank = matrix_rank(a.detach(), rtol=rtol) if driver != "gels" else \
         Tensor._wrap(np.zeros((0,), np.int64))
-    residuals = Tensor._wrap(np.zeros((0,), dtype))
+    residuals = solution.reshape(-1)[:0]  # empty, but in the graph as PyTorch's
     if driver != "gelsy" and m > n and bool((matrix_rank(a.detach()) == n).all()):
         residuals = ((a @ solution - matrix) ** 2).sum(-2)
     values = svdvals(a.detach()) if driver in ("gelsd", "gelss") else \
