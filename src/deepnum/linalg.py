@@ -1,7 +1,8 @@
 """``torch.linalg``'s functions: norms, inverses and determinants, solvers, decompositions, on
 batches of matrices (the last two dimensions; leading ones are the batch), with PyTorch's
-argument names and named-tuple results. The decompositions and their gradients are the
-primitives of :mod:`deepnum.ops.decomp`; the rest is composed from them and deepnum's ops.
+argument names and named-tuple results. The inverses, solvers and decompositions (and their
+gradients) are the primitives of :mod:`deepnum.ops.solve` and :mod:`deepnum.ops.decomp`; the
+rest is composed from them and deepnum's ops.
 
 >>> A = dn.randn(3, 3, dtype=dn.float64)
 >>> sign, logabsdet = dn.linalg.slogdet(A); X = dn.linalg.solve(A, dn.ones(3, dtype=dn.float64))
@@ -19,6 +20,8 @@ from deepnum import return_types as rt
 from deepnum.errors import LinAlgError
 from deepnum.functions.pointwise import _tensor, promote
 from deepnum.ops import decomp
+from deepnum.ops import solve as solvers
+from deepnum.ops.linalg import Cross
 from deepnum.tensor import Tensor
 
 __all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq",
@@ -117,7 +120,7 @@ def inv(A):
 
     >>> dn.linalg.inv(2 * dn.eye(2))                             # 0.5 * I
     """
-    return decomp.Inv.apply(_matrices("linalg.inv", A))
+    return solvers.Inv.apply(_matrices("linalg.inv", A))
 
 
 def det(A):
@@ -125,7 +128,7 @@ def det(A):
 
     >>> dn.linalg.det(dn.tensor([[2.0, 1.0], [1.0, 1.0]]))       # tensor(1.)
     """
-    return decomp.Det.apply(_matrices("linalg.det", A))
+    return solvers.Det.apply(_matrices("linalg.det", A))
 
 
 def slogdet(A):
@@ -133,7 +136,7 @@ def slogdet(A):
 
     >>> dn.linalg.slogdet(-dn.eye(3)).sign                        # tensor(-1.)
     """
-    sign, logabsdet = decomp.Slogdet.apply(_matrices("linalg.slogdet", A))
+    sign, logabsdet = solvers.Slogdet.apply(_matrices("linalg.slogdet", A))
     return rt.linalg_slogdet(sign, logabsdet)  # the sign's gradient is zero
 
 
@@ -155,7 +158,7 @@ def solve(A, B, *, left: bool = True):
     if matrix.ndim < 2 or matrix.shape[-2] != a.shape[-1]:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = "
                            f"B ({a.shape[-2]}x{a.shape[-1]} and {'x'.join(map(str, b.shape))})")
-    x = decomp.Solve.apply(a, matrix)
+    x = solvers.Solve.apply(a, matrix)
     return x.squeeze(-1) if vector else x
 
 
@@ -168,7 +171,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
     t = _matrices("linalg.pinv", A, square=False)
     atol = atol.item() if isinstance(atol, Tensor) else atol
     rtol = rtol.item() if isinstance(rtol, Tensor) else rtol
-    return decomp.Pinv.apply(t, atol=atol or 0.0, rtol=rtol, hermitian=hermitian)
+    return solvers.Pinv.apply(t, atol=atol or 0.0, rtol=rtol, hermitian=hermitian)
 
 
 def matrix_power(A, n: int):
@@ -318,7 +321,7 @@ def cross(input, other, *, dim: int = -1):  # noqa: A002
     except ValueError:
         raise RuntimeError(f"linalg.cross: the shapes {tuple(a.shape)} and {tuple(b.shape)} "
                            f"cannot be broadcast") from None
-    return decomp.Cross.apply(a, b, axis=dim)
+    return Cross.apply(a, b, axis=dim)
 
 
 def vecdot(x, y, *, dim: int = -1):

@@ -272,3 +272,37 @@ def test_linalg_errors(case, match):
 ])
 def test_errors_match_torch(case, match):
     raises_both(case, match)
+
+
+DOUBLE = {
+    "inv": (lambda m, a: m.linalg.inv(a), _well(2, 3, 3)),
+    "det": (lambda m, a: m.linalg.det(a), _well(3, 3)),
+    "slogdet": (lambda m, a: m.linalg.slogdet(a).logabsdet, _well(2, 3, 3)),
+    "solve": (lambda m, a: m.linalg.solve(a, a[..., :1] ** 2), _well(2, 3, 3)),
+    "pinv": (lambda m, a: m.linalg.pinv(a), _spread(4, 3)),
+    "cholesky": (lambda m, a: m.linalg.cholesky(_spd(m, a)), _n(3, 3)),
+    "cholesky_upper": (lambda m, a: m.linalg.cholesky(_spd(m, a), upper=True), _n(3, 3)),
+    "eigh": (lambda m, a: (lambda r: r[1] ** 2 * r[0])(m.linalg.eigh(_sym(m, a))), _n(3, 3)),
+    "eigvalsh": (lambda m, a: m.linalg.eigvalsh(_sym(m, a)), _n(2, 3, 3)),
+    "svd": (lambda m, a: _svd_invariant(m, m.linalg.svd(a, full_matrices=False)), _spread(4, 3)),
+    "svd_wide": (lambda m, a: _svd_invariant(m, m.linalg.svd(a)), _spread(2, 4)),
+    "svdvals": (lambda m, a: m.linalg.svdvals(a), _spread(3, 3)),
+    "qr": (lambda m, a: m.cat([r.flatten() for r in m.linalg.qr(a)]), _n(4, 3)),
+    "qr_wide": (lambda m, a: m.cat([r.flatten() for r in m.linalg.qr(a)]), _n(2, 4)),
+    "cross": (lambda m, a: m.linalg.cross(a, a.flip(-1) ** 2), _n(2, 3)),
+    "matrix_norm_nuc": (lambda m, a: m.linalg.matrix_norm(a, "nuc"), _spread(3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DOUBLE))
+def test_double_backward(name, rng):
+    fn, make = DOUBLE[name]
+    data = make(rng)
+
+    def f(m):
+        a = m.tensor(data, requires_grad=True)
+        (g,) = m.autograd.grad((fn(m, a) ** 2).sum(), (a,), create_graph=True)
+        ((g ** 2).sum() + (g * a).sum()).backward()
+        return g, a.grad
+
+    run_both(f)

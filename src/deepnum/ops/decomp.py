@@ -1,19 +1,14 @@
-"""Matrix functions and decompositions (inv, det, solve, cholesky, eigh, svd, qr, pinv, cross),
-each backward the standard matrix-calculus rule right under its forward, on batches of matrices
-(the last two dimensions). ``T`` is the transpose of the last two axes.
+"""Matrix decompositions (cholesky, eigh, svd, qr) on batches of matrices (the last two
+dimensions). Each rule is written once, on a namespace of array operations: ``backward`` runs
+it on the ndarrays, ``vjp`` on tensors (recomputing the factors in the graph), so that
+create_graph=True differentiates it again. g is an output's gradient, T a transpose:
 
-The rules (real matrices, g the output's gradient):
-
-* inv:      gA = -A^-T g A^-T
-* det:      gA = g det(A) A^-T = g adj(A)^T, taken from the SVD so that it holds when A is
-  singular too
-* slogdet:  gA = g_logabsdet A^-T (the sign is piecewise constant)
-* solve:    gB = A^-T g, gA = -gB X^T
 * cholesky: gA = sym(L^-T Phi(L^T gL) L^-1), Phi: the lower triangle with its diagonal halved
 * eigh:     gA = V (diag(gw) + skew(V^T gV) / 2E) V^T, E_ij = w_j - w_i
 * svd:      gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] V^T (+ the terms of the
   thin side), E_jk = s_k^2 - s_j^2: defined for distinct singular values
-* qr:       gA = (gQ + Q copyltu(triu(gR R^T - Q^T gQ))) R^-T for m >= n
+* qr:       gA = (gQ + Q copyltu(triu(gR R^T - Q^T gQ))) R^-T for m >= n; a wide A = [X|Y]
+  splits into the square X = QU and Y = QV
 
 These are the rules PyTorch's derivatives use, so the gradients agree with it.
 """
@@ -24,92 +19,83 @@ import numpy as np
 
 from deepnum.autograd import Function
 from deepnum.errors import LinAlgError
-from deepnum.ops import unbroadcast
+from deepnum.ops import constant
 
 
 def T(a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2)
 
 
-def _diag(v: np.ndarray) -> np.ndarray:
-    """A batch of diagonal matrices from a batch of vectors (torch's diag_embed)."""
-    out = np.zeros(v.shape + v.shape[-1:], v.dtype)
-    n = v.shape[-1]
-    out[..., np.arange(n), np.arange(n)] = v
-    return out
+class _Arrays:
+    """The operations the rules use, on ndarrays."""
+
+    t = staticmethod(T)
+    tril, triu = staticmethod(np.tril), staticmethod(np.triu)
+    solve = staticmethod(np.linalg.solve)
+
+    @staticmethod
+    def eye(n, like):
+        return np.eye(n, dtype=like.dtype)
+
+    @staticmethod
+    def row(v):
+        return v[..., None, :]
+
+    @staticmethod
+    def col(v):
+        return v[..., :, None]
+
+    @staticmethod
+    def cat(parts):
+        return np.concatenate(parts, axis=-1)
 
 
-class Inv(Function):
-    saves = ()
+class _Tensors:
+    """The same operations on tensors, differentiable."""
 
-    def forward(self, a):
-        try:
-            self.out = np.linalg.inv(a)
-        except np.linalg.LinAlgError:
-            raise LinAlgError("linalg.inv: The inversion could not be completed because the "
-                              "input matrix is singular.") from None
-        return self.out
+    @staticmethod
+    def t(x):
+        return x.mT
 
-    def backward(self, g):
-        inv_t = T(self.out)
-        return -(inv_t @ g @ inv_t)
+    @staticmethod
+    def tril(x):
+        from deepnum.functions.shape import tril
 
+        return tril(x)
 
-class Det(Function):
-    saves = (0,)
+    @staticmethod
+    def triu(x):
+        from deepnum.functions.shape import triu
 
-    def forward(self, a):
-        self.a = a
-        return np.asarray(np.linalg.det(a), a.dtype)
+        return triu(x)
 
-    def backward(self, g):
-        # adj(A)^T = det(U) det(V) U diag(prod_{j != i} s_j) V^T: no inverse, so singular works
-        u, s, vh = np.linalg.svd(self.a)
-        n = s.shape[-1]
-        others = np.repeat(s[..., None, :], n, axis=-2)
-        others[..., np.arange(n), np.arange(n)] = 1
-        scale = (np.linalg.det(u) * np.linalg.det(vh) * g)[..., None, None]
-        return (scale * (u * np.prod(others, axis=-1)[..., None, :]) @ vh).astype(self.a.dtype)
+    @staticmethod
+    def solve(a, b):
+        from deepnum.ops.solve import Solve
 
+        return Solve.apply(a, b)
 
-class Slogdet(Function):
-    saves = (0,)
+    @staticmethod
+    def eye(n, like):
+        return constant(np.eye(n, dtype=like.array.dtype))
 
-    def forward(self, a):
-        self.a = a
-        sign, logabsdet = np.linalg.slogdet(a)
-        return np.asarray(sign, a.dtype), np.asarray(logabsdet, a.dtype)
+    @staticmethod
+    def row(v):
+        return v.unsqueeze(-2)
 
-    def backward(self, g_sign, g_log):
-        if g_log is None:
-            return np.zeros_like(self.a)
-        return g_log[..., None, None] * T(np.linalg.inv(self.a))
+    @staticmethod
+    def col(v):
+        return v.unsqueeze(-1)
 
+    @staticmethod
+    def cat(parts):
+        from deepnum.functions.shape import cat
 
-class Solve(Function):
-    """X = A^-1 B for matrices B (..., n, k); the batch dimensions broadcast."""
-
-    saves = (0,)
-    saves_output = True
-
-    def forward(self, a, b):
-        self.a, self.b_shape = a, b.shape
-        try:
-            self.x = np.linalg.solve(a, b)
-        except np.linalg.LinAlgError:
-            raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix "
-                              "is singular.") from None
-        return self.x
-
-    def backward(self, g):
-        gb = np.linalg.solve(T(self.a), g)
-        ga = -(gb @ T(self.x)) if self.needs_input_grad[0] else None
-        return (None if ga is None else unbroadcast(ga, self.a.shape),
-                unbroadcast(gb, self.b_shape) if self.needs_input_grad[1] else None)
+        return cat(parts, -1)
 
 
 class Cholesky(Function):
-    saves = ()
+    saves = ()  # backward reads L, as PyTorch's (vjp recomputes it from A)
 
     def forward(self, a, upper=False):
         self.upper = upper
@@ -121,14 +107,20 @@ class Cholesky(Function):
         return T(self.L).copy() if upper else self.L
 
     def backward(self, g):
-        L = self.L
-        gL = T(g) if self.upper else g
-        phi = np.tril(T(L) @ gL)
-        n = phi.shape[-1]
-        phi[..., np.arange(n), np.arange(n)] *= 0.5
-        left = np.linalg.solve(T(L), phi)  # L^-T Phi
-        ga = T(np.linalg.solve(T(L), T(left)))  # (L^-T Phi) L^-1
-        return 0.5 * (ga + T(ga))
+        return _cholesky_rule(_Arrays, self.L, T(g) if self.upper else g)
+
+    def vjp(self, g):
+        lower = Cholesky.apply(self.parents[0])
+        return _cholesky_rule(_Tensors, lower, g.mT if self.upper else g)
+
+
+def _cholesky_rule(xp, L, gL):
+    n = L.shape[-1]
+    phi = xp.tril(xp.t(L) @ gL)
+    phi = phi - 0.5 * phi * xp.eye(n, L)
+    left = xp.solve(xp.t(L), phi)  # L^-T Phi
+    ga = xp.t(xp.solve(xp.t(L), xp.t(left)))  # (L^-T Phi) L^-1
+    return 0.5 * (ga + xp.t(ga))
 
 
 class Eigh(Function):
@@ -142,17 +134,23 @@ class Eigh(Function):
         return self.w.astype(a.dtype), self.v.astype(a.dtype)
 
     def backward(self, gw, gv):
-        w, v = self.w, self.v
-        inner = np.zeros(v.shape, v.dtype)
-        if gv is not None:
-            e = w[..., None, :] - w[..., :, None]
-            n = w.shape[-1]
-            e[..., np.arange(n), np.arange(n)] = 1  # the diagonal of V^T gV is not used
-            vgv = T(v) @ gv  # only its skew part moves V along the orthogonal matrices
-            inner = 0.5 * (vgv - T(vgv)) / e
-        if gw is not None:
-            inner = inner + _diag(gw)
-        return v @ inner @ T(v)
+        return _eigh_rule(_Arrays, self.w, self.v, gw, gv)
+
+    def vjp(self, gw, gv):
+        w, v = Eigh.apply(self.parents[0], **self.attributes)
+        return _eigh_rule(_Tensors, w, v, gw, gv)
+
+
+def _eigh_rule(xp, w, v, gw, gv):
+    eye = xp.eye(w.shape[-1], w)
+    inner = 0 * eye
+    if gv is not None:
+        vgv = xp.t(v) @ gv  # only its skew part moves V along the orthogonal matrices
+        e = xp.row(w) - xp.col(w) + eye  # the diagonal (0 / 0) is not used: 1 there
+        inner = 0.5 * (vgv - xp.t(vgv)) / e
+    if gw is not None:
+        inner = inner + xp.col(gw) * eye
+    return v @ inner @ xp.t(v)
 
 
 class SVD(Function):
@@ -163,37 +161,43 @@ class SVD(Function):
 
     def forward(self, a, full_matrices=True):
         self.u, self.s, self.vh = np.linalg.svd(a, full_matrices=full_matrices)
-        self.m, self.n = a.shape[-2:]
         return self.u, self.s, self.vh
 
     def backward(self, gu, gs, gvh):
-        k = min(self.m, self.n)
-        u, s, vh = self.u[..., :k], self.s, self.vh[..., :k, :]
-        if gu is None and gvh is None:
-            return u @ (gs[..., None] * vh) if gs is not None else None
-        gu = None if gu is None else gu[..., :k]
-        gv = None if gvh is None else T(gvh[..., :k, :])
-        v = T(vh)
-        s2 = s * s
-        e = s2[..., None, :] - s2[..., :, None]
-        e[..., np.arange(k), np.arange(k)] = 1
-        inner = np.zeros(s.shape + (k,), s.dtype)
-        if gu is not None:
-            uhgu = T(u) @ gu
-            inner = inner + (uhgu - T(uhgu)) * s[..., None, :]
-        if gv is not None:
-            vhgv = T(v) @ gv
-            inner = inner + s[..., :, None] * (vhgv - T(vhgv))
-        inner = inner / e
-        if gs is not None:
-            inner = inner + _diag(gs)
-        if self.m > self.n and gu is not None:  # + (I - U U^T) gU S^-1 V^T
-            gus = gu / s[..., None, :]
-            return (u @ inner + gus - u @ (T(u) @ gus)) @ vh
-        if self.m < self.n and gv is not None:  # + U S^-1 gV^T (I - V V^T)
-            gvs = T(gv / s[..., None, :])
-            return u @ (inner @ vh + gvs - (gvs @ v) @ vh)
-        return u @ inner @ vh
+        return _svd_rule(_Arrays, self.u, self.s, self.vh, gu, gs, gvh)
+
+    def vjp(self, gu, gs, gvh):
+        u, s, vh = SVD.apply(self.parents[0], **self.attributes)
+        return _svd_rule(_Tensors, u, s, vh, gu, gs, gvh)
+
+
+def _svd_rule(xp, u, s, vh, gu, gs, gvh):
+    m, n = u.shape[-2], vh.shape[-1]
+    k = min(m, n)
+    u, vh = u[..., :k], vh[..., :k, :]
+    if gu is None and gvh is None:
+        return u @ (xp.col(gs) * vh)
+    gu = None if gu is None else gu[..., :k]
+    gv = None if gvh is None else xp.t(gvh[..., :k, :])
+    v, eye = xp.t(vh), xp.eye(k, s)
+    inner = 0 * eye
+    if gu is not None:
+        uhgu = xp.t(u) @ gu
+        inner = inner + (uhgu - xp.t(uhgu)) * xp.row(s)
+    if gv is not None:
+        vhgv = xp.t(v) @ gv
+        inner = inner + xp.col(s) * (vhgv - xp.t(vhgv))
+    s2 = s * s
+    inner = inner / (xp.row(s2) - xp.col(s2) + eye)
+    if gs is not None:
+        inner = inner + xp.col(gs) * eye
+    if m > n and gu is not None:  # + (I - U U^T) gU S^-1 V^T
+        gus = gu / xp.row(s)
+        return (u @ inner + gus - u @ (xp.t(u) @ gus)) @ vh
+    if m < n and gv is not None:  # + U S^-1 gV^T (I - V V^T)
+        gvs = xp.t(gv / xp.row(s))
+        return u @ (inner @ vh + gvs - (gvs @ v) @ vh)
+    return u @ inner @ vh
 
 
 class QR(Function):
@@ -210,7 +214,7 @@ class QR(Function):
             self.q, self.r = np.linalg.qr(a, mode=mode)
         return self.q, self.r
 
-    def backward(self, gq, gr):
+    def _check(self):
         m, n = self.a.shape[-2:]
         if self.mode == "r":
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
@@ -219,82 +223,40 @@ class QR(Function):
         if self.mode == "complete" and m > n:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                                "and nrows > ncols.")
-        q, r = self.q, self.r
-        if m >= n:
-            return _qr_tall_backward(gq, gr, q, r)
-        # A = [X | Y], R = [U | V]: X = QU is square, Y = QV
-        y = self.a[..., m:]
-        gv = None if gr is None else gr[..., m:]
-        gq2 = gq if gv is None else (y @ T(gv) if gq is None else gq + y @ T(gv))
-        gx = _qr_tall_backward(gq2, None if gr is None else gr[..., :m], q, r[..., :m])
-        gy = np.zeros_like(y) if gv is None else q @ gv
-        return np.concatenate([gx, gy], axis=-1)
+
+    def backward(self, gq, gr):
+        self._check()
+        return _qr_rule(_Arrays, self.a, self.q, self.r, gq, gr)
+
+    def vjp(self, gq, gr):
+        self._check()
+        a = self.parents[0]
+        q, r = QR.apply(a, mode=self.mode)
+        return _qr_rule(_Tensors, a, q, r, gq, gr)
 
 
-def _qr_tall_backward(gq, gr, q, r):
-    m = np.zeros(r.shape[:-2] + (r.shape[-1],) * 2, r.dtype)
+def _qr_rule(xp, a, q, r, gq, gr):
+    m, n = a.shape[-2:]
+    if m >= n:
+        return _qr_tall_rule(xp, q, r, gq, gr)
+    # A = [X | Y], R = [U | V]: X = QU is square, Y = QV
+    y = a[..., m:]
+    gv = None if gr is None else gr[..., m:]
+    if gv is not None:
+        gq = y @ xp.t(gv) if gq is None else gq + y @ xp.t(gv)
+    gx = _qr_tall_rule(xp, q, r[..., :m], gq, None if gr is None else gr[..., :m])
+    gy = 0 * y if gv is None else q @ gv
+    return xp.cat([gx, gy])
+
+
+def _qr_tall_rule(xp, q, r, gq, gr):
+    eye = xp.eye(r.shape[-1], r)
+    m = 0 * eye
     if gr is not None:
-        m = m + gr @ T(r)
+        m = m + gr @ xp.t(r)
     if gq is not None:
-        m = m - T(q) @ gq
-    m = np.triu(m)
-    sym = m + T(m)
-    k = sym.shape[-1]
-    sym[..., np.arange(k), np.arange(k)] *= 0.5
+        m = m - xp.t(q) @ gq
+    m = xp.triu(m)
+    sym = m + xp.t(m) - m * eye  # copyltu: the upper triangle mirrored, the diagonal once
     ga = q @ sym if gq is None else gq + q @ sym
-    return T(np.linalg.solve(r, T(ga)))  # ga R^-T
-
-
-class Pinv(Function):
-    """The Moore-Penrose inverse from the SVD (or eigh when hermitian), singular values at most
-    max(atol, rtol * s_max) taken as zero."""
-
-    saves = (0,)
-    saves_output = True
-
-    def forward(self, a, atol=0.0, rtol=None, hermitian=False):
-        self.a = a
-        if rtol is None:
-            rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if not atol else 0.0
-        if hermitian:
-            w, v = np.linalg.eigh(a)
-            u, s, vh = v, np.abs(w), T(v * np.sign(w)[..., None, :])
-        else:
-            u, s, vh = np.linalg.svd(a, full_matrices=False)
-        smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
-        keep = s > np.maximum(atol, rtol * smax)
-        with np.errstate(divide="ignore"):
-            s_inv = np.where(keep, 1 / np.where(keep, s, 1), 0)
-        self.out = (T(vh) * s_inv[..., None, :]) @ T(u)
-        return self.out.astype(a.dtype)
-
-    def backward(self, g):
-        a, p = self.a, self.out
-        ph, gh = T(p), T(g)
-        m, n = a.shape[-2:]
-        if m <= n:
-            k = gh @ p
-            kph = k @ ph
-            return -T(p @ k) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
-        k = p @ gh
-        phk = ph @ k
-        return -T(k @ p) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
-
-
-class Cross(Function):
-    """a x b along ``axis`` (length 3); ga = b x g, gb = g x a, summed back over broadcasting."""
-
-    saves = (0, 1)
-    needed_by = {0: (1,), 1: (0,)}
-
-    def forward(self, a, b, axis=-1):
-        self.a, self.b, self.axis = a, b, axis
-        return np.cross(a, b, axis=axis)
-
-    def backward(self, g):
-        a, b, axis = self.a, self.b, self.axis
-        ga = unbroadcast(np.cross(b, g, axis=axis), a.shape) if self.needs_input_grad[0] \
-            else None
-        gb = unbroadcast(np.cross(g, a, axis=axis), b.shape) if self.needs_input_grad[1] \
-            else None
-        return ga, gb
+    return xp.t(xp.solve(r, xp.t(ga)))  # ga R^-T
