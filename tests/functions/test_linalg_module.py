@@ -190,7 +190,10 @@ def test_requires_grad_of_the_results(rng):
         x = m.tensor(a, requires_grad=True)
         r = m.linalg.lstsq(x, m.tensor(a[:, :1]), driver="gelsd")
         return (r, m.linalg.slogdet(x[:2]), m.linalg.matrix_rank(x),
-                m.linalg.matrix_power(x[:2], 0))
+                m.linalg.matrix_power(x[:2], 0), m.linalg.matrix_power(x[:2], 1),
+                m.linalg.vector_norm(x, 0), m.linalg.norm(x, 0, dim=1),
+                m.linalg.matrix_norm(x, -2), m.linalg.svdvals(x), m.linalg.eigvalsh(x[:2]),
+                m.linalg.vecdot(x, x), m.linalg.multi_dot([x, x.mT, x]), m.linalg.lstsq(x, x))
 
     run_both(f)
 

@@ -87,6 +87,19 @@ def test_running_extremes_ties_nan_and_integers(fn):
     run_both(grads)
 
 
+def test_requires_grad_of_the_results(rng):
+    a = rng.standard_normal((3, 3))
+
+    def f(m):
+        x = m.tensor(a, requires_grad=True)
+        return (m.cdist(x, x, p=0), m.cdist(x, x), m.kron(x, x), m.tensordot(x, x, dims=([0], [0])),
+                m.cummax(x, 0), m.cummin(x, 1), m.cross(x, x.flip(0), dim=0),
+                m.heaviside(x, m.tensor(0.0, dtype=m.float64)), m.isin(x, x[0]),
+                m.searchsorted(x[0].sort().values, x), m.bucketize(x, x[0].sort().values))
+
+    run_both(f)
+
+
 def test_isin():
     run_both(lambda m: m.isin(m.tensor([[1, 2], [3, 4]]), m.tensor([2, 3, 9])))
     run_both(lambda m: m.isin(m.tensor([1, 2, 3]), m.tensor([2]), invert=True))

@@ -15,7 +15,17 @@ import numpy as np
 
 from deepnum import dtypes
 from deepnum import return_types as rt
-from deepnum.functions.pointwise import _cast, _tensor, abs, exp, log, maximum, minimum, sqrt
+from deepnum.functions.pointwise import (
+    _cast,
+    _tensor,
+    abs,
+    exp,
+    log,
+    maximum,
+    minimum,
+    sqrt,
+    where,
+)
 from deepnum.ops import index as index_ops
 from deepnum.ops import reduce as ops
 from deepnum.ops.reduce import _axes
@@ -193,8 +203,9 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
         return amax(abs(t), () if dim is None else dim, keepdim)
     if p == -math.inf:
         return amin(abs(t), () if dim is None else dim, keepdim)
-    if p == 0:
-        return sum((t != 0).astype(t.dtype), dim, keepdim)
+    if p == 0:  # a count: in the graph (as PyTorch's), with a zero gradient
+        count = sum((t != 0).astype(t.dtype), dim, keepdim)
+        return where(Tensor._wrap(np.ones(count.shape, np.bool_)), count, sum(t, dim, keepdim))
     if p == 1:
         return sum(abs(t), dim, keepdim)
     return sum(abs(t) ** p, dim, keepdim) ** (1.0 / p)
