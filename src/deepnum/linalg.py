@@ -55,7 +55,8 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     """(sum |x_i|^ord)^(1/ord) over ``dim`` (all elements by default); ord inf/-inf: max/min
     |x_i|, 0: the count of nonzeros.
 
-    >>> dn.linalg.vector_norm(dn.tensor([3.0, 4.0]))            # tensor(5.)
+    >>> x = dn.tensor([3.0, -4.0])
+    >>> dn.linalg.vector_norm(x), dn.linalg.vector_norm(x, 1)    # tensor(5.), tensor(7.)
     """
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Expected ord to be a number, got '{ord}'")
@@ -68,7 +69,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     singular values, 2/-2 the largest/smallest one, 1/-1 the max/min column sum of |a_ij|,
     inf/-inf the max/min row sum.
 
-    >>> dn.linalg.matrix_norm(dn.eye(3), "nuc")                  # tensor(3.)
+    >>> A = dn.tensor([[1.0, -2.0], [3.0, 4.0]])
+    >>> dn.linalg.matrix_norm(A, 1), dn.linalg.matrix_norm(A, math.inf)  # tensor(6.), (7.)
     """
     t = _matrices("linalg.matrix_norm", A, square=False)
     if dtype is not None:
@@ -97,7 +99,8 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: 
     """A vector norm (dim an int, or a 1-D input) or a matrix norm (dim a pair, or a 2-D input
     with ``ord``); no ord and no dim: the 2-norm of all elements.
 
-    >>> dn.linalg.norm(dn.ones(2, 2), "fro")                     # tensor(2.)
+    >>> A = dn.ones(2, 2)
+    >>> dn.linalg.norm(A), dn.linalg.norm(A, 1, dim=1)           # tensor(2.), tensor([2., 2.])
     """
     t = _tensor(A)
     dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
@@ -118,7 +121,8 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: 
 def inv(A):
     """A^-1 (LinAlgError when A is singular); gradient -A^-T g A^-T.
 
-    >>> dn.linalg.inv(2 * dn.eye(2))                             # 0.5 * I
+    >>> A = dn.tensor([[2.0, 0.0], [0.0, 4.0]])
+    >>> dn.linalg.inv(A)                                         # [[0.5, 0.], [0., 0.25]]
     """
     return solvers.Inv.apply(_matrices("linalg.inv", A))
 
@@ -126,7 +130,8 @@ def inv(A):
 def det(A):
     """det A; gradient g det(A) A^-T (the adjugate, so singular A works too).
 
-    >>> dn.linalg.det(dn.tensor([[2.0, 1.0], [1.0, 1.0]]))       # tensor(1.)
+    >>> A = dn.tensor([[2.0, 1.0], [1.0, 1.0]], requires_grad=True)
+    >>> dn.linalg.det(A).backward(); A.grad                      # [[1., -1.], [-1., 2.]]
     """
     return solvers.Det.apply(_matrices("linalg.det", A))
 
@@ -134,7 +139,8 @@ def det(A):
 def slogdet(A):
     """(sign, logabsdet) with det A = sign * exp(logabsdet); gradient g A^-T through logabsdet.
 
-    >>> dn.linalg.slogdet(-dn.eye(3)).sign                        # tensor(-1.)
+    >>> sign, logabsdet = dn.linalg.slogdet(-2 * dn.eye(3))
+    >>> sign, logabsdet                                          # tensor(-1.), log 8
     """
     sign, logabsdet = solvers.Slogdet.apply(_matrices("linalg.slogdet", A))
     return rt.linalg_slogdet(sign, logabsdet)  # the sign's gradient is zero
@@ -144,7 +150,8 @@ def solve(A, B, *, left: bool = True):
     """X with AX = B (XA = B when left=False); B a (batch of) vector(s) or matrices. Gradients
     gB = A^-T g, gA = -gB X^T.
 
-    >>> dn.linalg.solve(2 * dn.eye(2), dn.ones(2))               # tensor([0.5, 0.5])
+    >>> A, b = dn.tensor([[3.0, 1.0], [1.0, 2.0]]), dn.tensor([9.0, 8.0])
+    >>> dn.linalg.solve(A, b)                                    # tensor([2., 3.])
     """
     a, b = _matrices("linalg.solve", A), _tensor(B)
     _same_dtype("linalg.solve", a, b)
@@ -166,7 +173,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
     """The pseudo-inverse V S^+ U^T, singular values at most max(atol, rtol s_max) dropped (rtol
     eps max(m, n) by default); PyTorch's gradient, valid for repeated singular values too.
 
-    >>> dn.linalg.pinv(dn.tensor([[1.0, 0.0], [0.0, 0.0]]))       # the same matrix
+    >>> A = dn.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 2.0]])
+    >>> dn.linalg.pinv(A)                                        # [[1., 0., 0.], [0., 0., 0.5]]
     """
     t = _matrices("linalg.pinv", A, square=False)
     atol = atol.item() if isinstance(atol, Tensor) else atol
@@ -177,7 +185,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
 def matrix_power(A, n: int):
     """A^n by repeated squaring (A^-1 for negative n, I for 0).
 
-    >>> dn.linalg.matrix_power(dn.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)   # [[1, 3], [0, 1]]
+    >>> A = dn.tensor([[1.0, 1.0], [0.0, 1.0]])
+    >>> dn.linalg.matrix_power(A, 3), dn.linalg.matrix_power(A, -1)  # [[1, 3], [0, 1]], A^-1
     """
     t = _tensor(A)
     if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
@@ -202,6 +211,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False):
     """The number of singular values above max(atol, rtol s_max) (int64, not differentiable).
 
     >>> dn.linalg.matrix_rank(dn.ones(3, 3))                     # tensor(1)
+    >>> dn.linalg.matrix_rank(dn.eye(3), atol=2.0)               # tensor(0)
     """
     a = _matrices("linalg.matrix_rank", A, square=False).array
     s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
@@ -218,7 +228,8 @@ def cholesky(A, *, upper: bool = False):
     """L lower-triangular with A = L L^T (U = L^T when upper), from A's lower triangle;
     LinAlgError when A is not positive-definite.
 
-    >>> dn.linalg.cholesky(4 * dn.eye(2))                        # 2 * I
+    >>> A = dn.tensor([[4.0, 2.0], [2.0, 2.0]])
+    >>> dn.linalg.cholesky(A)                                    # tensor([[2., 0.], [1., 1.]])
     """
     return decomp.Cholesky.apply(_matrices("linalg.cholesky", A), upper=upper)
 
@@ -227,7 +238,8 @@ def qr(A, mode: str = "reduced"):
     """(Q, R) with A = QR, Q orthonormal columns, R upper-triangular; mode 'reduced', 'complete'
     or 'r' (R only, Q empty). Gradients for every shape except mode='complete' with m > n.
 
-    >>> Q, R = dn.linalg.qr(dn.randn(4, 3))
+    >>> A = dn.randn(4, 3)
+    >>> Q, R = dn.linalg.qr(A)                   # Q: 4 x 3 orthonormal columns, R: 3 x 3, QR = A
     """
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
@@ -239,7 +251,8 @@ def eigh(A, UPLO: str = "L"):  # noqa: N803 - PyTorch's name
     """(eigenvalues ascending, eigenvectors as columns) of a symmetric matrix, read from its
     lower (UPLO='L') or upper triangle. An eigenvector's sign is arbitrary (LAPACK's choice).
 
-    >>> w, V = dn.linalg.eigh(dn.tensor([[2.0, 1.0], [1.0, 2.0]]))   # w = [1., 3.]
+    >>> A = dn.tensor([[2.0, 1.0], [1.0, 2.0]])
+    >>> w, V = dn.linalg.eigh(A)                                 # w = [1., 3.]; V w V^T = A
     """
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -247,7 +260,11 @@ def eigh(A, UPLO: str = "L"):  # noqa: N803 - PyTorch's name
 
 
 def eigvalsh(A, UPLO: str = "L"):  # noqa: N803
-    """The eigenvalues of a symmetric matrix, ascending; gradient V diag(g) V^T."""
+    """The eigenvalues of a symmetric matrix, ascending; gradient V diag(g) V^T.
+
+    >>> A = dn.tensor([[2.0, 1.0], [1.0, 2.0]])
+    >>> dn.linalg.eigvalsh(A)                                    # tensor([1., 3.])
+    """
     return eigh(A, UPLO).eigenvalues
 
 
@@ -255,7 +272,8 @@ def svd(A, full_matrices: bool = True, *, driver=None):
     """(U, S, Vh) with A = U diag(S) Vh, S descending. The gradient through U and Vh needs
     distinct singular values; the signs of singular vectors are arbitrary.
 
-    >>> U, S, Vh = dn.linalg.svd(dn.randn(4, 3), full_matrices=False)
+    >>> A = dn.randn(4, 3)
+    >>> U, S, Vh = dn.linalg.svd(A, full_matrices=False)         # (U * S) @ Vh = A
     """
     t = _matrices("linalg.svd", A, square=False)
     return rt.linalg_svd(*decomp.SVD.apply(t, full_matrices=full_matrices))
@@ -264,7 +282,8 @@ def svd(A, full_matrices: bool = True, *, driver=None):
 def svdvals(A, *, driver=None):
     """The singular values, descending; gradient U diag(g) Vh.
 
-    >>> dn.linalg.svdvals(dn.diag(dn.tensor([1.0, -3.0])))       # tensor([3., 1.])
+    >>> A = dn.diag(dn.tensor([1.0, -3.0]))
+    >>> dn.linalg.svdvals(A)                                     # tensor([3., 1.])
     """
     t = _matrices("linalg.svdvals", A, square=False)
     return decomp.SVD.apply(t, full_matrices=False)[1]
@@ -276,7 +295,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     column norms of AX - B) only for m > n, full rank, and a driver other than 'gelsy' (the
     default); singular values for 'gelsd'/'gelss'; rank for all but 'gels'.
 
-    >>> X = dn.linalg.lstsq(dn.randn(5, 2), dn.randn(5, 1)).solution
+    >>> A, B = dn.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), dn.tensor([[1.0], [2.0], [4.0]])
+    >>> dn.linalg.lstsq(A, B).solution                           # [[4/3], [7/3]]
     """
     driver = driver or "gelsy"
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
@@ -307,7 +327,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
 def cross(input, other, *, dim: int = -1):  # noqa: A002
     """The cross product of 3-vectors along ``dim`` (batch dimensions broadcast).
 
-    >>> dn.linalg.cross(dn.tensor([1.0, 0, 0]), dn.tensor([0.0, 1, 0]))   # [0., 0., 1.]
+    >>> a, b = dn.tensor([1.0, 0.0, 0.0]), dn.tensor([0.0, 1.0, 0.0])
+    >>> dn.linalg.cross(a, b)                                    # tensor([0., 0., 1.])
     """
     a, b = promote(_tensor(input), _tensor(other))
     if a.ndim != b.ndim:
@@ -327,7 +348,8 @@ def cross(input, other, *, dim: int = -1):  # noqa: A002
 def vecdot(x, y, *, dim: int = -1):
     """sum_i x_i y_i along ``dim`` (batch dimensions broadcast).
 
-    >>> dn.linalg.vecdot(dn.ones(2, 3), dn.ones(3))             # tensor([3., 3.])
+    >>> x, y = dn.ones(2, 3), dn.tensor([1.0, 2.0, 3.0])
+    >>> dn.linalg.vecdot(x, y)                                   # tensor([6., 6.])
     """
     return _f.sum(_f.mul(x, y), dim)
 
@@ -335,7 +357,8 @@ def vecdot(x, y, *, dim: int = -1):
 def multi_dot(tensors):
     """A_1 A_2 ... A_k; the first may be a row vector and the last a column vector (1-D).
 
-    >>> dn.linalg.multi_dot([dn.ones(3), dn.ones(3, 4), dn.ones(4)])   # tensor(12.)
+    >>> v, M = dn.ones(3), dn.ones(3, 4)
+    >>> dn.linalg.multi_dot([v, M, dn.ones(4)])                  # tensor(12.)
     """
     tensors = [_tensor(t) for t in tensors]
     if len(tensors) < 2:

@@ -109,7 +109,8 @@ def heaviside(input, values):
     """The step function: 0 where input < 0, ``values`` where it is 0, 1 where it is > 0; both
     of one dtype (no derivative, as in PyTorch).
 
-    >>> dn.heaviside(dn.tensor([-1.0, 0.0, 2.0]), dn.tensor(0.5))   # tensor([0., 0.5, 1.])
+    >>> x = dn.tensor([-1.0, 0.0, 2.0])
+    >>> dn.heaviside(x, dn.tensor(0.5))                              # tensor([0., 0.5, 1.])
     """
     from deepnum.ops.elementwise import Heaviside
 

@@ -105,10 +105,12 @@ def _linalg():
 
 
 def det(input):
+    """det A (torch.det = torch.linalg.det)."""
     return _linalg().det(input)
 
 
 def slogdet(input):
+    """(sign, logabsdet) of A, as torch.slogdet's named tuple."""
     from deepnum import return_types as rt
 
     return rt.slogdet(*_linalg().slogdet(input))
@@ -123,10 +125,12 @@ def logdet(input):
 
 
 def inverse(input):
+    """A^-1 (torch.inverse = torch.linalg.inv)."""
     return _linalg().inv(input)
 
 
 def cholesky(input, upper: bool = False):
+    """The legacy torch.cholesky: L (U = L^T when upper) with A = L L^T."""
     return _linalg().cholesky(input, upper=upper)
 
 
@@ -149,10 +153,12 @@ def svd(input, some: bool = True, compute_uv: bool = True):
 
 
 def pinverse(input, rcond: float = 1e-15):
+    """The pseudo-inverse, singular values below rcond * s_max dropped."""
     return _linalg().pinv(input, rtol=rcond)
 
 
 def matrix_power(input, n: int):
+    """A^n (torch.matrix_power = torch.linalg.matrix_power)."""
     return _linalg().matrix_power(input, n)
 
 
@@ -160,7 +166,8 @@ def cross(input, other, dim=None):
     """a x b along ``dim``; without dim the first dimension of length 3 (torch.cross's
     deprecated default, warned about as there).
 
-    >>> dn.cross(dn.eye(3), dn.ones(3, 3), dim=1)
+    >>> a, b = dn.eye(3), dn.ones(3, 3)
+    >>> dn.cross(a, b, dim=1)                                      # row i: e_i x (1, 1, 1)
     """
     if dim is None:
         import warnings
@@ -179,7 +186,8 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     """d_ij = ||x1_i - x2_j||_p between the rows of x1 (..., P, M) and x2 (..., R, M), batch
     dims broadcast; the gradient at d = 0 is 0, as PyTorch's.
 
-    >>> dn.cdist(dn.zeros(1, 2), dn.tensor([[3.0, 4.0]]))          # tensor([[5.]])
+    >>> x1, x2 = dn.zeros(1, 2), dn.tensor([[3.0, 4.0], [1.0, 0.0]])
+    >>> dn.cdist(x1, x2), dn.cdist(x1, x2, p=1)                     # [[5., 1.]], [[7., 1.]]
     """
     if x1.ndim < 2 or x2.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X{1 if x1.ndim < 2 else 2} "
@@ -199,7 +207,8 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None):
 def kron(input, other):
     """The Kronecker product: out[i*q + k, j*r + l] = a_ij b_kl (any ranks, aligned right).
 
-    >>> dn.kron(dn.eye(2), dn.ones(2, 2))                          # two 2x2 blocks of ones
+    >>> a, b = dn.eye(2), dn.ones(2, 2)
+    >>> dn.kron(a, b)                                              # two 2x2 blocks of ones
     """
     a, b = promote(input, other)
     n = max(a.ndim, b.ndim)
@@ -213,7 +222,8 @@ def tensordot(a, b, dims=2, out=None):
     """sum over a's dims ``dims[0]`` paired with b's ``dims[1]`` (an int n: a's last n with b's
     first n), the rest of a's dims then b's; a matmul of the two reshaped.
 
-    >>> dn.tensordot(dn.ones(2, 3, 4), dn.ones(3, 4, 5)).shape     # (2, 5)
+    >>> a, b = dn.ones(2, 3, 4), dn.ones(4, 3, 5)
+    >>> dn.tensordot(a, b, dims=([1, 2], [1, 0])).shape            # (2, 5), each entry 12
     """
     x, y = promote(a, b)
     if isinstance(dims, int) or (hasattr(dims, "ndim") and dims.ndim == 0):

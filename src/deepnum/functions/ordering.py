@@ -28,7 +28,8 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A0
     (right=True or side='right'). A 1-D sequence serves every value; an N-D one pairs its
     leading dims with input's.
 
-    >>> dn.searchsorted(dn.tensor([1, 3, 5]), dn.tensor([3, 6]))    # tensor([1, 3])
+    >>> seq, x = dn.tensor([1, 3, 5]), dn.tensor([3, 6])
+    >>> dn.searchsorted(seq, x), dn.searchsorted(seq, x, side="right")   # [1, 3], [2, 3]
     """
     if side is not None:
         if side not in ("left", "right"):
@@ -62,7 +63,8 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
     """The bucket of each value: i with b[i-1] < x <= b[i] (b[i-1] <= x < b[i] when right),
     for 1-D sorted ``boundaries``.
 
-    >>> dn.bucketize(dn.tensor([1, 5, 9]), dn.tensor([1, 3, 5, 7, 9]), right=True)  # [1, 3, 5]
+    >>> x, boundaries = dn.tensor([1, 5, 9]), dn.tensor([1, 3, 5, 7, 9])
+    >>> dn.bucketize(x, boundaries), dn.bucketize(x, boundaries, right=True)  # [0, 2, 4], [1, 3, 5]
     """
     if _values(boundaries).ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
@@ -73,7 +75,8 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
     """Whether each of ``elements`` is among ``test_elements`` (either may be a number).
 
-    >>> dn.isin(dn.tensor([1, 2, 3]), dn.tensor([2, 5]))            # [False, True, False]
+    >>> x = dn.tensor([1, 2, 3])
+    >>> dn.isin(x, dn.tensor([2, 5])), dn.isin(x, 3, invert=True)   # [F, T, F], [T, T, F]
     """
     a, b = _values(elements), _values(test_elements)
     return Tensor._wrap(np.asarray(np.isin(a, b, assume_unique=assume_unique, invert=invert)))
@@ -103,11 +106,15 @@ def _running(input, dim: int, largest: bool):
 def cummax(input, dim: int):  # noqa: A002
     """(values, indices): the running maximum along ``dim`` and where it was found.
 
-    >>> dn.cummax(dn.tensor([1.0, 3.0, 2.0]), 0).values             # tensor([1., 3., 3.])
+    >>> values, indices = dn.cummax(dn.tensor([1.0, 3.0, 2.0, 3.0]), 0)
+    >>> values, indices                          # [1., 3., 3., 3.], [0, 1, 1, 3] (ties: the later)
     """
     return rt.cummax(*_running(input, dim, True))
 
 
 def cummin(input, dim: int):  # noqa: A002
-    """(values, indices): the running minimum along ``dim`` and where it was found."""
+    """(values, indices): the running minimum along ``dim`` and where it was found.
+
+    >>> dn.cummin(dn.tensor([[2, 1, 3]]), 1).values                  # tensor([[2, 1, 1]])
+    """
     return rt.cummin(*_running(input, dim, False))
