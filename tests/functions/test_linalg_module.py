@@ -309,3 +309,15 @@ def test_double_backward(name, rng):
         return g, a.grad
 
     run_both(f)
+
+
+def test_torch_norm_nuc_is_differentiable(rng):
+    a = rng.standard_normal((2, 3, 4))
+
+    def f(m):
+        x = m.tensor(a, requires_grad=True)
+        y = m.norm(x[0], "nuc") + x.norm("nuc", dim=(0, 2)).sum()
+        y.backward()
+        return y, x.grad
+
+    run_both(f)

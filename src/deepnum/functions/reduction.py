@@ -196,9 +196,10 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     dim = _dims(dim)
     if p in ("fro", 2, 2.0, None):
         return ops.Norm2.apply(t, axis=dim, keepdims=keepdim)
-    if p == "nuc":
-        return Tensor._wrap(np.asarray(np.linalg.norm(t.array, "nuc", axis=dim, keepdims=keepdim)
-                                       ).astype(t.array.dtype))
+    if p == "nuc":  # the sum of the singular values, differentiable (deepnum.linalg)
+        from deepnum.linalg import matrix_norm
+
+        return matrix_norm(t, "nuc", (-2, -1) if dim is None else dim, keepdim)
     if p == math.inf:
         return amax(abs(t), () if dim is None else dim, keepdim)
     if p == -math.inf:

@@ -54,7 +54,8 @@ class Det(Function):
 
     def backward(self, g):
         # adj(A)^T = det(U) det(V) U diag(prod_{j != i} s_j) V^T: no inverse, so singular works
-        u, s, vh = np.linalg.svd(self.a)
+        # (in float64: float32's SVD would lose digits that det(A) A^-T keeps)
+        u, s, vh = np.linalg.svd(self.a.astype(np.float64, copy=False))
         n = s.shape[-1]
         others = np.repeat(s[..., None, :], n, axis=-2)
         others[..., np.arange(n), np.arange(n)] = 1
