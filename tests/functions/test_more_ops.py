@@ -135,6 +135,19 @@ def test_heaviside():
     run_both(lambda m: m.heaviside(m.tensor([1, 0, -2]), m.tensor(7)))
     run_both(lambda m: m.heaviside(m.tensor(x, dtype=m.float64, requires_grad=True),
                                    m.tensor(0.5, dtype=m.float64)))
+    run_both(lambda m: m.heaviside(m.tensor(x), m.tensor(0.5, requires_grad=True)))
+
+
+def test_mixed_dtypes_and_booleans():
+    run_both(lambda m: (m.searchsorted(m.tensor([1.0, 2.0]), m.tensor([1])),
+                        m.bucketize(m.tensor([1]), m.tensor([1.0, 2.0])),
+                        m.searchsorted(m.tensor([1, 2]), 1.5)))
+    run_both(lambda m: (m.cummax(m.tensor([True, False, True]), 0),
+                        m.cummin(m.tensor([True, False, True]), 0)))
+    run_both(lambda m: (m.kron(m.tensor([1, 2]), m.tensor([0.5, 1.0])),
+                        m.tensordot(m.tensor([[1, 2]]), m.tensor([[1], [2]]), dims=1)))
+    raises_both(lambda m: m.tensordot(m.tensor([[1, 2]]), m.tensor([[1.5], [2.0]]), dims=1),
+                "same dtype")
 
 
 @pytest.mark.parametrize("case, match", [

@@ -124,6 +124,6 @@ def heaviside(input, values):
     except ValueError:
         raise RuntimeError(f"heaviside: the shapes {tuple(x.shape)} and {tuple(v.shape)} cannot "
                            f"be broadcast") from None
-    if not x.requires_grad:
+    if not (x.requires_grad or v.requires_grad):
         return Tensor._wrap(np.heaviside(x.array, v.array).astype(x.array.dtype, copy=False))
     return Heaviside.apply(x, v)
