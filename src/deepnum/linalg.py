@@ -18,7 +18,7 @@ import numpy as np
 from deepnum import functions as _f
 from deepnum import return_types as rt
 from deepnum.errors import LinAlgError
-from deepnum.functions.pointwise import _tensor, promote
+from deepnum.functions.pointwise import _tensor
 from deepnum.ops import decomp
 from deepnum.ops import solve as solvers
 from deepnum.ops.linalg import Cross
@@ -330,7 +330,10 @@ def cross(input, other, *, dim: int = -1):  # noqa: A002
     >>> a, b = dn.tensor([1.0, 0.0, 0.0]), dn.tensor([0.0, 1.0, 0.0])
     >>> dn.linalg.cross(a, b)                                    # tensor([0., 0., 1.])
     """
-    a, b = promote(_tensor(input), _tensor(other))
+    a, b = _tensor(input), _tensor(other)
+    if a.array.dtype != b.array.dtype:
+        raise RuntimeError(f"expected scalar type {a.dtype.name.capitalize()} but found "
+                           f"{b.dtype.name.capitalize()}")
     if a.ndim != b.ndim:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions. Got "
                            f"{a.ndim} and {b.ndim}")
@@ -351,6 +354,11 @@ def vecdot(x, y, *, dim: int = -1):
     >>> x, y = dn.ones(2, 3), dn.tensor([1.0, 2.0, 3.0])
     >>> dn.linalg.vecdot(x, y)                                   # tensor([6., 6.])
     """
+    x, y = _tensor(x), _tensor(y)
+    if x.array.dtype != y.array.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x "
+                           f"of type {x.dtype.name.capitalize()} and y of type "
+                           f"{y.dtype.name.capitalize()} instead")
     return _f.sum(_f.mul(x, y), dim)
 
 
@@ -370,6 +378,10 @@ def multi_dot(tensors):
             what = f"{where} tensor must be 1D or 2D" if where else \
                 f"tensor {i} must be 2D"
             raise RuntimeError(f"multi_dot(): {what} but got {t.ndim}D")
+    for i, t in enumerate(tensors[1:], start=1):
+        if t.array.dtype != tensors[0].array.dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor "
+                               f"0 is {tensors[0].dtype.name} and tensor {i} {t.dtype.name}")
     first, last = tensors[0].ndim == 1, tensors[-1].ndim == 1
     out = tensors[0].unsqueeze(0) if first else tensors[0]
     for t in tensors[1:-1]:

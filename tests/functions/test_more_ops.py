@@ -153,6 +153,10 @@ def test_mixed_dtypes_and_booleans():
 @pytest.mark.parametrize("case, match", [
     (lambda m: m.cdist(m.ones(3, 2), m.ones(4, 3)), "same number of columns"),
     (lambda m: m.cdist(m.ones(3, 2), m.ones(4, 2), p=-1), "non-negative"),
+    (lambda m: m.cdist(m.ones(3, 2), m.ones(4, 2, dtype=m.float64)), "expected scalar type"),
+    (lambda m: m.cdist(m.ones(3, 2, dtype=m.int64), m.ones(4, 2, dtype=m.int64)),
+     "floating-point"),
+    (lambda m: m.cross(m.ones(3), m.ones(3, dtype=m.float64), dim=0), "expected scalar type"),
     (lambda m: m.cross(m.ones(3, 2), m.ones(3, 2), dim=1), "length 3"),
     (lambda m: m.cross(m.ones(2, 1, 3), m.ones(4, 3), dim=-1), "same number of dimensions"),
     (lambda m: m.tensordot(m.ones(2, 3), m.ones(4, 5), dims=1), "contracted dimensions"),

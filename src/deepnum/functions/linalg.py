@@ -200,8 +200,10 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     if x1.array.dtype.kind != "f" or x2.array.dtype.kind != "f":
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: "
                            f"{x1.dtype.name.capitalize()}")
-    a, b = promote(x1, x2)
-    return _linalg().vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), p, -1)
+    if x1.array.dtype != x2.array.dtype:
+        raise RuntimeError(f"expected scalar type {x1.dtype.name.capitalize()} but found "
+                           f"{x2.dtype.name.capitalize()}")
+    return _linalg().vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
 
 
 def kron(input, other):
