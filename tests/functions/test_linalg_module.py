@@ -18,6 +18,9 @@ import torch
 import deepnum as dn
 from tests.helpers import check_op, compare, raises_both, run_both
 
+# torch's own deprecation warnings for the legacy torch.cholesky/qr/svd compared here
+pytestmark = pytest.mark.filterwarnings("ignore:torch.* is deprecated in favor of torch.linalg")
+
 
 def _n(*shape):
     return lambda rng: rng.standard_normal(shape)
@@ -325,3 +328,9 @@ def test_torch_norm_nuc_is_differentiable(rng):
         return y, x.grad
 
     run_both(f)
+
+
+def test_qr_r_mode_and_complete_wide(rng):
+    a = rng.standard_normal((2, 4, 3))
+    run_both(lambda m: m.linalg.qr(m.tensor(a), mode="r"))
+    run_both(lambda m: m.linalg.qr(m.tensor(a).mT, mode="complete"))
