@@ -73,6 +73,7 @@ CASES = {
     "solve_vector": (lambda m, a, b: m.linalg.solve(a, b), [_well(3, 3), _n(3)]),
     "solve_batched_vectors": (lambda m, a, b: m.linalg.solve(a, b), [_well(2, 3, 3), _n(2, 3)]),
     "solve_broadcast": (lambda m, a, b: m.linalg.solve(a, b), [_well(2, 3, 3), _n(3, 2)]),
+    "solve_broadcast_b": (lambda m, a, b: m.linalg.solve(a, b), [_well(3, 3), _n(2, 3, 2)]),
     "solve_right": (lambda m, a, b: m.linalg.solve(a, b, left=False), [_well(3, 3), _n(2, 3)]),
     "cholesky": (lambda m, a: m.linalg.cholesky(_spd(m, a)), [_n(3, 3)]),
     "cholesky_upper_batched": (lambda m, a: m.linalg.cholesky(_spd(m, a), upper=True),
