@@ -335,3 +335,10 @@ def test_qr_r_mode_and_complete_wide(rng):
     a = rng.standard_normal((2, 4, 3))
     run_both(lambda m: m.linalg.qr(m.tensor(a), mode="r"))
     run_both(lambda m: m.linalg.qr(m.tensor(a).mT, mode="complete"))
+
+
+@pytest.mark.parametrize("driver", ["gels", "gelsy", "gelsd", "gelss"])
+def test_lstsq_drivers_return_what_torchs_do(driver, rng):
+    a, b = rng.standard_normal((2, 5, 3)), rng.standard_normal((2, 5, 2))
+    run_both(lambda m: m.linalg.lstsq(m.tensor(a), m.tensor(b), driver=driver))
+    run_both(lambda m: m.linalg.lstsq(m.tensor(a).mT, m.tensor(b[:, :3]), driver=driver))
