@@ -154,7 +154,8 @@ def __getattr__(name):
     # Subpackages that pull in more code load on first use, so `import deepnum` stays fast.
     import importlib
 
-    if name in ("nn", "optim", "data", "train", "models", "utils", "onnx", "distributed"):
+    if name in ("nn", "optim", "data", "train", "models", "utils", "onnx", "distributed",
+                "linalg"):
         return importlib.import_module(f"deepnum.{name}")
     if name in ("save", "load"):
         return getattr(importlib.import_module("deepnum.serialization"), name)

@@ -33,3 +33,8 @@ class ConfigError(DeepnumError, ValueError):
 class StateDictError(DeepnumError, RuntimeError, ValueError):
     """A state dict does not fit the module it is loaded into (missing or unexpected keys, wrong
     shapes): PyTorch's RuntimeError, and a ValueError like deepnum's other bad-input errors."""
+
+
+class LinAlgError(DeepnumError, RuntimeError):
+    """A matrix is singular or not positive-definite where the operation needs it to be:
+    ``torch.linalg.LinAlgError``, a RuntimeError (exposed as ``deepnum.linalg.LinAlgError``)."""

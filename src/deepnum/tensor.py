@@ -1026,6 +1026,49 @@ class Tensor:
     def trace(self):
         return _f.trace(self)
 
+    # ----------------------------------------------------------------- linear algebra
+    def det(self):
+        return _f.det(self)
+
+    def logdet(self):
+        return _f.logdet(self)
+
+    def slogdet(self):
+        return _f.slogdet(self)
+
+    def inverse(self):
+        return _f.inverse(self)
+
+    def cholesky(self, upper: bool = False):
+        return _f.cholesky(self, upper)
+
+    def qr(self, some: bool = True):
+        return _f.qr(self, some)
+
+    def svd(self, some: bool = True, compute_uv: bool = True):
+        return _f.svd(self, some, compute_uv)
+
+    def pinverse(self, rcond: float = 1e-15):
+        return _f.pinverse(self, rcond)
+
+    def matrix_power(self, n: int):
+        return _f.matrix_power(self, n)
+
+    def cross(self, other, dim=None):
+        return _f.cross(self, other, dim)
+
+    def kron(self, other):
+        return _f.kron(self, other)
+
+    def heaviside(self, values):
+        return _f.heaviside(self, values)
+
+    def cummax(self, dim: int):
+        return _f.cummax(self, dim)
+
+    def cummin(self, dim: int):
+        return _f.cummin(self, dim)
+
     # ----------------------------------------------------------------- indexing functions
     def gather(self, dim: int, index):
         return _f.gather(self, dim, index)

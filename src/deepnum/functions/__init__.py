@@ -8,7 +8,9 @@ per family; Tensor's methods call these. Each is composed from the primitives in
 * :mod:`~deepnum.functions.reduction`: sum/mean/max/..., var/std/norm, sort/topk, softmax;
 * :mod:`~deepnum.functions.shape`: reshape/permute/expand/cat/split/pad...;
 * :mod:`~deepnum.functions.indexing`: ``x[i]``, ``x[i] = v``, gather/scatter, masked_fill;
-* :mod:`~deepnum.functions.linalg`: matmul, bmm, einsum...;
+* :mod:`~deepnum.functions.linalg`: matmul, bmm, einsum, kron, tensordot, cdist, cross, and
+  the torch.* forms of torch.linalg's functions (det, inverse, qr, svd...);
+* :mod:`~deepnum.functions.ordering`: searchsorted, bucketize, isin, cummax/cummin;
 * :mod:`~deepnum.functions.inplace`: ``add_``, ``zero_``... with version counting.
 """
 
@@ -22,6 +24,7 @@ from deepnum.functions.comparison import (
     greater,
     greater_equal,
     gt,
+    heaviside,
     isclose,
     isfinite,
     isinf,
@@ -59,15 +62,29 @@ from deepnum.functions.linalg import (
     addmv,
     baddbmm,
     bmm,
+    cdist,
+    cholesky,
+    cross,
+    det,
     dot,
     einsum,
     ger,
     inner,
+    inverse,
+    kron,
+    logdet,
     matmul,
+    matrix_power,
     mm,
     mv,
     outer,
+    pinverse,
+    qr,
+    slogdet,
+    svd,
+    tensordot,
 )
+from deepnum.functions.ordering import bucketize, cummax, cummin, isin, searchsorted
 from deepnum.functions.pointwise import (
     abs,
     absolute,
@@ -228,5 +245,5 @@ from deepnum.functions.shape import (
 )
 
 _HELPERS = {"compare", "logical_op", "getitem", "setitem", "tensor_unfold", "inplace",
-            "pointwise", "comparison", "reduction", "shape", "indexing", "linalg"}
+            "pointwise", "comparison", "reduction", "shape", "indexing", "linalg", "ordering"}
 __all__ = sorted(n for n in dir() if not n.startswith("_") and n not in _HELPERS)

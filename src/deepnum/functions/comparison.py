@@ -103,3 +103,27 @@ def ge(input, other):
 
 
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def heaviside(input, values):
+    """The step function: 0 where input < 0, ``values`` where it is 0, 1 where it is > 0; both
+    of one dtype (no derivative, as in PyTorch).
+
+    >>> x = dn.tensor([-1.0, 0.0, 2.0])
+    >>> dn.heaviside(x, dn.tensor(0.5))                              # tensor([0., 0.5, 1.])
+    """
+    from deepnum.ops.elementwise import Heaviside
+
+    x, v = _tensor(input), _tensor(values)
+    if x.array.dtype != v.array.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    if x.array.dtype.kind == "c":
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+    try:
+        np.broadcast_shapes(x.shape, v.shape)
+    except ValueError:
+        raise RuntimeError(f"heaviside: the shapes {tuple(x.shape)} and {tuple(v.shape)} cannot "
+                           f"be broadcast") from None
+    if not (x.requires_grad or v.requires_grad):
+        return Tensor._wrap(np.heaviside(x.array, v.array).astype(x.array.dtype, copy=False))
+    return Heaviside.apply(x, v)

@@ -15,7 +15,17 @@ import numpy as np
 
 from deepnum import dtypes
 from deepnum import return_types as rt
-from deepnum.functions.pointwise import _cast, _tensor, abs, exp, log, maximum, minimum, sqrt
+from deepnum.functions.pointwise import (
+    _cast,
+    _tensor,
+    abs,
+    exp,
+    log,
+    maximum,
+    minimum,
+    sqrt,
+    where,
+)
 from deepnum.ops import index as index_ops
 from deepnum.ops import reduce as ops
 from deepnum.ops.reduce import _axes
@@ -186,15 +196,17 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     dim = _dims(dim)
     if p in ("fro", 2, 2.0, None):
         return ops.Norm2.apply(t, axis=dim, keepdims=keepdim)
-    if p == "nuc":
-        return Tensor._wrap(np.asarray(np.linalg.norm(t.array, "nuc", axis=dim, keepdims=keepdim)
-                                       ).astype(t.array.dtype))
+    if p == "nuc":  # the sum of the singular values, differentiable (deepnum.linalg)
+        from deepnum.linalg import matrix_norm
+
+        return matrix_norm(t, "nuc", (-2, -1) if dim is None else dim, keepdim)
     if p == math.inf:
         return amax(abs(t), () if dim is None else dim, keepdim)
     if p == -math.inf:
         return amin(abs(t), () if dim is None else dim, keepdim)
-    if p == 0:
-        return sum((t != 0).astype(t.dtype), dim, keepdim)
+    if p == 0:  # a count: in the graph (as PyTorch's), with a zero gradient
+        count = sum((t != 0).astype(t.dtype), dim, keepdim)
+        return where(Tensor._wrap(np.ones(count.shape, np.bool_)), count, sum(t, dim, keepdim))
     if p == 1:
         return sum(abs(t), dim, keepdim)
     return sum(abs(t) ** p, dim, keepdim) ** (1.0 / p)

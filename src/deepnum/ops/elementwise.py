@@ -384,3 +384,16 @@ class Sign(Step):
     def forward(self, a):
         self.shape = a.shape
         return np.sign(a)
+
+
+class Heaviside(Function):
+    """H(x) = 0 for x < 0, ``values`` at 0, 1 above. PyTorch records it but defines no
+    derivative: backward through it raises, as there."""
+
+    saves = ()
+
+    def forward(self, a, values):
+        return np.heaviside(a, values).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        raise RuntimeError("derivative for aten::heaviside is not implemented")

@@ -1,4 +1,5 @@
-"""Matrix products: batched matmul with broadcasting, the linear map x W^T + b, and einsum."""
+"""Matrix products: batched matmul with broadcasting, the linear map x W^T + b, einsum, and the
+cross product of 3-vectors."""
 
 from __future__ import annotations
 
@@ -174,3 +175,27 @@ def _parse_einsum(equation: str, ndims: list) -> tuple[list, str]:
     else:
         output = output.replace("...", ellipsis)
     return expanded, output
+
+
+class Cross(Function):
+    """a x b along ``axis`` (length 3); ga = b x g, gb = g x a, summed back over broadcasting."""
+
+    saves = (0, 1)
+    needed_by = {0: (1,), 1: (0,)}
+
+    def forward(self, a, b, axis=-1):
+        self.a, self.b, self.axis = a, b, axis
+        return np.cross(a, b, axis=axis)
+
+    def backward(self, g):
+        a, b, axis = self.a, self.b, self.axis
+        ga = unbroadcast(np.cross(b, g, axis=axis), a.shape) if self.needs_input_grad[0] \
+            else None
+        gb = unbroadcast(np.cross(g, a, axis=axis), b.shape) if self.needs_input_grad[1] \
+            else None
+        return ga, gb
+
+    def vjp(self, g):
+        a, b = self.parents
+        return (sum_to(Cross.apply(b, g, axis=self.axis), tuple(a.shape)),
+                sum_to(Cross.apply(g, a, axis=self.axis), tuple(b.shape)))
