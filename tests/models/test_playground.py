@@ -34,8 +34,10 @@ def test_layers_and_a_round_trip_through_a_model_file(tmp_path):
     net = build("playground", features=["x1", "x2", "sin_x1"], hidden=[5, 3],
                 activations=["relu", "elu"], dropout=0.1, num_outputs=3)
     kinds = [type(m).__name__ for m in net]
-    assert kinds == ["PointFeatures", "Linear", "ReLU", "Dropout", "Linear", "ELU", "Dropout",
-                     "Linear"]
+    # SeededDropout: nn.Dropout drawing from the network's own generator when it has one
+    assert kinds == ["PointFeatures", "Linear", "ReLU", "SeededDropout", "Linear", "ELU",
+                     "SeededDropout", "Linear"]
+    assert isinstance(net[3], nn.Dropout)
     assert net[1].in_features == 3 and net[-1].out_features == 3
     dn.save(net, tmp_path / "net.safetensors")
     again = dn.load(tmp_path / "net.safetensors")

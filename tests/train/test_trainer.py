@@ -246,3 +246,25 @@ def test_all_finite_agrees_with_isfinite_all(bad):
     if bad is not None:
         a[6, 4] = bad
     assert _all_finite(a) == bool(np.isfinite(a).all())
+
+
+@pytest.mark.parametrize("monitor, values", [("val_loss", [1.0, 0.95, 0.92, 0.91]),
+                                             ("val_accuracy", [0.5, 0.55, 0.58, 0.59])])
+def test_early_stopping_counts_only_improvements_larger_than_min_delta(monitor, values):
+    # issue 12 named a branch that ignored min_delta: both directions need a step > min_delta
+    from types import SimpleNamespace
+
+    stop = EarlyStopping(monitor=monitor, min_delta=0.1, patience=2)
+    trainer = SimpleNamespace(model=None, stop_training=False)
+    stop.trainer, stop.model = trainer, None
+    for epoch, value in enumerate(values):
+        stop.on_epoch_end(epoch, {monitor: value})
+        if trainer.stop_training:
+            break
+    assert stop.best == values[0] and stop.best_epoch == 0  # no later step beat it by 0.1
+    assert trainer.stop_training and stop.stopped_epoch == 2
+    keen = EarlyStopping(monitor=monitor, min_delta=0.0, patience=2)
+    keen.trainer, keen.model = SimpleNamespace(stop_training=False), None
+    for epoch, value in enumerate(values):
+        keen.on_epoch_end(epoch, {monitor: value})
+    assert keen.best == values[-1] and not keen.trainer.stop_training
