@@ -69,32 +69,15 @@ def _celu(g, call, inputs):
     return g.node("Celu", inputs, alpha=float(call.module.alpha))
 
 
-def _clip(g, call, inputs):  # Hardtanh and ReLU6: x clamped to [min_val, max_val]
-    x = call.args[0]
-    dtype = x.array.dtype
-    low, high = (g.const(np.array(v, dtype), hint) for v, hint in
-                 ((call.module.min_val, "min_val"), (call.module.max_val, "max_val")))
-    return g.node("Clip", [inputs[0], low, high])
+def _clip(g, call, inputs, low: float, high: float):  # x clamped to [low, high]
+    dtype = call.args[0].array.dtype
+    bounds = [g.const(np.array(v, dtype), hint) for v, hint in ((low, "min"), (high, "max"))]
+    return g.node("Clip", [inputs[0], *bounds])
 
 
-MODULES[nn.Hardtanh] = ModuleConverter(_clip)
-MODULES[nn.ReLU6] = ModuleConverter(
-    lambda g, call, inputs: _clip(g, _Bounds(call, 0.0, 6.0), inputs))
-
-
-@dataclass
-class _Bounds:  # ReLU6 as Hardtanh(0, 6), for _clip
-    call: object
-    min_val: float
-    max_val: float
-
-    @property
-    def args(self):
-        return self.call.args
-
-    @property
-    def module(self):
-        return self
+MODULES[nn.Hardtanh] = ModuleConverter(
+    lambda g, call, inputs: _clip(g, call, inputs, call.module.min_val, call.module.max_val))
+MODULES[nn.ReLU6] = ModuleConverter(lambda g, call, inputs: _clip(g, call, inputs, 0.0, 6.0))
 
 
 @whole(nn.Hardsigmoid)
