@@ -88,6 +88,10 @@ class OnnxGraph(Module):
                 if name:
                     values[name] = t
         out = tuple(values[n] for n in self.graph["outputs"])
+        for n, t in zip(self.graph["outputs"], out):
+            if t is None:  # an optional output its op does not compute (Dropout's mask)
+                raise ShapeError(f"OnnxGraph: output {n[:80]!r} has no value: its node does "
+                                 f"not compute that optional output")
         return out[0] if len(out) == 1 else out
 
     def extra_repr(self) -> str:
