@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.autograd import Function
+from deepnum.errors import ShapeError
 from deepnum.ops import sum_to, unbroadcast
 
 
@@ -17,11 +18,11 @@ class MatMul(Function):
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError("matmul: both operands must have at least one dimension, got shapes "
+            raise ShapeError("matmul: both operands must have at least one dimension, got shapes "
                              f"{a.shape} and {b.shape}")
         inner_a, inner_b = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
         if inner_a != inner_b:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
+            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
                              f"({inner_a} != {inner_b})")
         self.a, self.b = a, b
         try:
@@ -66,7 +67,7 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
-            raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
+            raise ShapeError(f"linear: input of shape {x.shape} does not fit a weight of shape "
                              f"{weight.shape} (out_features, in_features)")
         self.x, self.weight = x, weight
         out = x @ weight.T

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.autograd import Function
+from deepnum.errors import ShapeError
 from deepnum.ops.conv import offset_slices
 
 
@@ -41,7 +42,7 @@ def _geometry(x, kernel, stride, padding, dilation, ceil_mode=False):
     oh = pool_out_size(x.shape[2], kh, stride[0], ph, dilation[0], ceil_mode)
     ow = pool_out_size(x.shape[3], kw, stride[1], pw, dilation[1], ceil_mode)
     if oh < 1 or ow < 1:
-        raise ValueError(f"pool: a {kh}x{kw} window (padding {padding}, dilation {dilation}) does "
+        raise ShapeError(f"pool: a {kh}x{kw} window (padding {padding}, dilation {dilation}) does "
                          f"not fit an input of spatial size {x.shape[2]}x{x.shape[3]}")
     return oh, ow
 
