@@ -315,3 +315,13 @@ def test_max_pool_ceil_mode_kernel_equals_numpy_path(case, dtype, layout, rng):
     (numpy_out, numpy_grad), (jit_out, jit_grad) = _pool_both_paths(x, args, upstream)
     np.testing.assert_array_equal(jit_out, numpy_out)
     np.testing.assert_array_equal(jit_grad, numpy_grad)
+
+
+def test_a_window_larger_than_the_input_is_a_shape_error():
+    # found by the long model-file fuzz: a file asking for MaxPool2d(255) over 8x8 maps
+    from deepnum.errors import ShapeError
+
+    with pytest.raises(ShapeError, match="255x255 window .* spatial size 8x8"):
+        dn.nn.functional.max_pool2d(dn.zeros(1, 1, 8, 8), 255)
+    with pytest.raises(ValueError):  # still a ValueError, as before
+        dn.nn.functional.avg_pool2d(dn.zeros(1, 1, 8, 8), 9)
