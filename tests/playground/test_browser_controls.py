@@ -245,6 +245,9 @@ def test_a_loaded_model_brings_back_its_data_set_optimizer_and_rate(tabs, tmp_pa
     tab.page.select_option("#dataset", "xor")
     tab.wait("location.hash.includes('dataset=xor')")
     tab.page.select_option("#optimizer", "sgd")
+    # the server's answer refills every control: let it land before typing the next value, or
+    # it can overwrite the typed rate between the typing and the change event
+    tab.wait("window.playground.settings.optimizer === 'sgd'")
     set_field(tab, "#learning_rate", "0.3")
     tab.wait("location.hash.includes('learning_rate=0.3')")
     tab.page.set_input_files("#model-file", str(path))

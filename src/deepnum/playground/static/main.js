@@ -71,8 +71,15 @@ function applyState(state) {
   drawLegend($("legend"), page.data.task, page.data.class_names);
   rebuildDiagram();
   if (inspector.open) inspector.refresh(); // closes itself if that neuron is gone
-  showMessage(state.frame.stopped || "", "stop");
-  showFrame(state.frame);
+  // An HTTP answer can arrive after a newer socket frame of the same network (the change was
+  // applied, then training went on and stopped): its older frame must not undo what is shown.
+  const shown = page.frame;
+  const stale = shown && state.frame.generation === shown.generation &&
+    (state.frame.epoch < shown.epoch || (shown.stopped && !state.frame.stopped));
+  if (!stale) {
+    showMessage(state.frame.stopped || "", "stop");
+    showFrame(state.frame);
+  }
   // A state from HTTP does not say whether the socket is playing: ask, so the button agrees.
   if (page.socket) page.socket.send("refresh");
 }
