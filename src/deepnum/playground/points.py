@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from deepnum.data import load_csv
+from deepnum.data.csv import _is_int, _is_number  # the CSV reader's own tests of a cell
 from deepnum.errors import DataError
 from deepnum.playground.settings import MAX_CLASSES, MAX_SAMPLES, REGRESSION_SETS, TOY_SETS
 
@@ -151,22 +152,6 @@ def _limited(reader, shown: str):
                 raise DataError(f"{shown}: more than {MAX_SAMPLES} rows; the Playground takes "
                                 f"at most {MAX_SAMPLES}")
             yield row
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _tidy(message: str) -> str:
