@@ -19,6 +19,14 @@ SHOTS = os.environ.get("DEEPNUM_SCREENSHOTS")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+# What a failed wait reports: the counters, the banner, the button and the fields.
+SHOWN = """() => ({epoch: document.getElementById('epoch').textContent,
+  message: [document.getElementById('message').dataset.kind,
+            document.getElementById('message').textContent],
+  playing: document.getElementById('play').dataset.playing,
+  learning_rate: document.getElementById('learning_rate').value,
+  settings: window.playground.settings, generation: window.playground.generation})"""
+
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
                                     "(apt-get install -y chromium)")
 
@@ -59,7 +67,11 @@ class Tab:
         return self.page.text_content(selector)
 
     def wait(self, condition: str, arg=None, timeout: float = 30_000):
-        self.page.wait_for_function(condition, arg=arg, timeout=timeout)
+        try:
+            self.page.wait_for_function(condition, arg=arg, timeout=timeout)
+        except Exception as error:  # say what the page showed, not only that time ran out
+            raise AssertionError(f"waited {timeout / 1000:g} s for {condition}; the page "
+                                 f"showed {self.eval(SHOWN)}; errors {self.errors}") from error
 
     def wait_ready(self):
         """Until every queued change has been answered (the server's state is on the page)."""
@@ -130,3 +142,10 @@ CANVAS_COLOURS = """([id, step]) => {
 }"""
 
 PIXELS = "(id) => document.getElementById(id).toDataURL()"
+
+
+def set_field(tab: Tab, selector: str, value: str):
+    """Type ``value`` into a field and leave it, as a user does: one change event, on leaving.
+    (A synthetic change event would be a second one: the browser still fires its own on blur.)"""
+    tab.page.fill(selector, value)
+    tab.page.press(selector, "Tab")

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from .browser import PIXELS
+from .browser import PIXELS, set_field
 from .test_hostile_input import strict
 
 pytestmark = pytest.mark.slow
@@ -25,11 +25,6 @@ def playing(tab) -> bool:
 
 def epoch(tab) -> int:
     return int(tab.text("#epoch"))
-
-
-def set_field(tab, selector: str, value: str):
-    tab.page.fill(selector, value)
-    tab.page.dispatch_event(selector, "change")
 
 
 def server_state(tab) -> dict:

@@ -2,6 +2,7 @@
 // server runs both in every epoch), so "with and without dropout" or "4-2 against 8-8" race from
 // the same start. B's settings are its own; everything about the data is shared.
 
+import { setField } from "./controls.js";
 import { drawPoints, drawSurface } from "./draw.js";
 
 const $ = (id) => document.getElementById(id);
@@ -31,11 +32,11 @@ export function createCompare(options, change) {
       document.body.classList.toggle("comparing", Boolean(compare));
       $("compare-toggle").checked = Boolean(compare);
       if (!compare) return;
-      $("b-hidden").value = compare.hidden.join(",");
-      $("b-activation").value = compare.activations[0] || "tanh";
-      $("b-dropout").value = compare.dropout;
-      $("b-optimizer").value = compare.optimizer;
-      $("b-learning_rate").value = compare.learning_rate;
+      setField($("b-hidden"), compare.hidden.join(","));
+      setField($("b-activation"), compare.activations[0] || "tanh");
+      setField($("b-dropout"), compare.dropout);
+      setField($("b-optimizer"), compare.optimizer);
+      setField($("b-learning_rate"), compare.learning_rate);
       $("b-script").href = `/api/sessions/${session}/script?run=1`;
     },
     draw(frame, data, view) {

@@ -6,6 +6,18 @@ const $ = (id) => document.getElementById(id);
 export const FIELDS = ["dataset", "num_classes", "num_samples", "noise", "train_ratio", "batch_size",
   "seed", "learning_rate", "optimizer", "loss", "regularization", "regularization_rate", "dropout"];
 
+// A field being typed in keeps what is typed. An answer to an earlier change can arrive while
+// keys are pressed (clicking Play after typing a rate sends that rate again on blur, and its
+// answer lands later): it must not put the old value back under the user's fingers. The field's
+// own change event sends what was typed, and the answer to that fills it again.
+const editing = new Set();
+document.addEventListener("input", (event) => editing.add(event.target));
+document.addEventListener("change", (event) => editing.delete(event.target), true);
+
+export function setField(element, value) {
+  if (!editing.has(element)) element.value = value;
+}
+
 export function problemOf(settings, data, options) {
   if (settings.dataset === "csv") return data ? data.task : "classification";
   return options.regression.includes(settings.dataset) ? "regression" : "classification";
@@ -29,7 +41,7 @@ export function fillControls(page) {
   $("problem").value = problem;
   $("problem").disabled = csv; // the file's labels decide
   $("problem").title = csv ? "your CSV's labels decide: numbers are regression targets" : "";
-  for (const key of FIELDS) if (key !== "dataset") $(key).value = settings[key];
+  for (const key of FIELDS) if (key !== "dataset") setField($(key), settings[key]);
   $("noise-value").textContent = settings.noise;
   $("train-ratio-value").textContent = `${Math.round(settings.train_ratio * 100)}%`;
   // Only controls that change something are enabled: a CSV has its own points and no noise,
