@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -17,6 +19,9 @@ def _seed():
     """Every test starts from the same random state, so failures reproduce."""
     dn.manual_seed(0)
     np.random.seed(0)  # noqa: NPY002 - third-party code may still use the legacy global
+    torch = sys.modules.get("torch")  # PyTorch twins built with torch's own init need it too
+    if torch is not None:
+        torch.manual_seed(0)
     yield
 
 

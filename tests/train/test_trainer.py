@@ -238,14 +238,21 @@ def test_progress_bar_with_rich_shows_epoch_and_metrics(circle):
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, None])
-def test_all_finite_agrees_with_isfinite_all(bad):
-    from deepnum.train.trainer import _all_finite
+@pytest.mark.parametrize("where", [0, 2])
+def test_first_non_finite_grad_agrees_with_isfinite_all(bad, where):
+    from types import SimpleNamespace
 
-    a = np.random.default_rng(0).standard_normal((7, 5)).astype(np.float32)
-    a[3, 2] = 1e30  # its square overflows float32: the dot product alone would cry wolf
+    from deepnum.train.trainer import _first_non_finite_grad
+
+    rng = np.random.default_rng(0)
+    params = [SimpleNamespace(grad=dn.tensor(rng.standard_normal(shape).astype(np.float32)))
+              for shape in [(7, 5), (5,), (3, 4)]]
+    params.insert(1, SimpleNamespace(grad=None))  # a frozen or unused parameter
+    params[3].grad.array[1, 1] = 1e30  # its square overflows float32: the sum alone would cry wolf
     if bad is not None:
-        a[6, 4] = bad
-    assert _all_finite(a) == bool(np.isfinite(a).all())
+        params[where].grad.array.reshape(-1)[4] = bad
+    expected = None if bad is None else params[where]
+    assert _first_non_finite_grad(params) is expected
 
 
 @pytest.mark.parametrize("monitor, values", [("val_loss", [1.0, 0.95, 0.92, 0.91]),
