@@ -58,8 +58,9 @@ def generation() -> int:
     return _state["generation"] + (1 << 20) * jit.enabled()
 
 
-def kernels_for(batch: int) -> bool:
-    """Whether the compiled kernels run for a convolution or pool of this batch size."""
+def kernels_for(batch: int, **_) -> bool:
+    """Whether the compiled kernels run for a convolution or pool of this batch size (a
+    ``when`` condition of :func:`speeds_up` as it is)."""
     return batch >= KERNEL_MIN_BATCH and jit.enabled()
 
 
@@ -79,7 +80,8 @@ def choose(reference, *arrays, **facts):
     """The implementation to run for ``reference`` on these arrays: the first registered speed-up
     whose condition holds, or the reference itself."""
     if _state["enabled"]:
-        _load()
+        if not _loaded:  # inline: choose runs for every convolution, pool and update
+            _load()
         for fast, when in SPEEDUPS.get(reference, ()):
             if when is None or when(*arrays, **facts):
                 return fast

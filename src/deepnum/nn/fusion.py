@@ -66,19 +66,17 @@ def _conv_relu(x, conv, relu):
 def _conv_relu_pool(x, conv, relu, pool):
     op = fast.choose(("conv2d", "relu", "max_pool2d"), batch=x.shape[0] if x.ndim == 4 else 1)
     if op == ("conv2d", "relu", "max_pool2d"):
-        return max_pool2d(_fused_or_plain(x, conv, relu), pool.kernel_size, pool.stride,
-                          pool.padding, pool.dilation, pool.ceil_mode)
+        out = _conv_relu(x, conv, relu)
+        if out is NotImplemented:
+            out = F.relu(conv(x))
+        return max_pool2d(out, pool.kernel_size, pool.stride, pool.padding, pool.dilation,
+                          pool.ceil_mode)
     conv.check_input(x)
     kernel, stride, padding = pool_args(pool.kernel_size, pool.stride, pool.padding,
                                         "max_pool2d")
     geometry = (kernel, stride, padding, pair(pool.dilation, "dilation", "max_pool2d"))
     return conv2d_with(op, x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation,
                        conv.groups, pool=geometry, pool_ceil_mode=pool.ceil_mode)
-
-
-def _fused_or_plain(x, conv, relu):
-    out = _conv_relu(x, conv, relu)
-    return F.relu(conv(x)) if out is NotImplemented else out
 
 
 # (the layers' classes in order, what runs them as one step); the longest match is taken first
