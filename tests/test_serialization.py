@@ -214,6 +214,28 @@ def test_nesting_deeper_than_the_limit_and_unknown_dtypes_are_model_file_errors(
         dn.load(tmp_path / "bf16.safetensors")
 
 
+def test_a_tampered_padding_is_refused_before_it_costs_gigabytes(tmp_path):
+    """Found by the 20,000-case model-file fuzz: a resealed Conv2d(1, 4, 3) with padding 1059
+    loaded, and a forward pass on 48 images of 8 x 8 then asked for a 15 GB im2col matrix (the
+    fuzzing process was killed for memory). The padding now has to fit its kernel's reach."""
+    from tests.fuzz.mutate import reseal, split
+
+    good = tmp_path / "good.safetensors"
+    dn.save(nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.MaxPool2d(2, padding=1)), good)
+    tensors, meta = split(good.read_bytes())
+    text = meta["json"].replace('"padding": 1', '"padding": 1059', 1)
+    assert text != meta["json"]
+    (tmp_path / "pad.safetensors").write_bytes(reseal(tensors, dict(meta, json=text)))
+    with pytest.raises(ModelFileError, match=r"pad.safetensors: layer '0' \(Conv2d\) pads by "
+                                             r"\(1059, 1059\), more than its kernel reaches"):
+        dn.load(tmp_path / "pad.safetensors")
+    # what real models pad by still loads: the zoo's stems, a 1x1 convolution padded by 1
+    for model in [build("resnet18", num_classes=10), build("googlenet", num_classes=10),
+                  nn.Conv2d(3, 2, 1, padding=1), nn.Conv2d(1, 1, 3, padding=64)]:
+        dn.save(model, tmp_path / "real.safetensors")
+        dn.load(tmp_path / "real.safetensors")
+
+
 def test_files_of_format_version_1_still_load(tmp_path):
     model = nn.Linear(3, 2)
     arrays = {k: np.asarray(v) for k, v in model.state_dict().items()}

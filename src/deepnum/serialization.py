@@ -40,6 +40,7 @@ from deepnum.file_format import (  # noqa: F401 - the format's functions, re-exp
 MODEL_KIND = "deepnum.model"
 WEIGHTS_KIND = "deepnum.weights"
 CHECKPOINT_KIND = "deepnum.checkpoint"  # deepnum.train.checkpoint's files
+MAX_PADDING = 64  # a model file's convolutions may pad by their kernel's reach, or this much
 _MAX_MODULES = 100_000  # modules one architecture may ask for (ResNet-152 has ~500)
 # safetensors dtypes deepnum reads, as NumPy types (NumPy has no bfloat16 or float8)
 _DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int8,
@@ -133,8 +134,30 @@ def _load_model(arrays, meta, path, model, return_metadata):
             raise ModelFileError(f"{path}: the architecture describes more weights than the "
                                  f"file's {held:,} numbers ({error}); refusing to build it"
                                  ) from None
+        check_geometry(model, path)
     load_weights(model, arrays, path)
     return (model, meta.get("user", {})) if return_metadata else model
+
+
+def check_geometry(model, path) -> None:
+    """Refuse a convolution or pool that pads by more than its kernel reaches and more than
+    MAX_PADDING: legal in PyTorch, but no trained model does it, and a tampered padding is how a
+    2 KB file asks for 20 GB of activations (Conv2d(1, 4, 3, padding=1059) on 48 images of
+    8 x 8: a 15 GB im2col matrix)."""
+    for name, module in model.named_modules():
+        padding, kernel = getattr(module, "padding", None), getattr(module, "kernel_size", None)
+        if isinstance(padding, str) or padding is None or kernel is None:
+            continue
+        pads, kernels = np.ravel(padding), np.ravel(kernel)
+        dilations = np.ravel(getattr(module, "dilation", 1) or 1)
+        if pads.size == 0 or kernels.size == 0 or pads.dtype.kind not in "iu":
+            continue
+        reach = dilations * (kernels - 1) + 1  # the kernel's extent along each axis
+        if pads.max() > max(reach.max(), MAX_PADDING):
+            raise ModelFileError(f"{path}: layer '{name or type(module).__name__}' "
+                                 f"({type(module).__name__}) pads by {tuple(pads.tolist())}, more "
+                                 f"than its kernel reaches ({tuple(reach.tolist())}) and more than "
+                                 f"{MAX_PADDING}; refusing it")
 
 
 def _check_map_location(map_location) -> None:
