@@ -156,3 +156,25 @@ def test_input_gradient_as_a_convolution(case, dtype, rng):
         for name, a, b in zip(("output", "input grad", "weight grad", "bias grad"), jit_path,
                               numpy_path):
             np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_a_1x1_convolution_reads_a_batch_last_image_as_its_columns(rng):
+    """At stride 1 without padding a batch-last (C, H, W, N) image already is its im2col matrix:
+    no copy, and the gradients are still the reference's."""
+    from deepnum.fast.conv import batch_last_padded, columns
+
+    x = rng.standard_normal((6, 5, 4, 3)).transpose(3, 0, 1, 2)  # (3, 6, 5, 4), batch-last
+    cols = columns(batch_last_padded(x, ((0, 0), (0, 0))), (1, 1), (5, 4), (1, 1), (1, 1))
+    assert np.shares_memory(cols, x) and cols.shape == (6, 1, 1, 5, 4, 3)
+    arrays = [x, rng.standard_normal((7, 6, 1, 1)), rng.standard_normal(7)]
+    results = {}
+    for mode in ("reference", False):
+        tensors = [dn.Tensor._wrap(a.copy(order="K")) for a in arrays]
+        for t in tensors:
+            t.requires_grad = True
+        with kernels_on(mode):
+            out = F.conv2d(*tensors)
+            (out * dn.tensor(np.arange(out.numel()).reshape(out.shape) % 5.0)).sum().backward()
+        results[mode] = [out.numpy()] + [t.grad.numpy() for t in tensors]
+    for a, b in zip(results[False], results["reference"]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
