@@ -1,10 +1,11 @@
 """Deeper models at full size (issue 19): a training step of AlexNet, VGG-11, ResNet-18 and
 ResNet-20, and ResNet-50 inference, deepnum against its PyTorch twin with the same weights.
 
-    python -m benchmarks.models                                  # every case (~5 min, 1 thread)
-    python -m benchmarks.models --quick                          # 1 step, 1 round each
+    python -m benchmarks.models                                  # every case (~2 min, 1 thread)
+    python -m benchmarks.models --quick                          # 1 step, 1 round, no warm-up
     python -m benchmarks.models --cases resnet20,resnet50-infer --repeats 7
     python -m benchmarks.models --json out.json --no-memory
+    python -m benchmarks.models --cases resnet20 --profile 10    # cProfile of deepnum's steps
 
 A training step is zero_grad, forward, cross-entropy loss, backward and an SGD step (lr 0.01,
 momentum 0.9), in training mode (batch norm on batch statistics, dropout on); inference is one
@@ -266,6 +267,36 @@ HEADER = ("case | size | batch | what | contender | median | min | CPU | ratio/t
           + " | ".join(["---"] * 14))
 
 
+def profile(name: str, steps: int, threads: int) -> str:
+    """cProfile of ``steps`` deepnum steps of a case after one warm-up step: the functions by
+    own time, and who calls the blocked products (forward, input or weight gradient)."""
+    import cProfile
+    import io
+    import pstats
+    import time
+
+    harness.set_threads(threads)
+    case = CASES[name]
+    ours, _ = models(case)
+    x, y = batches(case, steps)
+    run = deepnum_workload(case, ours, x, y)
+    run()
+    start = time.perf_counter()
+    run()
+    seconds = (time.perf_counter() - start) / steps
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run()
+    profiler.disable()
+    out = io.StringIO()
+    out.write(f"{name}: {seconds * 1e3:.1f} ms per step unprofiled, load "
+              f"{harness.load_average()}\n")
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.print_callers("_matmul_blocks|_matmul_nt_blocks|im2col_block")
+    return out.getvalue()
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.models", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -278,6 +309,8 @@ def parse_args(argv=None):
     p.add_argument("--no-memory", action="store_true", help="skip the memory probes")
     p.add_argument("--json", default=None, help="where to write the results "
                    "(default benchmarks/results/models-<time>.json)")
+    p.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                   help="instead of timing: cProfile of STEPS deepnum steps of each case")
     p.add_argument("--probe", nargs=2, metavar=("CASE", "CONTENDER"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -294,6 +327,10 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.probe:
         print(json.dumps(probe(*args.probe, threads=args.threads)))
+        return {}
+    if args.profile:
+        for name in args.cases:
+            print(profile(name, args.profile, args.threads))
         return {}
     threads = harness.set_threads(args.threads)
     started = datetime.datetime.now(datetime.timezone.utc)
