@@ -119,3 +119,62 @@ def test_kernels_only_from_the_minimum_batch(monkeypatch):
     if jit.available():
         with kernels_on(True):
             assert not fast.kernels_for(47) and fast.kernels_for(48)
+
+
+# stride-1 layers whose input gradient the speed wing computes as a convolution of the output
+# gradient with the flipped filters (no more output than input channels): (n, c, h, w, o, k,
+# s, p, d, g) as CASES; "same" with an even kernel pads one row more at the bottom
+FLIPPED = [
+    (2, 6, 7, 9, 4, 3, 1, 1, 1, 1),
+    (3, 5, 8, 7, 5, (3, 2), 1, "same", (1, 2), 1),
+    (2, 4, 9, 9, 3, 3, 1, 2, 2, 1),
+    (2, 3, 6, 6, 3, 3, 1, 0, 1, 1),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", FLIPPED)
+def test_input_gradient_as_a_convolution(case, dtype, rng):
+    """The route is taken for these layers, gives PyTorch's gradients, and the kernel path's
+    columns of the gradient are the NumPy path's (bit for bit)."""
+    from deepnum.fast import conv as fast_conv
+    from deepnum.nn.functional_conv import conv_padding
+
+    n, c, h, w, o, k, s, p, d, g = case
+    x, weight, _ = _data(case, rng)
+    kernel = (k, k) if isinstance(k, int) else k
+    dilation = (d, d) if isinstance(d, int) else d
+    geometry = ((n, c, h, w), None, conv_padding(p, kernel, dilation, (s, s), "conv2d"),
+                (s, s), dilation, None, g)
+    assert fast_conv.input_gradient_as_convolution_fits(weight.shape, geometry)
+    check_against_torch(lambda x, w: F.conv2d(x, w, None, s, p, d, g),
+                        lambda x, w: TF.conv2d(x, w, None, s, p, d, g), [x, weight], dtype)
+    if jit.available():
+        arrays = [a.astype(dtype) for a in _data(case, rng)]
+        numpy_path, jit_path = _conv_both_paths(lambda x, w, b: F.conv2d(x, w, b, s, p, d, g),
+                                                arrays, "batch-last")
+        for name, a, b in zip(("output", "input grad", "weight grad", "bias grad"), jit_path,
+                              numpy_path):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_a_1x1_convolution_reads_a_batch_last_image_as_its_columns(rng):
+    """At stride 1 without padding a batch-last (C, H, W, N) image already is its im2col matrix:
+    no copy, and the gradients are still the reference's."""
+    from deepnum.fast.conv import batch_last_padded, columns
+
+    x = rng.standard_normal((6, 5, 4, 3)).transpose(3, 0, 1, 2)  # (3, 6, 5, 4), batch-last
+    cols = columns(batch_last_padded(x, ((0, 0), (0, 0))), (1, 1), (5, 4), (1, 1), (1, 1))
+    assert np.shares_memory(cols, x) and cols.shape == (6, 1, 1, 5, 4, 3)
+    arrays = [x, rng.standard_normal((7, 6, 1, 1)), rng.standard_normal(7)]
+    results = {}
+    for mode in ("reference", False):
+        tensors = [dn.Tensor._wrap(a.copy(order="K")) for a in arrays]
+        for t in tensors:
+            t.requires_grad = True
+        with kernels_on(mode):
+            out = F.conv2d(*tensors)
+            (out * dn.tensor(np.arange(out.numel()).reshape(out.shape) % 5.0)).sum().backward()
+        results[mode] = [out.numpy()] + [t.grad.numpy() for t in tensors]
+    for a, b in zip(results[False], results["reference"]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -116,3 +116,26 @@ def test_float32_in_float32_out(rng):
     out = bn(x)
     out.sum().backward()
     assert out.dtype == x.grad.dtype == bn.weight.grad.dtype == bn.running_var.dtype == np.float32
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_eval_without_a_graph_gives_the_graph_paths_numbers(affine, rng):
+    """In eval mode with nothing to record (no_grad, or no input needing a gradient) batch norm
+    runs the same operations in place on one array: the same bits as the recorded path, and
+    the same memory order as its input (a batch-last convolution output stays batch-last)."""
+    bn = nn.BatchNorm2d(5, affine=affine)
+    bn.running_mean.array[...] = rng.standard_normal(5)
+    bn.running_var.array[...] = rng.uniform(0.5, 2, 5)
+    if affine:
+        bn.weight.array[...] = rng.standard_normal(5)
+        bn.bias.array[...] = rng.standard_normal(5)
+    bn.eval()
+    x = rng.standard_normal((5, 4, 3, 2)).astype(np.float32).transpose(3, 0, 1, 2)  # batch-last
+    leaf = dn.Tensor._wrap(x.copy(order="K"))
+    leaf.requires_grad = True
+    recorded = bn(leaf)
+    assert recorded.requires_grad
+    with dn.no_grad():
+        plain = bn(dn.Tensor._wrap(x))
+    np.testing.assert_array_equal(plain.numpy(), recorded.detach().numpy())
+    assert plain.dtype == recorded.dtype and plain.array.strides == x.strides

@@ -96,13 +96,17 @@ def _column_blocks_of(a: np.ndarray):
     return ((s, min(s + BLOCK, m), a[..., s:s + BLOCK]) for s in range(0, m, BLOCK))
 
 
-def _matmul_nt_blocks(blocks, b: np.ndarray, rows: int, dtype) -> np.ndarray:
+def _matmul_nt_blocks(blocks, b: np.ndarray, rows: int, dtype, swap: bool = False) -> np.ndarray:
     """a (G, R, M) @ b (G, S, M)^T -> (G, R, S), a given as its column blocks (start, end, block):
-    the long M axis is summed block by block."""
+    the long M axis is summed block by block. ``swap``: b @ a^T -> (G, S, R) instead."""
     g = b.shape[0]
-    out = np.zeros((g, rows, b.shape[-2]), dtype=dtype)
+    out = np.zeros((g, b.shape[-2], rows) if swap else (g, rows, b.shape[-2]), dtype=dtype)
     for s, e, block in blocks:
-        out += np.matmul(block.reshape(g, rows, e - s), b[..., s:e].swapaxes(-1, -2))
+        a_block = block.reshape(g, rows, e - s)
+        if swap:
+            out += np.matmul(b[..., s:e], a_block.swapaxes(-1, -2))
+        else:
+            out += np.matmul(a_block, b[..., s:e].swapaxes(-1, -2))
     return out
 
 
@@ -122,6 +126,43 @@ def column_blocks(xt, kernel, out_hw, stride, dilation, padding):
             yield s, e, block
     finally:
         SCRATCH.give(flat)
+
+
+def columns(xp, kernel, out_hw, stride, dilation) -> np.ndarray:
+    """im2col of the padded batch-last image ``xp`` (C, Hp, Wp, N): its (C, kh, kw, OH, OW, N)
+    window view copied once into a scratch array (give it back to SCRATCH when done; a read-only
+    view of ``xp`` itself when that is already the matrix, which SCRATCH does not keep)."""
+    c, _, _, n = xp.shape
+    sc, sh, sw, sn = xp.strides
+    windows = as_strided(xp, (c, *kernel, *out_hw, n),
+                         (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1],
+                          sn), writeable=False)
+    if windows.flags.c_contiguous:  # a 1x1 kernel at stride 1 on a batch-last image: the image
+        return windows              # is its own im2col (ResNet-50's 1x1 layers), no copy
+    buffer = SCRATCH.take(windows.shape, xp.dtype)
+    np.copyto(buffer, windows)
+    return buffer
+
+
+def flipped_padding(kernel, padding, dilation):
+    """The padding d(k-1) - p of the output gradient that makes a stride-1 convolution's input
+    gradient a convolution; None if some side is negative (padding beyond the kernel's reach)."""
+    q = tuple((d * (k - 1) - lo, d * (k - 1) - hi)
+              for k, (lo, hi), d in zip(kernel, padding, dilation))
+    return q if min(min(side) for side in q) >= 0 else None
+
+
+def input_gradient_as_convolution_fits(weight_shape, geometry) -> bool:
+    """Whether :meth:`Conv2d._input_gradient_as_convolution` is the faster route: stride 1, one
+    group, a kernel larger than 1x1, no padding beyond its reach, no more output channels than
+    input channels (else g's columns, O*kh*kw rows, outgrow the column gradient, C*kh*kw rows:
+    AlexNet's 96 -> 256 5x5 layer, 86 vs 110 ms) and at least 2 C pixels of the batch (else
+    the flipped copy of the weights costs more than it saves: ResNet-18's 512-channel 2x2
+    layer, 3.9 vs 5.5 ms). Measured with benchmarks/models.py's shapes, one thread."""
+    o, cg, kh, kw = weight_shape
+    (n, c, h, w), _, padding, stride, dilation, _, groups = geometry
+    return (groups == 1 and tuple(stride) == (1, 1) and kh * kw > 1 and o <= c
+            and n * h * w >= 2 * c and flipped_padding((kh, kw), padding, dilation) is not None)
 
 
 class Conv2d(reference.Conv2d):
@@ -154,14 +195,8 @@ class Conv2d(reference.Conv2d):
             if needs and needs[1]:
                 self.xt = xt  # backward builds the columns again, block by block
         else:
-            xp = batch_last_padded(x, padding)
-            # im2col: a (C, kh, kw, OH, OW, N) window view of the (C, Hp, Wp, N) image, copied once
-            sc, sh, sw, sn = xp.strides
-            windows = as_strided(xp, (c, kh, kw, oh, ow, n),
-                                 (sc, sh * dilation[0], sw * dilation[1], sh * stride[0],
-                                  sw * stride[1], sn), writeable=False)
-            buffer = SCRATCH.take(windows.shape, x.dtype)
-            np.copyto(buffer, windows)
+            buffer = columns(batch_last_padded(x, padding), (kh, kw), (oh, ow), stride,
+                             dilation)
             _matmul_blocks(wmat, _column_blocks_of(buffer.reshape(g, k, m)), out)
             if needs and needs[1]:
                 self.cols = buffer  # only the weight gradient reads it; back to SCRATCH in __del__
@@ -198,14 +233,24 @@ class Conv2d(reference.Conv2d):
             gb = gmat.sum(axis=2).reshape(o)
         if needs[1]:
             # (cols @ g^T)^T: the same product as g @ cols^T, but OpenBLAS runs this
-            # orientation ~1.5x faster for few output channels (measured)
+            # orientation ~1.5x faster for few output channels (measured). With no more
+            # columns than weights per filter, the transposing copy of the (K, O) result costs
+            # more than that (ResNet-18's 512-channel 2x2 layer at batch 16: 15.0 ms with it,
+            # 4.6 without), so g @ cols^T lands in the weight's order directly.
             if self.cols is not None:
                 blocks, dtype = _column_blocks_of(self.cols.reshape(g, -1, m)), self.cols.dtype
             else:  # the kernel path kept no columns: the same blocks are built again
                 blocks, dtype = self._column_blocks(self.xt), self.xt.dtype
-            gw = _matmul_nt_blocks(blocks, gmat, cg * kh * kw, np.result_type(dtype, gmat))
-            gw = np.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(o, cg, kh, kw)
-        if needs[0]:
+            rows, dtype = cg * kh * kw, np.result_type(dtype, gmat)
+            if m <= rows:
+                gw = _matmul_nt_blocks(blocks, gmat, rows, dtype, swap=True)
+            else:
+                gw = np.ascontiguousarray(_matmul_nt_blocks(blocks, gmat, rows, dtype)
+                                          .transpose(0, 2, 1))
+            gw = gw.reshape(o, cg, kh, kw)
+        if needs[0] and input_gradient_as_convolution_fits(self.weight.shape, self.geometry):
+            gx = self._input_gradient_as_convolution(grad)
+        elif needs[0]:
             wmat = weight.reshape(g, og, cg * kh * kw)
             buffer = SCRATCH.take((c, kh, kw, oh, ow, n), grad.dtype)
             _matmul_blocks(wmat.transpose(0, 2, 1), _column_blocks_of(gmat),
@@ -226,6 +271,33 @@ class Conv2d(reference.Conv2d):
             gx = gx.transpose(3, 0, 1, 2)
             SCRATCH.give(buffer)
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+
+    def _input_gradient_as_convolution(self, grad):
+        """A stride-1 convolution's input gradient as a convolution of the output gradient with
+        the filters flipped and their two channel axes swapped, over g padded by d(k-1) - p:
+
+            gx[c, y, x] = sum_{o, i, j} W[o, c, kh-1-i, kw-1-j] * g_pad[o, y + d*i, x + d*j]
+
+        Its columns (O*kh*kw, H*W*N) are built like the forward's (block by block on the kernel
+        path), and the product sums O*kh*kw terms per number. The col2im route instead writes
+        the (C*kh*kw, OH*OW*N) column gradient (kh*kw times the input's size, 37 MB for a
+        16-channel 32x32 layer at batch 64) from a product summing only O terms, then reads it
+        back tap by tap. Same gradient to float rounding (another summation order); the NumPy
+        and kernel paths build the same columns, so they stay equal bit for bit."""
+        (n, c, h, w), _, padding, _, dilation, _, _ = self.geometry
+        o, _, kh, kw = self.weight.shape
+        q = flipped_padding((kh, kw), padding, dilation)
+        flipped = self.weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
+        wmat = np.ascontiguousarray(flipped).reshape(1, c, o * kh * kw)
+        out = np.empty((1, c, h * w * n), dtype=np.result_type(grad, wmat))
+        if self.kernels:
+            gt = np.ascontiguousarray(grad.transpose(1, 2, 3, 0))
+            _matmul_blocks(wmat, column_blocks(gt, (kh, kw), (h, w), (1, 1), dilation, q), out)
+        else:
+            buffer = columns(batch_last_padded(grad, q), (kh, kw), (h, w), (1, 1), dilation)
+            _matmul_blocks(wmat, _column_blocks_of(buffer.reshape(1, -1, h * w * n)), out)
+            SCRATCH.give(buffer)
+        return out.reshape(c, h, w, n).transpose(3, 0, 1, 2)
 
     def __del__(self):
         # the graph is gone (after backward, or never used): the columns can serve the next step.

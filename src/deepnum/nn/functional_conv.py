@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from deepnum import fast
+from deepnum.autograd import is_grad_enabled
 from deepnum.errors import ShapeError
 from deepnum.ops import conv as conv_ops
 from deepnum.ops import norm as norm_ops
@@ -295,8 +296,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     shape = (1, c) + (1,) * (input.ndim - 2)
     dtype = input.dtype
     invstd = (1.0 / np.sqrt(running_var.array + eps)).astype(dtype).reshape(shape)
-    out = (input - Tensor._wrap(running_mean.array.astype(dtype).reshape(shape))) \
-        * Tensor._wrap(invstd)
+    mean = running_mean.array.astype(dtype).reshape(shape)
+    affine = [t for t in (weight, bias) if t is not None]
+    if not (is_grad_enabled() and any(t.requires_grad for t in (input, *affine))) and all(
+            t.array.dtype == input.array.dtype for t in affine):
+        # no graph to record (inference): the same operations in the same order on one array,
+        # in place (one full-size array instead of four, and no op objects)
+        out = input.array - mean
+        out *= invstd
+        if weight is not None:
+            out *= weight.array.reshape(shape)
+        if bias is not None:
+            out += bias.array.reshape(shape)
+        return Tensor._wrap(out)
+    out = (input - Tensor._wrap(mean)) * Tensor._wrap(invstd)
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:

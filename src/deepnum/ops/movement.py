@@ -10,6 +10,17 @@ from deepnum.autograd import Function
 from deepnum.ops import unbroadcast
 
 
+def full_in_layout_of(like: np.ndarray, shape: tuple, value=0, dtype=None) -> np.ndarray:
+    """An array of ``shape`` filled with ``value`` whose axes lie in memory in the order of
+    ``like``'s (largest stride outermost; C order for a C-contiguous ``like``), as NumPy's
+    elementwise ops keep their inputs' order. A padded or scattered copy of a batch-last
+    convolution output stays batch-last, so the next elementwise op or convolution reads it
+    without a transposing copy (numbers unchanged: only the layout)."""
+    order = sorted(range(like.ndim), key=lambda i: -abs(like.strides[i]))  # stable: C on ties
+    out = np.full([shape[i] for i in order], value, dtype=dtype or like.dtype)
+    return out.transpose(np.argsort(order))
+
+
 class Reshape(Function):
     saves = ()
     view = True
@@ -93,7 +104,10 @@ class GetItem(Function):
         return a[index]
 
     def backward(self, g):
-        grad = np.zeros(self.shape, dtype=g.dtype)
+        if self.basic and g.ndim == len(self.shape):  # a's layout, as its slice g shows it
+            grad = full_in_layout_of(g, self.shape)
+        else:
+            grad = np.zeros(self.shape, dtype=g.dtype)
         if self.basic:
             grad[self.index] = g  # each element was read once: a plain write
         else:
@@ -167,7 +181,11 @@ class Pad(Function):
         self.shape, self.pad_width, self.mode = a.shape, pad_width, mode
         if mode == "constant":
             self.slices = tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, a.shape))
-            return np.pad(a, pad_width, mode="constant", constant_values=value)
+            # np.pad's values, in a's memory order (np.pad itself always returns C order)
+            out = full_in_layout_of(a, tuple(n + lo + hi for n, (lo, hi) in
+                                             zip(a.shape, pad_width)), value)
+            out[self.slices] = a
+            return out
         # where each padded element comes from: the same padding applied to the indices
         self.source = np.pad(np.arange(a.size).reshape(a.shape), pad_width,
                              mode=self._numpy_mode[mode])
