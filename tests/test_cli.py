@@ -445,3 +445,30 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.stdout == "line 0\nline 1\n" and done.returncode == 0, done.stderr
     assert done.stderr == ""
+
+
+def test_evaluate_on_data_with_other_classes_than_the_model(tmp_path, capsys):
+    """Found by the 20,000-case CLI fuzz: `evaluate RUN --dataset csv:F` with more classes in F
+    than the model has outputs was an internal error (IndexError, exit 1). Now one line, exit 2;
+    and fewer classes than outputs scores the data, the model's other classes in the report."""
+    run = tmp_path / "xor"
+    assert main(["train", "--dataset", "xor", "--hidden", "4", "--epochs", "1", "--out",
+                 str(run), "--verbose", "0"]) == 0
+    three = tmp_path / "three.csv"
+    three.write_text("".join(f"{i % 7},{i % 5},{i % 3}\n" for i in range(60)))
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--dataset", f"csv:{three}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has 3 classes, but the model in" in err[0] \
+        and "has 2 outputs" in err[0]
+
+    five = tmp_path / "five.csv"
+    five.write_text("".join(f"{i % 7},{i % 4},{i % 5}\n" for i in range(60)))
+    assert main(["train", "--dataset", f"csv:{five}", "--hidden", "4", "--epochs", "1", "--out",
+                 str(tmp_path / "five"), "--verbose", "0"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "five"), "--dataset", f"csv:{three}"]) == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy" in printed and "macro" in printed
+    rows = [line.split()[0] for line in printed.splitlines()[2:]]
+    assert rows[:5] == ["0", "1", "2", "3", "4"], printed  # the model's classes 3 and 4 too

@@ -382,14 +382,35 @@ def _run_evaluate(args) -> int:
     data = load_dataset(name, data_dir=args.data_dir or config.get("data_dir"),
                         download=args.download, seed=config.get("data_seed", 0))
     regression = data.task == "regression"
+    outputs = None if regression else _check_classes(model, data, name, args.model_dir)
     scores = evaluate(model, (data.x_test, data.y_test), loss="mse" if regression else None,
                       metrics=["mae"] if regression else ["accuracy"])
     print(f"{name}: " + ", ".join(f"test {k} {v:.4f}" for k, v in scores.items()))
     if not regression:
+        # a model with more outputs than the data has classes may predict the others: they
+        # get rows and columns of their own (named by number)
+        names = list(data.class_names or range(data.num_classes))
+        names += range(len(names), outputs)
         cm = confusion_matrix(data.y_test, predicted_classes(predict(model, data.x_test)),
-                              data.num_classes)
-        print(classification_report(cm, data.class_names))
+                              len(names))
+        print(classification_report(cm, [str(n) for n in names]))
     return 0
+
+
+def _check_classes(model, data, name: str, target) -> int:
+    """The model's number of outputs; a data set with more classes than that cannot be scored:
+    say so (the loss would index past the outputs)."""
+    from deepnum.train.trainer import predict
+
+    if not len(data.x_test):
+        return data.num_classes
+    outputs = predict(model, data.x_test[:1]).shape[-1]
+    labels = int(data.y_test.max()) + 1
+    if max(labels, data.num_classes) > outputs:
+        raise ConfigError(f"{name} has {max(labels, data.num_classes)} classes, but the model in "
+                          f"{target} has {outputs} outputs: evaluate it on data with the classes "
+                          f"it was trained on")
+    return outputs
 
 
 def _configure_predict(p):
