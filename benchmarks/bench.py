@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import sys
 
@@ -293,12 +292,7 @@ def main(argv=None) -> dict:
               "machine": harness.machine_facts(), "load_avg_end": harness.load_average(),
               "jit_end": harness.jit_facts(),
               "matmul_peak": peak, "rows": rows, "table": table}
-    path = args.json or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                                     f"bench-{started.strftime('%Y%m%d-%H%M%S')}.json")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1, default=str)
-    print(f"\nresults written to {path}")
+    harness.write_results(result, args.json, "bench", started)
     return result
 
 

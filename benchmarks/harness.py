@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib.metadata
+import json
 import os
 import platform
 import statistics
@@ -191,3 +192,14 @@ def matmul_peak_gflops(size: int = 1024, calls: int = 10, rounds: int = 5) -> di
         rates.append(2 * size**3 / seconds / 1e9)
     return {"size": size, "best_gflops": round(max(rates), 1),
             "median_gflops": round(statistics.median(rates), 1), "load_avg_1min": load_average()[0]}
+
+
+def write_results(result: dict, path: str | None, prefix: str, started) -> str:
+    """Write a run's results as JSON to ``path``, or to benchmarks/results/PREFIX-DATE.json."""
+    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                f"{prefix}-{started:%Y%m%d-%H%M%S}.json")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1, default=str)
+    print(f"\nresults written to {path}")
+    return path

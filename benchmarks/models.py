@@ -348,12 +348,7 @@ def main(argv=None) -> dict:
               "quick": args.quick, "threads": threads, "machine": facts,
               "jit_end": harness.jit_facts(), "load_avg_end": harness.load_average(),
               "rows": rows, "table": table}
-    path = args.json or os.path.join(ROOT, "benchmarks", "results",
-                                     f"models-{started:%Y%m%d-%H%M%S}.json")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1, default=str)
-    print(f"\nresults written to {path}")
+    harness.write_results(result, args.json, "models", started)
     return result
 
 
