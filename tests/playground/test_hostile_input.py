@@ -83,6 +83,34 @@ def test_model_upload_nested_1000_deep_is_a_400(client, session):
     assert message.count("deep.safetensors") == 1
 
 
+@pytest.mark.parametrize("scale, taken", [([2**64 + 1, 1.0], True), ([10**400, 1.0], False),
+                                          ([1e30, 1.0], False), ([0, 1.0], False)])
+def test_a_model_upload_with_a_huge_integer_scale_is_answered(client, session, scale, taken):
+    """Found by the 20,000-case Playground fuzz: a scale of 2**64 + 1 in a resealed model was a
+    500 (np.isfinite raised TypeError on an int beyond int64). Any scale below 1e30 is taken."""
+    from tests.fuzz.mutate import reseal, split
+
+    good = client.get(f"/api/sessions/{session}/model").content
+    tensors, meta = split(good)
+    document = json.loads(meta["json"])
+    document["architecture"]["args"][6] = {"tuple": scale}
+    mutant = reseal(tensors, {**meta, "json": json.dumps(document)})
+    response = upload(client, session, mutant, "model", "scale.safetensors")
+    if taken:
+        assert response.status_code == 200, response.text[:300]
+    else:
+        assert "scale must be 2 finite numbers" in refused(response)
+
+
+def test_a_weight_edit_with_float_indices_is_taken(client, session):
+    """Found by the same fuzz: {"layer": 0.0} is an integer to JSON Schema, and indexed a Python
+    list as a float (a 500). It now sets the weight as {"layer": 0} does."""
+    body = {"run": 0.0, "layer": 0.0, "to": 1.0, "from": None, "value": 0.25}
+    response = client.put(f"/api/sessions/{session}/weight", json=body)
+    assert response.status_code == 200, response.text[:300]
+    assert strict(response.text)["frame"] is not None
+
+
 def test_model_file_errors_name_the_file_once_and_no_huge_numbers(client, session):
     good = client.get(f"/api/sessions/{session}/model").content
     for bad in (b"\xff" * 8 + good[8:], good[:100], b"not a model"):

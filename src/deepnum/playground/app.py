@@ -303,8 +303,10 @@ async def weight(request: Request) -> Response:
         check(raw, WEIGHT_SCHEMA, "", error=BadInput)
     except BadInput as error:
         raise HTTPException(400, str(error)) from None
-    await _call(session.set_weight, raw.get("run", 0), raw["layer"], raw["to"], raw.get("from"),
-                float(raw["value"]))
+    # JSON Schema's integers include 1.0: make them Python ints before they index anything
+    source = None if raw.get("from") is None else int(raw["from"])
+    await _call(session.set_weight, int(raw.get("run", 0)), int(raw["layer"]), int(raw["to"]),
+                source, float(raw["value"]))
     return wire.Response(await run_in_threadpool(session.state))
 
 

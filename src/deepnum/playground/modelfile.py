@@ -116,8 +116,10 @@ def _arguments(architecture, shown: str) -> dict:
     for key, default in (("offset", (0.0, 0.0)), ("scale", (1.0, 1.0))):
         pair = values.get(key, default)
         if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
-                and abs(v) < 1e30 for v in pair) or (key == "scale" and 0 in pair):
+                # abs(v) < 1e30 is False for NaN and infinity, and exact for ints of any size
+                # (np.isfinite raised TypeError on 2**64 + 1)
+                isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e30
+                for v in pair) or (key == "scale" and 0 in pair):
             raise ModelFileError(f"{shown}: the network's {key} must be 2 finite numbers")
         box[key] = tuple(float(v) for v in pair)
     return {"features": checked["features"], "hidden": checked["hidden"],
