@@ -42,11 +42,19 @@ export function connect(sessionId, onMessage, onClose, onOpen) {
     }
     onMessage(message);
   });
-  socket.addEventListener("open", () => onOpen && onOpen());
+  // A message sent before the socket opens (Play clicked as the page appears) waits for it;
+  // dropping it lost the click, and the first frame then showed the button paused again.
+  const pending = [];
+  socket.addEventListener("open", () => {
+    for (const text of pending.splice(0)) socket.send(text);
+    if (onOpen) onOpen();
+  });
   socket.addEventListener("close", (event) => onClose(event));
   return {
     send(type, extra = {}) {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type, ...extra }));
+      const text = JSON.stringify({ type, ...extra });
+      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+      else if (socket.readyState === WebSocket.CONNECTING) pending.push(text);
     },
     get open() {
       return socket.readyState === WebSocket.OPEN;
