@@ -119,51 +119,23 @@ def batches(case: dict, steps: int, seed: int = 0):
 
 
 # ----------------------------------------------------------------------------- the workloads
-def deepnum_workload(case: dict, model, x, y):
-    """A callable that runs len(x) training steps (or forwards) of deepnum's model."""
-    import deepnum as dn
-
-    inputs = [dn.Tensor._wrap(a) for a in x]
+def workload(lib, case: dict, model, x, y):
+    """A callable that runs len(x) training steps (or forwards) of ``model`` with ``lib``
+    (deepnum or torch: the same names, which is the point of deepnum)."""
+    inputs = [lib.from_numpy(a) for a in x]
+    labels_of = [lib.from_numpy(t) for t in y]
     if not case["train"]:
         model.eval()
 
         def infer() -> None:
-            with dn.no_grad():
+            with lib.no_grad():
                 for a in inputs:
                     model(a)
 
         return infer
     model.train()
-    opt = dn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = dn.nn.CrossEntropyLoss()
-
-    def train() -> None:
-        for a, labels in zip(inputs, y):
-            opt.zero_grad()
-            loss_fn(model(a), labels).backward()
-            opt.step()
-
-    return train
-
-
-def torch_workload(case: dict, model, x, y):
-    """The same steps (or forwards) in PyTorch."""
-    import torch
-
-    inputs = [torch.from_numpy(a) for a in x]
-    labels_of = [torch.from_numpy(t) for t in y]
-    if not case["train"]:
-        model.eval()
-
-        def infer() -> None:
-            with torch.no_grad():
-                for a in inputs:
-                    model(a)
-
-        return infer
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    opt = lib.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    loss_fn = lib.nn.CrossEntropyLoss()
 
     def train() -> None:
         for a, labels in zip(inputs, labels_of):
@@ -172,6 +144,18 @@ def torch_workload(case: dict, model, x, y):
             opt.step()
 
     return train
+
+
+def deepnum_workload(case: dict, model, x, y):
+    import deepnum
+
+    return workload(deepnum, case, model, x, y)
+
+
+def torch_workload(case: dict, model, x, y):
+    import torch
+
+    return workload(torch, case, model, x, y)
 
 
 def workloads(name: str, steps: int) -> dict:
