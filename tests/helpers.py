@@ -86,8 +86,9 @@ def conv2d_relu(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)
 def conv2d_relu_max_pool2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                            pool_kernel_size=2, pool_stride=None, pool_padding=0,
                            pool_dilation=1, pool_ceil_mode=False):
-    """max_pool2d(relu(conv2d(...))) as the fusion plan runs it."""
-    from deepnum.nn.fusion import _conv_relu_pool
+    """max_pool2d(relu(conv2d(...))) as the fusion plan runs it (the layers one by one when the
+    speed wing is off)."""
+    from deepnum.nn.fusion import Fused, _conv_relu_pool
 
     conv = dn.nn.Conv2d(weight.shape[1] * groups, weight.shape[0], weight.shape[2:], stride,
                         padding, dilation, groups, bias=bias is not None,
@@ -97,7 +98,7 @@ def conv2d_relu_max_pool2d(x, weight, bias=None, stride=1, padding=0, dilation=1
         object.__setattr__(conv, name, given)
     pool = dn.nn.MaxPool2d(pool_kernel_size, pool_stride, pool_padding, pool_dilation,
                            ceil_mode=pool_ceil_mode)
-    return _conv_relu_pool(x, conv, dn.nn.ReLU(), pool)
+    return Fused((conv, dn.nn.ReLU(), pool), _conv_relu_pool)(x)
 
 
 # ---------------------------------------------------------------------------- both libraries

@@ -52,12 +52,14 @@ def test_conv2d_relu_max_pool2d_gradcheck(case, pool, rng, kernels):
                         tensors)
 
 
+@pytest.mark.parametrize("use_jit", [True, False])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("case,pool", CASES)
-def test_fused_op_equals_the_separate_ops(case, pool, bias, rng):
-    """Same values and gradients as conv2d_relu then max_pool2d on the kernel path (equal as
-    numbers: a zero's sign may differ, see ops/conv_pool.py)."""
-    if not jit.available():
+def test_fused_op_equals_the_separate_ops(case, pool, bias, use_jit, rng):
+    """Same values and gradients as conv2d_relu then max_pool2d, with the kernels
+    (Conv2dReLUMaxPool) and without (Conv2dReLUThenMaxPool); equal as numbers: a zero's sign
+    may differ, see fast/conv_pool.py."""
+    if use_jit and not jit.available():
         pytest.skip("Numba is not installed")
     _, _, _, _, _, _, s, p, d, g = case
     x, w, b = _data(case, rng, np.float32)
@@ -65,7 +67,7 @@ def test_fused_op_equals_the_separate_ops(case, pool, bias, rng):
     b[1] = -abs(b[1])
     upstream = None
     results = []
-    with kernels_on(True):
+    with kernels_on(use_jit):
         for fused in (True, False):
             tensors = [dn.tensor(a, requires_grad=True) for a in (x, w, b)]
             bt = tensors[2] if bias else None
@@ -82,14 +84,14 @@ def test_fused_op_equals_the_separate_ops(case, pool, bias, rng):
         np.testing.assert_array_equal(a, b_)
 
 
-def test_sequential_fuses_conv_relu_maxpool_only_with_kernels(rng):
+def test_sequential_runs_conv_relu_maxpool_as_one_op(rng):
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
     x = dn.tensor(rng.standard_normal((2, 1, 6, 6)).astype(np.float32))
     for use_jit in ([False, True] if jit.available() else [False]):
         with kernels_on(use_jit):
             flat = model(x)
         pooled = flat._ctx.parents[0]  # Flatten's input: the pooling's output
-        expected = "Conv2dReLUMaxPool" if use_jit else "MaxPool2d"
+        expected = "Conv2dReLUMaxPool" if use_jit else "Conv2dReLUThenMaxPool"
         assert type(pooled._ctx).__name__ == expected
         assert flat.shape == (2, 36)
 

@@ -50,15 +50,21 @@ def enabled() -> bool:
 def enable(flag: bool = True) -> None:
     """Turn the speed wing on or off (the compiled kernels inside it: ``jit.enable``)."""
     _state["enabled"] = bool(flag)
+    _changed()
+
+
+def _changed() -> None:
+    """The choice may have changed: forget the remembered ones, let plans re-plan."""
     _state["generation"] += 1
+    _chosen.clear()
 
 
 def generation() -> int:
     """Changes whenever the choice may change (wing or kernels switched): plans re-plan."""
-    return _state["generation"] + (1 << 20) * jit.enabled()
+    return _state["generation"]
 
 
-def kernels_for(batch: int, **_) -> bool:
+def kernels_for(batch: int) -> bool:
     """Whether the compiled kernels run for a convolution or pool of this batch size (a
     ``when`` condition of :func:`speeds_up` as it is)."""
     return batch >= KERNEL_MIN_BATCH and jit.enabled()
@@ -66,26 +72,49 @@ def kernels_for(batch: int, **_) -> bool:
 
 def speeds_up(reference, when=None):
     """Decorator: register the decorated op or function as a speed-up of ``reference``, used
-    when ``when(*arrays, **facts)`` holds (always if None). Later registrations are tried
-    first, so the most specialised one (compiled kernels) is registered last."""
+    when ``when(*arrays)`` (for an update rule) or ``when(batch)`` (for a layer's op) holds,
+    always if None. Later registrations are tried first, so the most specialised one (compiled
+    kernels) is registered last."""
 
     def register(fast):
         SPEEDUPS.setdefault(reference, []).insert(0, (fast, when))
+        _chosen.clear()
         return fast
 
     return register
 
 
-def choose(reference, *arrays, **facts):
-    """The implementation to run for ``reference`` on these arrays: the first registered speed-up
-    whose condition holds, or the reference itself."""
-    if _state["enabled"]:
-        if not _loaded:  # inline: choose runs for every convolution, pool and update
-            _load()
-        for fast, when in SPEEDUPS.get(reference, ()):
-            if when is None or when(*arrays, **facts):
-                return fast
+def choose(reference, *arrays, batch=None):
+    """The implementation to run for ``reference``: the first registered speed-up whose condition
+    holds for these arrays (an update rule's) or this batch size (a layer's op), or the
+    reference itself.
+
+    A choice by batch size is remembered, keyed on the size and the kernels' batch threshold,
+    until the wing or the kernels are switched (that is all :func:`kernels_for` reads): this
+    runs for every convolution and pool, and at one sample the conditions' calls show."""
+    if not _state["enabled"]:
+        return reference
+    if arrays:
+        return _first_fitting(reference, arrays)
+    key = (reference, batch, KERNEL_MIN_BATCH)
+    op = _chosen.get(key)
+    if op is None:
+        if len(_chosen) > 4096:  # many batch sizes: a bound, not a leak
+            _chosen.clear()
+        op = _chosen[key] = _first_fitting(reference, (batch,))
+    return op
+
+
+def _first_fitting(reference, facts: tuple):
+    if not _loaded:
+        _load()
+    for fast, when in SPEEDUPS.get(reference, ()):
+        if when is None or when(*facts):
+            return fast
     return reference
+
+
+_chosen: dict = {}  # (reference, batch, threshold) -> the choice
 
 
 _loaded = []

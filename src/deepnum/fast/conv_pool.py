@@ -10,9 +10,12 @@ through exactly when the pooled value is positive. Compared with Conv2dReLU foll
 MaxPool2d, two passes over the largest array of the network go in each direction (and two
 thread launches).
 
-Chosen by :mod:`deepnum.fast`'s dispatch when the compiled kernels are on; otherwise the fused
-step runs Conv2dReLU and then MaxPool2d. Both give the same values and gradients (a zero's sign
-may differ: max(-1, -0.) + relu gives -0., relu then max gives +0.).
+Chosen by :mod:`deepnum.fast`'s dispatch when the compiled kernels are on. Without them (or
+below their batch size), :class:`Conv2dReLUThenMaxPool` runs Conv2dReLU and then the reference
+MaxPool2d inside one op: the same arithmetic as the two layers one by one, without the second
+op's call, argument checks and tensor (which show at one sample: LeNet-5's two stages). All give
+the same values and gradients (a zero's sign may differ: max(-1, -0.) + relu gives -0., relu
+then max gives +0.).
 """
 
 from __future__ import annotations
@@ -21,9 +24,27 @@ import numpy as np
 
 from deepnum.autograd import Function
 from deepnum.fast import kernels_for, speeds_up
-from deepnum.fast.conv import KernelConv2d
+from deepnum.fast.conv import Conv2dReLU, KernelConv2d
 from deepnum.fast.pool import max_pool_planes, route_to_winners
-from deepnum.ops.pool import _geometry
+from deepnum.ops.pool import MaxPool2d, _geometry
+
+
+class Conv2dReLUThenMaxPool(Conv2dReLU):
+    """max_pool2d(relu(conv2d(...))) as Conv2dReLU's forward, then the reference MaxPool2d's on
+    its output (the same arguments as Conv2dReLUMaxPool)."""
+
+    def forward(self, x, weight, bias=None, pool=((2, 2), (2, 2), (0, 0), (1, 1)),
+                pool_ceil_mode=False, **geometry):
+        out = super().forward(x, weight, bias, **geometry)
+        self.max_pool = MaxPool2d()
+        self.max_pool.needs_input_grad = self.needs_input_grad[:1]
+        return self.max_pool.forward(out, *pool, pool_ceil_mode)
+
+    vjp = Function.vjp  # as Conv2dReLUMaxPool's: max pooling has no double backward
+
+    def backward(self, grad):
+        return super().backward(self.max_pool.backward(grad))
+
 
 
 class Conv2dReLUMaxPool(KernelConv2d):
@@ -51,5 +72,5 @@ class Conv2dReLUMaxPool(KernelConv2d):
         return super().backward(gconv.transpose(3, 0, 1, 2))
 
 
-speeds_up(("conv2d", "relu", "max_pool2d"),
-          when=kernels_for)(Conv2dReLUMaxPool)
+speeds_up(("conv2d", "relu", "max_pool2d"))(Conv2dReLUThenMaxPool)
+speeds_up(("conv2d", "relu", "max_pool2d"), when=kernels_for)(Conv2dReLUMaxPool)

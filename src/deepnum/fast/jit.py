@@ -72,6 +72,9 @@ def enable(flag: bool = True) -> None:
     if flag and not available():
         raise RuntimeError("deepnum.jit.enable(True) needs Numba: pip install 'deepnum[fast]'")
     _state["enabled"] = bool(flag)
+    from deepnum import fast  # the wing's choices and plans depend on this switch
+
+    fast._changed()
 
 
 def set_num_threads(n: int) -> None:

@@ -75,11 +75,7 @@ class _ConvNd(Module):
 
     def check_input(self, x: Tensor) -> None:
         """Raise ShapeError naming this layer and both shapes unless x has in_channels."""
-        spatial = "H, W" if self.dims == 2 else "L"
-        channels = x.shape[-self.dims - 1] if x.ndim > self.dims else None
-        if x.ndim not in (self.dims + 1, self.dims + 2) or channels != self.in_channels:
-            raise F.shape_error(self, f"input of shape (N, {self.in_channels}, {spatial}) "
-                                      f"(in_channels={self.in_channels})", x.shape)
+        check_channels(self, x)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -193,11 +189,8 @@ class _ConvTransposeNd(Module):
         return tuple(v - m for v, m in zip(size, smallest))
 
     def check_input(self, x: Tensor) -> None:
-        spatial = "H, W" if self.dims == 2 else "L"
-        channels = x.shape[-self.dims - 1] if x.ndim > self.dims else None
-        if x.ndim not in (self.dims + 1, self.dims + 2) or channels != self.in_channels:
-            raise F.shape_error(self, f"input of shape (N, {self.in_channels}, {spatial}) "
-                                      f"(in_channels={self.in_channels})", x.shape)
+        """Raise ShapeError naming this layer and both shapes unless x has in_channels."""
+        check_channels(self, x)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -248,6 +241,16 @@ class ConvTranspose1d(_ConvTransposeNd):
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding_for(x, output_size), self.groups,
                                   self.dilation)
+
+
+def check_channels(layer, x: Tensor) -> None:
+    """``layer``'s input check: (N, C, *spatial) or unbatched (C, *spatial), C its
+    in_channels (the array's shape: a Tensor's .shape builds a Size, and this runs per batch)."""
+    shape, dims = x.array.shape, layer.dims
+    if len(shape) not in (dims + 1, dims + 2) or shape[-dims - 1] != layer.in_channels:
+        spatial = "H, W" if dims == 2 else "L"
+        raise F.shape_error(layer, f"input of shape (N, {layer.in_channels}, {spatial}) "
+                                   f"(in_channels={layer.in_channels})", x.shape)
 
 
 def _check_channels(layer, name, in_channels, out_channels, groups, padding_mode) -> None:

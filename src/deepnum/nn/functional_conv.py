@@ -62,6 +62,13 @@ def conv_padding(padding, kernel, dilation, stride, layer: str = "conv2d"):
     return (ph, ph), (pw, pw)
 
 
+def batch_of(x: Tensor) -> int:
+    """N of an (N, C, H, W) input, 1 for an unbatched (C, H, W) one: what the wing's choice
+    reads."""
+    shape = x.array.shape
+    return shape[0] if len(shape) == 4 else 1
+
+
 def _batched(x: Tensor, spatial: int, layer: str) -> tuple[Tensor, bool]:
     """Accept (N, C, *spatial) or one unbatched (C, *spatial) sample, like PyTorch."""
     if x.ndim == spatial + 1:
@@ -78,8 +85,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
            dilation=1, groups: int = 1) -> Tensor:
     """out[n, o] = b[o] + sum_c W[o, c] (*) x[n, c]: each of O filters (C/groups x kh x kw) slides
     over the input; one im2col matrix product does every position at once."""
-    batch = input.shape[0] if input.ndim == 4 else 1
-    op = fast.choose(conv_ops.Conv2d, batch=batch)  # the speed wing's version, where one fits
+    op = fast.choose(conv_ops.Conv2d, batch=batch_of(input))  # the wing's version, if one fits
     return conv2d_with(op, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -87,17 +93,18 @@ def conv2d_with(op, input, weight, bias, stride, padding, dilation, groups, **ex
     """conv2d's argument handling and checks around the Function ``op`` (the reference, a speed
     wing's version or a fused one, which take the same arguments)."""
     x, unbatched = _batched(input, 2, "conv2d")
-    o, cg, kh, kw = weight.shape
+    shape = x.array.shape  # the arrays' shapes: a Tensor's .shape builds a Size each time
+    o, cg, kh, kw = weight.array.shape
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
     pads = conv_padding(padding, (kh, kw), dilation, stride)
-    if x.shape[1] != cg * groups:
-        raise ShapeError(f"conv2d: weight {tuple(weight.shape)} with groups={groups} expects "
+    if shape[1] != cg * groups:
+        raise ShapeError(f"conv2d: weight {weight.array.shape} with groups={groups} expects "
                          f"{cg * groups} input channels, got input of shape {tuple(input.shape)}")
     for axis, size, k, p, d in ((2, "height", kh, pads[0], dilation[0]),
                                 (3, "width", kw, pads[1], dilation[1])):
-        if x.shape[axis] + sum(p) < d * (k - 1) + 1:
-            raise ShapeError(f"conv2d: input {size} {x.shape[axis]} (padded "
-                             f"{x.shape[axis] + sum(p)}) is smaller than the kernel's reach "
+        if shape[axis] + p[0] + p[1] < d * (k - 1) + 1:
+            raise ShapeError(f"conv2d: input {size} {shape[axis]} (padded "
+                             f"{shape[axis] + sum(p)}) is smaller than the kernel's reach "
                              f"{d * (k - 1) + 1}, "
                              f"got input of shape {tuple(input.shape)}")
     args = (x, weight) if bias is None else (x, weight, bias)
@@ -132,8 +139,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     x[n, c, y, x] * W[c, o] to the output window at (s*y - p, s*x - p). ``weight`` is
     (C_in, C_out/groups, kH, kW); output size (H-1)s - 2p + d(k-1) + output_padding + 1.
     Arguments in PyTorch's order (groups before dilation)."""
-    batch = input.shape[0] if input.ndim == 4 else 1
-    op = fast.choose(conv_ops.ConvTranspose2d, batch=batch)
+    op = fast.choose(conv_ops.ConvTranspose2d, batch=batch_of(input))
     x, unbatched = _batched(input, 2, "conv_transpose2d")
     stride, dilation, padding, extra = transpose_options(
         weight, x.shape, stride, padding, output_padding, groups, dilation, "conv_transpose2d")
@@ -205,7 +211,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     _no_indices(return_indices, "max_pool2d")
     x, unbatched = _batched(input, 2, "max_pool2d")
     kernel, stride, padding = pool_args(kernel_size, stride, padding, "max_pool2d")
-    op = fast.choose(pool_ops.MaxPool2d, batch=x.shape[0])
+    op = fast.choose(pool_ops.MaxPool2d, batch=x.array.shape[0])
     out = op.apply(x, kernel_size=kernel, stride=stride, padding=padding,
                    dilation=pair(dilation, "dilation", "max_pool2d"), ceil_mode=bool(ceil_mode))
     return out.squeeze(0) if unbatched else out

@@ -17,10 +17,9 @@ can use the plan too::
 from __future__ import annotations
 
 from deepnum import fast
-from deepnum.nn import functional as F
 from deepnum.nn.activation import ReLU
 from deepnum.nn.conv import Conv2d
-from deepnum.nn.functional_conv import conv2d_with, max_pool2d, pair, pool_args
+from deepnum.nn.functional_conv import batch_of, conv2d_with, pair, pool_args
 from deepnum.nn.linear import Linear
 from deepnum.nn.module import Module
 from deepnum.nn.pooling import MaxPool2d
@@ -55,7 +54,7 @@ def _linear_relu(x, linear, relu):
 
 
 def _conv_relu(x, conv, relu):
-    op = fast.choose(("conv2d", "relu"), batch=x.shape[0] if x.ndim == 4 else 1)
+    op = fast.choose(("conv2d", "relu"), batch=batch_of(x))
     if op == ("conv2d", "relu"):
         return NotImplemented
     conv.check_input(x)
@@ -64,13 +63,9 @@ def _conv_relu(x, conv, relu):
 
 
 def _conv_relu_pool(x, conv, relu, pool):
-    op = fast.choose(("conv2d", "relu", "max_pool2d"), batch=x.shape[0] if x.ndim == 4 else 1)
+    op = fast.choose(("conv2d", "relu", "max_pool2d"), batch=batch_of(x))
     if op == ("conv2d", "relu", "max_pool2d"):
-        out = _conv_relu(x, conv, relu)
-        if out is NotImplemented:
-            out = F.relu(conv(x))
-        return max_pool2d(out, pool.kernel_size, pool.stride, pool.padding, pool.dilation,
-                          pool.ceil_mode)
+        return NotImplemented
     conv.check_input(x)
     kernel, stride, padding = pool_args(pool.kernel_size, pool.stride, pool.padding,
                                         "max_pool2d")
