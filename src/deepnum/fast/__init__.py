@@ -13,13 +13,15 @@ The reference path is what a student reads (``ops/conv.py`` is im2col plus one p
     optim.sgd.sgd                  fast.optim.sgd (one compiled pass)         Numba, momentum
     optim.adam.adam                fast.optim.adam (one compiled pass)        Numba
     Linear, ReLU                   fast.linear.LinearReLU                     (fusion plan)
-    Conv2d, ReLU [, MaxPool2d]     fast.conv.Conv2dReLU / conv_pool           (fusion plan)
+    Conv2d, ReLU                   fast.conv.Conv2dReLU                       (fusion plan)
+    Conv2d, ReLU, MaxPool2d        fast.conv_pool.Conv2dReLUThenMaxPool       (fusion plan)
+                                   fast.conv_pool.Conv2dReLUMaxPool           Numba, batch >= 48
 
 :func:`choose` is the one place that picks: the functional layer and the optimizers ask it for
-the implementation of a reference op given its arrays, and get the reference back when the wing
-is off (``fast.enable(False)``, or ``DEEPNUM_FAST=0`` for a process) or no speed-up fits. The
-fused ops are consulted by :mod:`deepnum.nn.fusion`. Compiled kernels (:mod:`deepnum.fast.jit`)
-are only ever called with arrays that pass their declared contract.
+the implementation of a reference op given its batch size or its arrays, and get the reference
+back when the wing is off (``fast.enable(False)``, or ``DEEPNUM_FAST=0`` for a process) or no
+speed-up fits. The fused ops are consulted by :mod:`deepnum.nn.fusion`. Compiled kernels
+(:mod:`deepnum.fast.jit`) are only ever called with arrays that pass their declared contract.
 
 >>> from deepnum import fast
 >>> fast.enable(False)     # every op on the reference path (e.g. to compare)
