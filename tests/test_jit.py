@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deepnum import jit
 
@@ -154,3 +156,31 @@ def test_the_guard_refuses_wrong_dtypes_layouts_and_non_arrays():
 def test_a_contract_must_name_the_kernels_parameters():
     with pytest.raises(TypeError, match="contract names 'y'"):
         jit.kernel("y[n]")(lambda x: None)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_the_fast_guard_refuses_exactly_what_the_contract_walk_refuses(data):
+    """check() (flat lists made once) and check_slowly() (the contract read as written) agree on
+    every call: random shapes, dtypes, layouts and scalars for every kernel's arguments."""
+    kernel, args, _, _ = data.draw(st.sampled_from(KERNEL_CALLS))
+    args = list(args)
+    for i, a in enumerate(args):
+        if isinstance(a, np.ndarray) and data.draw(st.booleans()):
+            shape = tuple(data.draw(st.integers(0, 4)) if data.draw(st.booleans()) else s
+                          for s in a.shape[:data.draw(st.integers(a.ndim - 1, a.ndim))])
+            dtype = data.draw(st.sampled_from([a.dtype, np.float64, np.int64, np.uint8]))
+            args[i] = np.zeros(shape, dtype)
+            if args[i].ndim and data.draw(st.booleans()):
+                args[i] = np.zeros(shape[:-1] + (2 * shape[-1],), dtype)[..., ::2]
+        elif isinstance(a, (int, np.integer)) and not isinstance(a, bool) and data.draw(
+                st.booleans()):
+            args[i] = data.draw(st.integers(-2, 80))
+    outcomes = []
+    for check in (kernel.contract.check, kernel.contract.check_slowly):
+        try:
+            check(tuple(args))
+            outcomes.append(None)
+        except jit.KernelArgumentError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1]
