@@ -43,15 +43,16 @@ class _GradModeContext:
     def __new__(cls, func=None, *args, **kwargs):
         if callable(func) and not isinstance(func, bool):  # @no_grad without parentheses
             return cls()(func)
-        return super().__new__(cls)
-
-    def __init__(self, *args, **kwargs):
-        pass
+        return object.__new__(cls)  # (object.__init__ ignores the arguments __new__ took)
 
     def __enter__(self):
-        self.previous = (_grad_mode.enabled, _grad_mode.inference)
-        _grad_mode.enabled = self.mode
-        _grad_mode.inference = self.inference or (_grad_mode.inference and not self.mode)
+        state = _grad_mode  # a thread-local: each read and write is a lookup, and `with
+        self.previous = (state.enabled, state.inference)  # no_grad()` runs per inference
+        state.enabled = self.mode
+        if self.inference:
+            state.inference = True
+        elif self.mode:  # recording again ends inference mode; no_grad keeps what it was
+            state.inference = False
         return self
 
     def __exit__(self, *exc):
