@@ -35,7 +35,7 @@ from deepnum.fast import jit
 
 _state = {"enabled": os.environ.get("DEEPNUM_FAST", "1") != "0", "generation": 0}
 
-# reference op or rule -> [(speed-up, when(*arrays, **facts) -> bool)], tried in order
+# reference op or rule -> [(speed-up, when(*arrays) or when(batch) -> bool)], tried in order
 SPEEDUPS: dict = {}
 
 # The compiled kernels copy one batch run per output pixel: below ~48 samples those runs are too
@@ -107,11 +107,13 @@ def choose(reference, *arrays, batch=None):
     return op
 
 
-def _first_fitting(reference, facts: tuple):
+def _first_fitting(reference, given: tuple):
+    """The first speed-up of ``reference`` whose condition holds for ``given`` (an update rule's
+    arrays, or a layer op's batch size alone), else the reference."""
     if not _loaded:
         _load()
     for fast, when in SPEEDUPS.get(reference, ()):
-        if when is None or when(*facts):
+        if when is None or when(*given):
             return fast
     return reference
 

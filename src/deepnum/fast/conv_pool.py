@@ -37,7 +37,9 @@ class Conv2dReLUThenMaxPool(Conv2dReLU):
                 pool_ceil_mode=False, **geometry):
         out = super().forward(x, weight, bias, **geometry)
         self.max_pool = MaxPool2d()
-        self.max_pool.needs_input_grad = self.needs_input_grad[:1]
+        # the pool's input is the convolution's output: it needs a gradient whenever any input
+        # of the convolution does (the pool keeps what its backward reads only then)
+        self.max_pool.needs_input_grad = (True,) if self.needs_input_grad else ()
         return self.max_pool.forward(out, *pool, pool_ceil_mode)
 
     vjp = Function.vjp  # as Conv2dReLUMaxPool's: max pooling has no double backward
