@@ -106,3 +106,24 @@ def test_fused_op_in_no_grad_keeps_nothing(rng):
         ref = F.max_pool2d(conv2d_relu(x, w, b, 1, 2), 2)
     assert out._ctx is None and out.dtype == np.float32
     np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
+@pytest.mark.parametrize("use_jit", [True, False])
+def test_weight_gradient_when_only_the_weights_need_one(use_jit, rng):
+    """The image (data) needs no gradient, the filters do: the fused op still routes the
+    gradient through its pooling to the weights, equal to the separate ops."""
+    if use_jit and not jit.available():
+        pytest.skip("Numba is not installed")
+    x, w, b = _data(CASES[0][0], rng, np.float32)
+    grads = []
+    with kernels_on(use_jit):
+        for fused in (True, False):
+            wt, bt = dn.tensor(w, requires_grad=True), dn.tensor(b, requires_grad=True)
+            if fused:
+                out = conv2d_relu_max_pool2d(dn.tensor(x), wt, bt, 1, 2, 1, 1, 2)
+            else:
+                out = F.max_pool2d(conv2d_relu(dn.tensor(x), wt, bt, 1, 2), 2)
+            out.sum().backward()
+            grads.append((wt.grad.numpy(), bt.grad.numpy()))
+    for a, b_ in zip(*grads):
+        np.testing.assert_array_equal(a, b_)
