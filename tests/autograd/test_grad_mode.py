@@ -163,3 +163,23 @@ def test_a_decorated_generator_runs_its_body_in_the_mode_and_the_caller_outside_
         return seen
 
     run_both(f)
+
+
+def test_no_grad_saves_and_restores_the_grad_mode_only():
+    def f(m):
+        seen = []
+        with m.inference_mode():
+            with m.no_grad():
+                seen.append((m.is_inference_mode_enabled(), m.is_grad_enabled()))
+            seen.append((m.is_inference_mode_enabled(), m.is_grad_enabled()))
+        with m.no_grad():
+            m.set_grad_enabled(True)  # the plain call inside: the block still restores at exit
+            seen.append(m.is_grad_enabled())
+        with m.enable_grad():
+            with m.no_grad():
+                seen.append(m.is_grad_enabled())
+            seen.append(m.is_grad_enabled())
+        seen.append((m.is_inference_mode_enabled(), m.is_grad_enabled()))
+        return seen
+
+    run_both(f)

@@ -62,3 +62,16 @@ def test_a_users_own_container_can_use_the_plan(rng):
     x = dn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
     expected = mine.layers[2](mine.layers[1](mine.layers[0](x)))
     np.testing.assert_array_equal(mine(x).numpy(), expected.numpy())
+
+
+def test_the_linear_relu_op_is_chosen_when_the_plan_is_made_and_again_when_the_wing_switches(rng):
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    x = dn.tensor(rng.standard_normal((3, 4)).astype(np.float32))
+    fused = model(x).numpy().copy()
+    assert _kinds(model._plan[1]) == ["Fused(Linear, ReLU)", "Linear"]
+    with kernels_on("reference"):  # the wing off: the next call re-plans, the layers one by one
+        unfused = model(x).numpy()
+        assert _kinds(model._plan[1]) == ["Linear", "ReLU", "Linear"]
+    np.testing.assert_array_equal(fused, unfused)
+    model(x)
+    assert _kinds(model._plan[1]) == ["Fused(Linear, ReLU)", "Linear"]

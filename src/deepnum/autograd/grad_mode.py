@@ -41,8 +41,8 @@ class _GradModeContext:
     inference = False
 
     def __new__(cls, func=None, *args, **kwargs):
-        if callable(func) and not isinstance(func, bool):  # @no_grad without parentheses
-            return cls()(func)
+        if func is not None and callable(func) and not isinstance(func, bool):
+            return cls()(func)  # @no_grad without parentheses
         return object.__new__(cls)  # (object.__init__ ignores the arguments __new__ took)
 
     def __enter__(self):
@@ -93,6 +93,17 @@ class no_grad(_GradModeContext):  # noqa: N801 - named like torch.no_grad
     """Run the block without recording the graph (evaluation, weight updates)."""
 
     mode = False
+
+    # Only the grad mode is saved and restored, as torch.no_grad does: no_grad leaves inference
+    # mode as it is, and this block runs once per inference, where each thread-local read shows.
+    def __enter__(self):
+        self.previous = _grad_mode.enabled
+        _grad_mode.enabled = False
+        return self
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self.previous
+        return False
 
 
 class enable_grad(_GradModeContext):  # noqa: N801

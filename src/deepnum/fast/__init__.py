@@ -57,12 +57,20 @@ def enable(flag: bool = True) -> None:
 
 def _changed() -> None:
     """The choice may have changed: forget the remembered ones, let plans re-plan."""
-    _state["generation"] += 1
+    replan()
     _chosen.clear()
 
 
+def replan() -> None:
+    """What a plan was made from may have changed: the wing or the kernels were switched, or
+    a module tree changed shape (a child added or removed, a hook, a replaced forward: see
+    ``nn.module``)."""
+    _state["generation"] += 1
+
+
 def generation() -> int:
-    """Changes whenever the choice may change (wing or kernels switched): plans re-plan."""
+    """Changes whenever a plan may be stale (see :func:`replan`): the fusion plans, compiled
+    stages and captured steps made from it are made again."""
     return _state["generation"]
 
 
@@ -80,7 +88,7 @@ def speeds_up(reference, when=None):
 
     def register(fast):
         SPEEDUPS.setdefault(reference, []).insert(0, (fast, when))
-        _chosen.clear()
+        _changed()
         return fast
 
     return register

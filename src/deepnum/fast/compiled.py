@@ -6,7 +6,7 @@ import numpy as np
 
 from deepnum.autograd.grad_mode import _grad_mode
 from deepnum.fast.capture import NotCapturable, stages_for
-from deepnum.nn.module import Module, generation
+from deepnum.nn.module import Module
 from deepnum.tensor import Tensor
 
 
@@ -28,7 +28,7 @@ class Compiled(Module):
             return module(x)
         from deepnum import fast
 
-        key = (generation(), fast.generation(), x.array.shape, x.array.dtype, module.training)
+        key = (fast.generation(), x.array.shape, x.array.dtype, module.training)
         cached_key, stages = self._inference
         if cached_key != key:
             stages = self._stages(x.array.shape[0])

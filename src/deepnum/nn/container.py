@@ -15,7 +15,6 @@ from collections import abc as container_abcs
 from itertools import chain, islice
 
 from deepnum import fast
-from deepnum.nn import module as module_tree
 from deepnum.nn.module import Module, _addindent
 
 
@@ -36,6 +35,8 @@ class Sequential(Module):
     >>> model[0]                          # Linear(in_features=2, out_features=8, bias=True)
     """
 
+    _plan = None  # (fast.generation() it was made at, the steps); set by forward
+
     def __init__(self, *modules):
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
@@ -53,8 +54,8 @@ class Sequential(Module):
         # Runs of layers the speed wing computes as one op (Linear, ReLU -> one fused op...)
         # come from nn.fusion's plan, made once and re-made when modules, hooks or the wing
         # change; the result is the same as calling each module in turn.
-        key = (module_tree.generation(), fast.generation())
-        cached = self.__dict__.get("_plan")
+        key = fast.generation()
+        cached = self._plan
         if cached is None or cached[0] != key:
             from deepnum.nn.fusion import plan
 

@@ -44,13 +44,25 @@ class Fused:
         return f"Fused({', '.join(type(m).__name__ for m in self.modules)})"
 
 
-def _linear_relu(x, linear, relu):
+class FusedLinearReLU(Fused):
+    """Linear, ReLU as the wing's one op. Which op runs does not depend on the batch size, so it
+    is chosen when the plan is made, not per call (at one sample the choosing showed)."""
+
+    def __init__(self, modules, op):
+        super().__init__(modules, None)
+        self.op = op
+
+    def __call__(self, x):
+        linear = self.modules[0]
+        linear.check_input(x)
+        if linear.bias is None:
+            return self.op.apply(x, linear.weight)
+        return self.op.apply(x, linear.weight, linear.bias)
+
+
+def _linear_relu(modules):
     op = fast.choose(("linear", "relu"))
-    if op == ("linear", "relu"):
-        return NotImplemented
-    linear.check_input(x)
-    args = (x, linear.weight) if linear.bias is None else (x, linear.weight, linear.bias)
-    return op.apply(*args)
+    return None if op == ("linear", "relu") else FusedLinearReLU(modules, op)
 
 
 def _conv_relu(x, conv, relu):
@@ -74,10 +86,11 @@ def _conv_relu_pool(x, conv, relu, pool):
                        conv.groups, pool=geometry, pool_ceil_mode=pool.ceil_mode)
 
 
-# (the layers' classes in order, what runs them as one step); the longest match is taken first
+# (the layers' classes in order, make(modules) -> the step that runs them as one op, or None
+# when the wing has none); the longest match is taken first
 FUSIONS = [
-    ((Conv2d, ReLU, MaxPool2d), _conv_relu_pool),
-    ((Conv2d, ReLU), _conv_relu),
+    ((Conv2d, ReLU, MaxPool2d), lambda modules: Fused(modules, _conv_relu_pool)),
+    ((Conv2d, ReLU), lambda modules: Fused(modules, _conv_relu)),
     ((Linear, ReLU), _linear_relu),
 ]
 
@@ -94,11 +107,14 @@ def plan(modules) -> list:
         return modules
     steps, i = [], 0
     while i < len(modules):
-        for classes, run in FUSIONS:
+        for classes, make in FUSIONS:
             window = modules[i:i + len(classes)]
+            step = None
             if len(window) == len(classes) and all(fusable(m, c) for m, c in zip(window,
                                                                                   classes)):
-                steps.append(Fused(window, run))
+                step = make(window)
+            if step is not None:
+                steps.append(step)
                 i += len(classes)
                 break
         else:

@@ -18,24 +18,19 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from deepnum import dtypes
+from deepnum import dtypes, fast
 from deepnum.device import check as check_device
 from deepnum.nn import hooks
 from deepnum.nn import module_tensors as tensors
 from deepnum.tensor import Tensor
 from deepnum.utils.hooks import RemovableHandle, add_hook
 
-# Bumped whenever a module tree changes shape (a child added or removed, a hook registered or
-# removed, a forward replaced): containers that cache a fusion plan re-plan when it moves.
-_generation = [0]
-
 
 def changed() -> None:
-    _generation[0] += 1
-
-
-def generation() -> int:
-    return _generation[0]
+    """A module tree changed shape (a child added or removed, a hook registered or removed, a
+    forward replaced): the speed wing's plans made from it (a Sequential's fusion plan, compiled
+    stages) are made again."""
+    fast.replan()
 
 
 class Parameter(Tensor):
