@@ -1,5 +1,7 @@
-"""A captured training step: forward, loss, backward and update of a Sequential model replayed on
-NumPy arrays from a plan made at the first call, with buffers allocated once.
+"""A captured training step: forward, loss, backward and update of a model that is a chain of
+layers (a Sequential, or any forward that calls its layers one after another: see
+:mod:`deepnum.fast.trace`) replayed on NumPy arrays from a plan made at the first call, with
+buffers allocated once.
 
 The eager step builds a Tensor for every intermediate, records a graph node per op and walks the
 graph backwards; for a small network at a small batch that bookkeeping costs as much as the
@@ -12,10 +14,11 @@ step's, bit for bit (tested).
 
 A plan is made for one batch shape and one model structure: it is made again when either
 changes, and the step falls back to eager (with the reason in ``CapturedStep.reason``) when a
-module has hooks, a layer or loss has no stage, or the optimizer has no rule here.
+module has hooks, the forward is not a chain of its layers, a layer or loss has no stage, or
+the optimizer has no rule here.
 
->>> step = CapturedStep(model, nn.CrossEntropyLoss(), opt)
->>> loss = step(x, y)                  # one update; returns the loss as a float
+>>> step = CapturedStep(model, nn.CrossEntropyLoss())
+>>> loss, outputs = step(x, y)         # every .grad set, as after loss.backward()
 """
 
 from __future__ import annotations
@@ -251,13 +254,15 @@ def stages_for(steps, batch: int, input_needs_grad: bool = False) -> list:
             kwargs = _conv_kwargs(conv, None)
             if len(kinds) == 3:
                 kwargs["pool"] = _pool_geometry(modules[2])
+                kwargs["pool_ceil_mode"] = modules[2].ceil_mode
             params = [conv.weight] + ([conv.bias] if conv.bias is not None else [])
             stages.append(OpStage(op, params, kwargs, needs))
         elif kinds == (MaxPool2d,):
             kernel, stride, padding, dilation = _pool_geometry(modules[0])
             op = fast.choose(pool_ops.MaxPool2d, batch=batch)
             stages.append(OpStage(op, [], dict(kernel_size=kernel, stride=stride,
-                                               padding=padding, dilation=dilation), needs))
+                                               padding=padding, dilation=dilation,
+                                               ceil_mode=modules[0].ceil_mode), needs))
         elif kinds in ((ReLU,), (Tanh,), (Sigmoid,)):
             op = {ReLU: ew.ReLU, Tanh: ew.Tanh, Sigmoid: ew.Sigmoid}[kinds[0]]
             stages.append(OpStage(op, [], {}, needs))
@@ -336,22 +341,26 @@ class CapturedStep:
         self.key = self.stages = self.loss = None
         self.reason = None
 
-    def _plan(self, x: np.ndarray) -> None:
-        from deepnum.nn.container import Sequential
+    def _plan(self, x: Tensor, y):
+        """Make the stages for this batch. A model that is not a plain Sequential is traced
+        while its eager step runs (see deepnum.fast.trace): that step's (loss, outputs) is
+        returned, to be used as this call's result; else None."""
+        from deepnum.fast import trace
         from deepnum.nn.fusion import plan
 
-        self.stages = None
+        self.stages, result = None, None
         try:
-            if not isinstance(self.model, Sequential):
-                raise NotCapturable(f"{type(self.model).__name__} is not a Sequential (a model "
-                                    f"with its own forward runs eagerly)")
-            if self.model._has_hooks:
-                raise NotCapturable("the model has hooks")
             self.loss = loss_stage(self.loss_fn)
-            self.stages = stages_for(plan(self.model._modules.values()), x.shape[0])
+            layers = trace.sequential_layers(self.model)
+            if layers is None:
+                with trace.Trace(self.model, x) as traced:
+                    result = self._eager(x, y)
+                layers = traced.chain(result[1])
+            self.stages = stages_for(plan(layers), x.shape[0])
             self.reason = None
         except NotCapturable as why:
             self.reason = str(why)
+        return result
 
     def _key(self, x):
         return (fast.generation(), x.shape, x.dtype, self.model.training,
@@ -360,11 +369,13 @@ class CapturedStep:
     def __call__(self, x, y):
         from deepnum.autograd import no_grad
 
-        array = x.array if isinstance(x, Tensor) else np.asarray(x)
-        key = self._key(array)
-        if key != self.key:
-            self.key = key
-            self._plan(array)
+        x = x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
+        array = x.array
+        if self._key(array) != self.key:
+            result = self._plan(x, y)
+            self.key = self._key(array)  # after planning: a trace's hooks moved the generation
+            if result is not None:
+                return result
         if self.stages is None:
             return self._eager(x, y)
         with no_grad():  # nothing here is recorded; the plan is the graph
@@ -383,7 +394,7 @@ class CapturedStep:
         return Tensor._wrap(np.asarray(loss)), Tensor._wrap(h)
 
     def _eager(self, x, y):
-        outputs = self.model(x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x)))
+        outputs = self.model(x)
         loss = self.loss_fn(outputs, y)
         for p in self.model.parameters():
             p.grad = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum.autograd.grad_mode import _grad_mode
+from deepnum.autograd.grad_mode import _grad_mode, no_grad
 from deepnum.fast.capture import NotCapturable, stages_for
 from deepnum.nn.module import Module
 from deepnum.tensor import Tensor
@@ -28,11 +28,15 @@ class Compiled(Module):
             return module(x)
         from deepnum import fast
 
-        key = (fast.generation(), x.array.shape, x.array.dtype, module.training)
+        shape, dtype = x.array.shape, x.array.dtype
         cached_key, stages = self._inference
-        if cached_key != key:
-            stages = self._stages(x.array.shape[0])
+        if cached_key != (fast.generation(), shape, dtype, module.training):
+            out, stages = self._stages(x)
+            # the key after planning: a trace's hooks moved the generation
+            key = (fast.generation(), shape, dtype, module.training)
             object.__setattr__(self, "_inference", (key, stages))
+            if out is not None:
+                return out
         if stages is None:
             return module(x)
         h = x.array
@@ -41,19 +45,25 @@ class Compiled(Module):
         # the last stage's buffer is reused by the next call: the caller gets its own copy
         return Tensor._wrap(np.array(h, copy=True))
 
-    def _stages(self, batch: int):
-        from deepnum.nn.container import Sequential
+    def _stages(self, x: Tensor):
+        """(the module's output if it was traced while running on x, else None; the stages or
+        None, with the reason in ``self.reason``)."""
+        from deepnum.fast import trace
         from deepnum.nn.fusion import plan
 
-        module = self._orig_mod
+        module, out = self._orig_mod, None
         try:
-            if not isinstance(module, Sequential) or module._has_hooks:
-                raise NotCapturable("only a Sequential without hooks is captured")
-            stages = stages_for(plan(module._modules.values()), batch)
+            layers = trace.sequential_layers(module)
+            if layers is None:
+                with trace.Trace(module, x) as traced, no_grad():  # as the replays: no graph
+                    out = module(x)
+                layers = traced.chain(out)
+            stages = stages_for(plan(layers), x.array.shape[0])
         except NotCapturable as why:
             object.__setattr__(self, "reason", str(why))
-            return None
+            return out, None
+        object.__setattr__(self, "reason", None)
         for stage in stages:  # inference: nothing is kept for a backward
             if hasattr(stage, "needs_input_grad"):
                 stage.needs_input_grad = False
-        return stages
+        return out, stages
