@@ -114,13 +114,15 @@ def run_infer(args, x) -> list:
             calls = args.calls_one if batch == 1 else args.calls_batch
             if module is lenet and batch > 1:  # ~100x the MLP's work per call
                 calls = max(1, calls // 10)
-            builders = {"deepnum": module.deepnum_predict, "pytorch": module.torch_predict}
+            builders = {"deepnum": module.deepnum_predict,
+                        "deepnum-compile": module.deepnum_compiled_predict,
+                        "pytorch": module.torch_predict}
             if module is mlp:
                 builders["numpy-floor"] = mlp.numpy_predict
             predicts = {name: make(sample) for name, make in builders.items()}
             print(f"  {case} batch {batch}: {', '.join(predicts)}", flush=True)
             timings = harness.interleave(predicts, args.repeats, args.warmup, calls=calls)
-            memory = _memory(predicts, {"deepnum", "numpy-floor"})
+            memory = _memory(predicts, {"deepnum", "deepnum-compile", "numpy-floor"})
             rows += _rows_for(case, f"{label} forward", batch, timings, memory, per="call")
     return rows
 

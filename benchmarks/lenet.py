@@ -74,5 +74,12 @@ def deepnum_predict(x_batch: np.ndarray):
     return deepnum_inference(deepnum_model(), x_batch)
 
 
+def deepnum_compiled_predict(x_batch):
+    """The same model through dn.compile: its captured inference plan."""
+    import deepnum as dn
+
+    return deepnum_inference(dn.compile(deepnum_model()), x_batch)
+
+
 def torch_predict(x_batch: np.ndarray):
     return torch_inference(torch_model(deepnum_model()), x_batch)

@@ -226,6 +226,13 @@ def deepnum_predict(x_batch):
     return deepnum_inference(deepnum_model(), x_batch)
 
 
+def deepnum_compiled_predict(x_batch):
+    """The same model through dn.compile: its captured inference plan."""
+    import deepnum as dn
+
+    return deepnum_inference(dn.compile(deepnum_model()), x_batch)
+
+
 def torch_predict(x_batch):
     return torch_inference(torch_model(weights_of(deepnum_model())), x_batch)
 

@@ -20,6 +20,8 @@ def test_quick_suite_runs_every_case_and_writes_json(tmp_path):
             ("dcgan-train", 8)} <= cases
     contenders = {r["contender"] for r in timed if r["case"] == "mlp-train"}
     assert contenders == {"deepnum", "pytorch", "numpy-floor"}
+    assert {r["contender"] for r in timed if r["case"] == "mlp-infer"} == {
+        "deepnum", "deepnum-compile", "pytorch", "numpy-floor"}
     for row in timed:
         assert row["median_s"] > 0 and math.isfinite(row["median_s"])
         if row["contender"] == "deepnum":

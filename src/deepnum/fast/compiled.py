@@ -48,7 +48,7 @@ class Compiled(Module):
     def _stages(self, x: Tensor):
         """(the module's output if it was traced while running on x, else None; the stages or
         None, with the reason in ``self.reason``)."""
-        from deepnum.fast import trace
+        from deepnum.fast import inference, trace
         from deepnum.nn.fusion import plan
 
         module, out = self._orig_mod, None
@@ -66,4 +66,4 @@ class Compiled(Module):
         for stage in stages:  # inference: nothing is kept for a backward
             if hasattr(stage, "needs_input_grad"):
                 stage.needs_input_grad = False
-        return out, stages
+        return out, inference.prepare(stages)

@@ -1,0 +1,131 @@
+"""A convolution stage for ``dn.compile``'s inference plan with every array and view made once.
+
+At one sample, each call of the eager convolution spends most of its time on bookkeeping, not
+arithmetic: it works out its geometry, pads the image into a fresh array, builds the im2col
+window view, takes and returns scratch buffers, and the pool slices its taps again. In a captured
+plan the input shape is fixed, so all of that is done when the plan is made: a zero-bordered
+batch-last image buffer (only its interior is written), the window view onto it, the columns, the
+product's output and its column blocks, and the pool's tap views onto that output. A call is
+then the NumPy path's own operations on the same shapes (fast.conv.Conv2d, Conv2dReLU,
+Conv2dReLUThenMaxPool), so the numbers are the same bit for bit (tested):
+
+    copy the image in; copy the windows into the columns; W @ columns, one product per block;
+    + b; max(0, .); the pool: the first tap, then one maximum per other tap.
+
+Only those ops with one group are replaced, and a shape whose pool needs padding still runs the
+op's own stage; everything else keeps its stage.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from deepnum.errors import ShapeError
+from deepnum.fast.conv import BLOCK, Conv2d, Conv2dReLU
+from deepnum.fast.conv_pool import Conv2dReLUThenMaxPool
+from deepnum.ops.conv import offset_slices, out_size
+from deepnum.ops.pool import _geometry, _pads
+
+
+class PreparedConv:
+    """conv2d (+ ReLU) (+ max pool) of one input shape, for inference; see the module's text."""
+
+    def __init__(self, stage):
+        self.stage, self.params = stage, stage.params  # the stage: for shapes this cannot run
+        kwargs = dict(stage.kwargs)
+        self.pool = kwargs.pop("pool", None)
+        self.ceil_mode = kwargs.pop("pool_ceil_mode", False)
+        self.stride, self.padding, self.dilation = (kwargs["stride"], kwargs["padding"],
+                                                    kwargs["dilation"])
+        self.relu = stage.op is not Conv2d
+        self.key = None
+
+    @staticmethod
+    def replaces(stage) -> bool:
+        """Whether ``stage`` (an OpStage) is one this can run."""
+        op, kwargs = getattr(stage, "op", None), getattr(stage, "kwargs", {})
+        return op in (Conv2d, Conv2dReLU, Conv2dReLUThenMaxPool) and kwargs.get("groups") == 1
+
+    def fits(self, shape) -> bool:
+        """Whether the pool of this input shape fits and needs no padding (else the stage runs:
+        it pads, or raises the eager op's error)."""
+        if self.pool is None:
+            return True
+        if len(shape) != 4:
+            return False
+        o, _, kh, kw = self.params[0].array.shape
+        (pt, pb), (pl, pr) = self.padding
+        hw = (out_size(shape[2], kh, self.stride[0], pt + pb, self.dilation[0]),
+              out_size(shape[3], kw, self.stride[1], pl + pr, self.dilation[1]))
+        conv_shape = (shape[0], o) + hw
+        kernel, stride, padding, dilation = self.pool
+        try:
+            pooled = _geometry(np.empty((0, 0) + hw), kernel, stride, padding, dilation,
+                               self.ceil_mode)
+        except ShapeError:
+            return False
+        return _pads(conv_shape, kernel, stride, padding, dilation, pooled) == ((0, 0), (0, 0))
+
+    def _prepare(self, shape, dtype) -> None:
+        self.key, self.runs = (shape, dtype), self.fits(shape)
+        if not self.runs:
+            return
+        weight = self.params[0].array
+        n, c, h, w = shape
+        o, _, kh, kw = weight.shape
+        (pt, pb), (pl, pr) = self.padding
+        oh = out_size(h, kh, self.stride[0], pt + pb, self.dilation[0])
+        ow = out_size(w, kw, self.stride[1], pl + pr, self.dilation[1])
+        k, m = c * kh * kw, n * oh * ow
+        padded = np.zeros((c, h + pt + pb, w + pl + pr, n), dtype=dtype)
+        self.interior = padded[:, pt:pt + h, pl:pl + w]
+        sc, sh, sw, sn = padded.strides
+        self.windows = as_strided(padded, (c, kh, kw, oh, ow, n),
+                                  (sc, sh * self.dilation[0], sw * self.dilation[1],
+                                   sh * self.stride[0], sw * self.stride[1], sn),
+                                  writeable=False)
+        self.columns = np.empty(self.windows.shape, dtype=dtype)
+        self.out = np.empty((1, o, m), dtype=np.result_type(dtype, weight.dtype))
+        cols = self.columns.reshape(1, k, m)  # the blocks fast.conv's product runs on
+        self.blocks = [(self.out[..., s:s + BLOCK], cols[..., s:s + BLOCK])
+                       for s in range(0, m, BLOCK)]
+        self.flat = self.out.reshape(o, m)
+        conv = self.flat.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)  # as the op returns it
+        self.result = conv
+        if self.pool is not None:
+            kernel, stride, _, dilation = self.pool
+            ph, pw = _geometry(conv, *self.pool, self.ceil_mode)
+            self.taps = [conv[(slice(None), slice(None)) + offset_slices(i, j, ph, pw, stride,
+                                                                         dilation)]
+                         for i in range(kernel[0]) for j in range(kernel[1])]
+            self.result = self.taps[0].copy(order="K")  # as MaxPool2d's first tap
+
+    def forward(self, x):
+        if self.key != (x.shape, x.dtype):
+            self._prepare(x.shape, x.dtype)
+        if not self.runs:
+            return self.stage.forward(x)
+        weight = self.params[0].array
+        bias = self.params[1].array if len(self.params) > 1 else None
+        np.copyto(self.interior, x.transpose(1, 2, 3, 0))
+        np.copyto(self.columns, self.windows)
+        wmat = weight.reshape(1, weight.shape[0], -1)
+        for out, columns in self.blocks:
+            np.matmul(wmat, columns, out=out)
+        if bias is not None:
+            self.flat += bias[:, None]
+        if self.relu:
+            np.maximum(self.flat, 0, out=self.flat)
+        if self.pool is not None:
+            best = self.result
+            np.copyto(best, self.taps[0])
+            for tap in self.taps[1:]:
+                np.maximum(best, tap, out=best)
+        return self.result
+
+
+def prepare(stages: list) -> list:
+    """An inference plan's ``stages`` with the convolutions :class:`PreparedConv` can run
+    replaced by it."""
+    return [PreparedConv(s) if PreparedConv.replaces(s) else s for s in stages]
