@@ -35,7 +35,12 @@ def _train(make, compile, steps=100, batch=48, optimizer="sgd", loss=None, y=LAB
     return [p.numpy().copy() for p in model.parameters()], trainer
 
 
-@pytest.mark.parametrize("make", [_mlp, _cnn], ids=["mlp-dropout", "cnn-batchnorm"])
+def _wide_mlp():  # batch 48 x 128 outputs: enough for LinearStage's compiled passes
+    return nn.Sequential(nn.Flatten(), nn.Linear(144, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+@pytest.mark.parametrize("make", [_mlp, _wide_mlp, _cnn],
+                         ids=["mlp-dropout", "wide-mlp", "cnn-batchnorm"])
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_captured_training_equals_eager_bit_for_bit(make, optimizer, kernels):
     eager, _ = _train(make, False, optimizer=optimizer)

@@ -43,3 +43,34 @@ def test_linear_relu_is_bitwise_linear_then_relu(rng):
     for got, t in zip(grads, (x, w, b)):
         np.testing.assert_array_equal(got, t.grad.numpy())
 
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 7), (33, 40), (128, 256)], ids=str)
+def test_the_compiled_bias_relu_passes_equal_numpys_bit_for_bit(shape, dtype, rng):
+    """The captured LinearStage's two compiled passes against the NumPy expressions they stand
+    for (NaN and zeros included): out + b then max(0, .); g * (out > 0) and its column sum."""
+    from deepnum.fast import jit
+    from deepnum.fast.linear import bias_relu_rows, relu_grad_bias_rows
+    from tests.helpers import kernels_on
+
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    out = rng.standard_normal(shape).astype(dtype)
+    out[0, 0], out[-1, -1] = np.nan, 0
+    bias = rng.standard_normal(shape[1]).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    g[-1, 0] = np.nan
+    with kernels_on(True):
+        for relu in (True, False):
+            expected = out + bias
+            if relu:
+                np.maximum(expected, 0, out=expected)
+            got = out.copy()
+            bias_relu_rows(got, bias, relu)
+            np.testing.assert_array_equal(got, expected)
+        gm, gb = np.empty_like(g), np.empty(shape[1], dtype)
+        relu_grad_bias_rows(g, out, gm, gb, dtype(0), dtype(1))
+    masked = g * (out > 0)
+    np.testing.assert_array_equal(gm, masked)
+    np.testing.assert_array_equal(gb, masked.sum(axis=0))
