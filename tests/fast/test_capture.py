@@ -48,6 +48,11 @@ def test_captured_training_equals_eager_bit_for_bit(make, optimizer, kernels):
     assert trainer.captured.reason is None
     for a, b in zip(eager, captured):
         np.testing.assert_array_equal(a, b)
+    # the data needs no gradient: neither does the first learning stage's input, after a
+    # Flatten as much as without one
+    first = next(s for s in trainer.captured.stages if hasattr(s, "params") or
+                 hasattr(s, "weight"))
+    assert first.needs_input_grad is False
 
 
 def test_mse_regression_is_captured_and_equal():

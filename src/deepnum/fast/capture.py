@@ -256,7 +256,7 @@ def stages_for(steps, batch: int, input_needs_grad: bool = False) -> list:
             op = fast.choose(key, batch=batch)
             if isinstance(key, tuple) and op == key:  # no fused op for this batch: one by one
                 stages += stages_for(list(modules), batch, needs)
-                needs = True
+                needs = needs or _learns(modules)
                 continue
             kwargs = _conv_kwargs(conv, None)
             if len(kinds) == 3:
@@ -285,8 +285,15 @@ def stages_for(steps, batch: int, input_needs_grad: bool = False) -> list:
             stages.append((BatchNormStage if training else BatchNormEvalStage)(bn, needs))
         else:
             raise NotCapturable(f"no captured form for {', '.join(k.__name__ for k in kinds)}")
-        needs = True  # every later stage's input comes from a parameter
+        # a later stage's input needs a gradient once a parameter that learns is behind it
+        # (not after a Flatten or a ReLU on the data: the first Linear's x @ W product is
+        # then skipped, as eager skips it)
+        needs = needs or _learns(modules)
     return stages
+
+
+def _learns(modules) -> bool:
+    return any(p.requires_grad for m in modules for p in m.parameters())
 
 
 # ---------------------------------------------------------------------------- losses
@@ -398,6 +405,8 @@ class CapturedStep:
                 for p, pg in grads:
                     pg = pg.astype(p.array.dtype, copy=False)
                     p.grad = Tensor._wrap(pg if p.grad is None else p.grad.array + pg)
+                if g is None:  # no stage before this one has a parameter that learns
+                    break
         return Tensor._wrap(np.asarray(loss)), Tensor._wrap(h)
 
     def _eager(self, x, y):
