@@ -53,16 +53,16 @@ class LinearStage:
     def __init__(self, linear, act: str | None, needs_input_grad: bool):
         self.weight, self.bias, self.act = linear.weight, linear.bias, act
         self.needs_input_grad = needs_input_grad
-        self.out = self.gx = None
+        self.out = self.gx = self.key = None
 
     def forward(self, x):
         w = self.weight.array
-        shape = x.shape[:-1] + (w.shape[0],)
-        if self.out is None or self.out.shape != shape or self.out.dtype != np.result_type(x, w):
-            self.out = np.empty(shape, dtype=np.result_type(x, w))
+        if self.key != (x.shape, x.dtype, w.shape, w.dtype):  # new shapes: new buffers
+            self.key = (x.shape, x.dtype, w.shape, w.dtype)
+            self.out = np.empty(x.shape[:-1] + (w.shape[0],), dtype=np.result_type(x, w))
             self.buffers = {}
         out = np.matmul(x, w.T, out=self.out)
-        self.kernels = (jit.enabled() and out.ndim == 2 and out.size >= KERNEL_MIN_ELEMENTS
+        self.kernels = (out.ndim == 2 and out.size >= KERNEL_MIN_ELEMENTS and jit.enabled()
                         and self.bias is not None and out.dtype == self.bias.array.dtype
                         and x.flags.c_contiguous)
         if self.kernels:  # bias and ReLU in one compiled pass

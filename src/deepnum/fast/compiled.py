@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepnum import fast
 from deepnum.autograd.grad_mode import _grad_mode, no_grad
 from deepnum.fast.capture import NotCapturable, stages_for
 from deepnum.nn.module import Module
@@ -26,8 +27,6 @@ class Compiled(Module):
             p.requires_grad for p in module.parameters())
         if needs_graph or not isinstance(x, Tensor):
             return module(x)
-        from deepnum import fast
-
         shape, dtype = x.array.shape, x.array.dtype
         cached_key, stages = self._inference
         if cached_key != (fast.generation(), shape, dtype, module.training):
