@@ -33,3 +33,14 @@ def test_quick_suite_runs_every_case_and_writes_json(tmp_path):
     assert deepnum_mlp["tracemalloc_peak_mib"] > 0
     assert result["threads"]["torch"] == 1
     assert "| deepnum |" in result["table"]
+
+
+def test_the_alternating_comparisons_run_and_report_both_contenders():
+    from benchmarks import alternate
+
+    for compare, names in (("trainer", ("loop_s", "fit_s")), ("compile", ("eager_s",
+                                                                          "compile_s"))):
+        rows = alternate.main(["--compare", compare, "--models", "mlp", "--batches", "64",
+                               "--pairs", "2", "--samples", "256"])
+        assert len(rows) == 1 and all(rows[0][n] > 0 for n in names)
+        assert rows[0]["low"] <= rows[0]["overhead"] <= rows[0]["high"]

@@ -128,7 +128,7 @@ class Accuracy(Metric):
 
     def update(self, outputs, targets) -> None:
         targets = _array(targets).reshape(-1)
-        self.total += float((predicted_classes(outputs) == targets).sum())
+        self.total += np.count_nonzero(predicted_classes(outputs) == targets)
         self.count += len(targets)
 
 

@@ -20,6 +20,7 @@ dimensions, not biases), in the lecture's form: the objective is L_data + l1 * s
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from pathlib import Path
 
@@ -225,7 +226,8 @@ class Trainer:
 
     def _check_finite(self, loss: Tensor, batch: int) -> None:
         """Stop before a non-finite update reaches the weights, naming where it came from."""
-        loss_ok = bool(np.isfinite(loss.array).all())
+        value = loss.array
+        loss_ok = math.isfinite(value) if value.size == 1 else bool(np.isfinite(value).all())
         # The parameters the step is about to change (the optimizer's: walking the module tree
         # every step costs more than the check itself on a small network).
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
@@ -378,11 +380,13 @@ def _first_non_finite_grad(params):
     of one dot product per gradient for the usual all-finite case: a NaN or inf anywhere makes
     the sum of squares non-finite; only then (or if the squares overflow) is each element looked
     at."""
-    grads = [(p, p.grad.array.reshape(-1)) for p in params if p.grad is not None]
     total = 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is expected, and handled
-        for _, flat in grads:
-            total += flat @ flat
-    if np.isfinite(total):
+        for p in params:
+            if p.grad is not None:
+                flat = p.grad.array.reshape(-1)
+                total += flat @ flat
+    if math.isfinite(total):
         return None
-    return next((p for p, flat in grads if not np.isfinite(flat).all()), None)
+    return next((p for p in params if p.grad is not None
+                 and not np.isfinite(p.grad.array).all()), None)
