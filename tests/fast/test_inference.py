@@ -62,3 +62,15 @@ def test_what_runs_prepared_and_what_keeps_its_stage():
     assert not first_stage("ceil-mode-pool", 13, 12).runs
     assert not first_stage("padded-pool", 13, 12).runs
     assert not isinstance(first_stage("two-groups", 13, 12), PreparedConv)
+
+
+def test_large_inputs_keep_the_ops_own_stage(monkeypatch):
+    from deepnum.fast import inference
+
+    monkeypatch.setattr(inference, "MAX_KEPT_COLUMNS", 1000)
+    model = nn.Sequential(*CASES["conv-relu-pool"]()).eval()
+    compiled = dn.compile(model)
+    x = dn.tensor(RNG.standard_normal((2, 3, 13, 12)).astype(np.float32))
+    with dn.no_grad():
+        np.testing.assert_array_equal(compiled(x).numpy(), model(x).numpy())
+    assert not compiled._inference[1][0].runs

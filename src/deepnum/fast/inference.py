@@ -27,6 +27,10 @@ from deepnum.fast.conv_pool import Conv2dReLUThenMaxPool
 from deepnum.ops.conv import offset_slices, out_size
 from deepnum.ops.pool import _geometry, _pads
 
+# The columns a plan keeps between calls, at most (16 MB of float32): beyond it a call's
+# arithmetic dwarfs the bookkeeping this saves (LeNet-5's first layer at batch 1: 19,600).
+MAX_KEPT_COLUMNS = 2**22
+
 
 class PreparedConv:
     """conv2d (+ ReLU) (+ max pool) of one input shape, for inference; see the module's text."""
@@ -48,16 +52,19 @@ class PreparedConv:
         return op in (Conv2d, Conv2dReLU, Conv2dReLUThenMaxPool) and kwargs.get("groups") == 1
 
     def fits(self, shape) -> bool:
-        """Whether the pool of this input shape fits and needs no padding (else the stage runs:
-        it pads, or raises the eager op's error)."""
-        if self.pool is None:
-            return True
+        """Whether this input shape's columns are small enough to keep (where the bookkeeping
+        matters at all) and its pool fits and needs no padding; else the op's own stage runs
+        (it pads, or raises the eager op's error)."""
         if len(shape) != 4:
             return False
         o, _, kh, kw = self.params[0].array.shape
         (pt, pb), (pl, pr) = self.padding
         hw = (out_size(shape[2], kh, self.stride[0], pt + pb, self.dilation[0]),
               out_size(shape[3], kw, self.stride[1], pl + pr, self.dilation[1]))
+        if shape[1] * kh * kw * shape[0] * hw[0] * hw[1] > MAX_KEPT_COLUMNS or min(hw) < 1:
+            return False
+        if self.pool is None:
+            return True
         conv_shape = (shape[0], o) + hw
         kernel, stride, padding, dilation = self.pool
         try:
