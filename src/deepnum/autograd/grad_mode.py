@@ -41,7 +41,7 @@ class _GradModeContext:
     inference = False
 
     def __new__(cls, func=None, *args, **kwargs):
-        if func is not None and callable(func) and not isinstance(func, bool):
+        if func is not None and callable(func):
             return cls()(func)  # @no_grad without parentheses
         return object.__new__(cls)  # (object.__init__ ignores the arguments __new__ took)
 

@@ -128,15 +128,21 @@ def column_blocks(xt, kernel, out_hw, stride, dilation, padding):
         SCRATCH.give(flat)
 
 
-def columns(xp, kernel, out_hw, stride, dilation) -> np.ndarray:
-    """im2col of the padded batch-last image ``xp`` (C, Hp, Wp, N): its (C, kh, kw, OH, OW, N)
-    window view copied once into a scratch array (give it back to SCRATCH when done; a read-only
-    view of ``xp`` itself when that is already the matrix, which SCRATCH does not keep)."""
+def window_view(xp, kernel, out_hw, stride, dilation) -> np.ndarray:
+    """The (C, kh, kw, OH, OW, N) windows of the padded batch-last image ``xp`` (C, Hp, Wp, N):
+    a read-only view, the im2col matrix before its copy."""
     c, _, _, n = xp.shape
     sc, sh, sw, sn = xp.strides
-    windows = as_strided(xp, (c, *kernel, *out_hw, n),
-                         (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1],
-                          sn), writeable=False)
+    return as_strided(xp, (c, *kernel, *out_hw, n),
+                      (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn),
+                      writeable=False)
+
+
+def columns(xp, kernel, out_hw, stride, dilation) -> np.ndarray:
+    """im2col of the padded batch-last image ``xp`` (C, Hp, Wp, N): its window view copied once
+    into a scratch array (give it back to SCRATCH when done; a read-only view of ``xp`` itself
+    when that is already the matrix, which SCRATCH does not keep)."""
+    windows = window_view(xp, kernel, out_hw, stride, dilation)
     if windows.flags.c_contiguous:  # a 1x1 kernel at stride 1 on a batch-last image: the image
         return windows              # is its own im2col (ResNet-50's 1x1 layers), no copy
     buffer = SCRATCH.take(windows.shape, xp.dtype)

@@ -19,13 +19,11 @@ op's own stage; everything else keeps its stage.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from deepnum.errors import ShapeError
-from deepnum.fast.conv import BLOCK, Conv2d, Conv2dReLU
+from deepnum.fast.conv import BLOCK, Conv2d, Conv2dReLU, window_view
 from deepnum.fast.conv_pool import Conv2dReLUThenMaxPool
 from deepnum.ops.conv import offset_slices, out_size
-from deepnum.ops.pool import _geometry, _pads
+from deepnum.ops.pool import _pads, pool_out_size
 
 # The columns a plan keeps between calls, at most (16 MB of float32): beyond it a call's
 # arithmetic dwarfs the bookkeeping this saves (LeNet-5's first layer at batch 1: 19,600).
@@ -51,47 +49,43 @@ class PreparedConv:
         op, kwargs = getattr(stage, "op", None), getattr(stage, "kwargs", {})
         return op in (Conv2d, Conv2dReLU, Conv2dReLUThenMaxPool) and kwargs.get("groups") == 1
 
-    def fits(self, shape) -> bool:
-        """Whether this input shape's columns are small enough to keep (where the bookkeeping
-        matters at all) and its pool fits and needs no padding; else the op's own stage runs
-        (it pads, or raises the eager op's error)."""
+    def _sizes(self, shape):
+        """((OH, OW), (PH, PW) or None without a pool) for this input shape, or None where the
+        op's own stage runs instead: not (N, C, H, W), columns too large to keep (where the
+        bookkeeping does not matter), no window that fits, or a pool that needs padding (the
+        stage pads, or raises the eager op's error)."""
         if len(shape) != 4:
-            return False
-        o, _, kh, kw = self.params[0].array.shape
+            return None
+        _, _, kh, kw = self.params[0].array.shape
         (pt, pb), (pl, pr) = self.padding
         hw = (out_size(shape[2], kh, self.stride[0], pt + pb, self.dilation[0]),
               out_size(shape[3], kw, self.stride[1], pl + pr, self.dilation[1]))
-        if shape[1] * kh * kw * shape[0] * hw[0] * hw[1] > MAX_KEPT_COLUMNS or min(hw) < 1:
-            return False
+        if min(hw) < 1 or shape[1] * kh * kw * shape[0] * hw[0] * hw[1] > MAX_KEPT_COLUMNS:
+            return None
         if self.pool is None:
-            return True
-        conv_shape = (shape[0], o) + hw
+            return hw, None
         kernel, stride, padding, dilation = self.pool
-        try:
-            pooled = _geometry(np.empty((0, 0) + hw), kernel, stride, padding, dilation,
-                               self.ceil_mode)
-        except ShapeError:
-            return False
-        return _pads(conv_shape, kernel, stride, padding, dilation, pooled) == ((0, 0), (0, 0))
+        pooled = tuple(pool_out_size(*axis, self.ceil_mode)
+                       for axis in zip(hw, kernel, stride, padding, dilation))
+        if min(pooled) < 1 or _pads((0, 0) + hw, kernel, stride, padding, dilation,
+                                    pooled) != ((0, 0), (0, 0)):
+            return None
+        return hw, pooled
 
     def _prepare(self, shape, dtype) -> None:
-        self.key, self.runs = (shape, dtype), self.fits(shape)
+        self.key, sizes = (shape, dtype), self._sizes(shape)
+        self.runs = sizes is not None
         if not self.runs:
             return
+        (oh, ow), pooled = sizes
         weight = self.params[0].array
         n, c, h, w = shape
         o, _, kh, kw = weight.shape
         (pt, pb), (pl, pr) = self.padding
-        oh = out_size(h, kh, self.stride[0], pt + pb, self.dilation[0])
-        ow = out_size(w, kw, self.stride[1], pl + pr, self.dilation[1])
         k, m = c * kh * kw, n * oh * ow
         padded = np.zeros((c, h + pt + pb, w + pl + pr, n), dtype=dtype)
         self.interior = padded[:, pt:pt + h, pl:pl + w]
-        sc, sh, sw, sn = padded.strides
-        self.windows = as_strided(padded, (c, kh, kw, oh, ow, n),
-                                  (sc, sh * self.dilation[0], sw * self.dilation[1],
-                                   sh * self.stride[0], sw * self.stride[1], sn),
-                                  writeable=False)
+        self.windows = window_view(padded, (kh, kw), (oh, ow), self.stride, self.dilation)
         self.columns = np.empty(self.windows.shape, dtype=dtype)
         self.out = np.empty((1, o, m), dtype=np.result_type(dtype, weight.dtype))
         cols = self.columns.reshape(1, k, m)  # the blocks fast.conv's product runs on
@@ -100,10 +94,9 @@ class PreparedConv:
         self.flat = self.out.reshape(o, m)
         conv = self.flat.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)  # as the op returns it
         self.result = conv
-        if self.pool is not None:
+        if pooled is not None:
             kernel, stride, _, dilation = self.pool
-            ph, pw = _geometry(conv, *self.pool, self.ceil_mode)
-            self.taps = [conv[(slice(None), slice(None)) + offset_slices(i, j, ph, pw, stride,
+            self.taps = [conv[(slice(None), slice(None)) + offset_slices(i, j, *pooled, stride,
                                                                          dilation)]
                          for i in range(kernel[0]) for j in range(kernel[1])]
             self.result = self.taps[0].copy(order="K")  # as MaxPool2d's first tap

@@ -227,7 +227,8 @@ class Trainer:
     def _check_finite(self, loss: Tensor, batch: int) -> None:
         """Stop before a non-finite update reaches the weights, naming where it came from."""
         value = loss.array
-        loss_ok = math.isfinite(value) if value.size == 1 else bool(np.isfinite(value).all())
+        loss_ok = math.isfinite(value.item()) if value.size == 1 else bool(
+            np.isfinite(value).all())
         # The parameters the step is about to change (the optimizer's: walking the module tree
         # every step costs more than the check itself on a small network).
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
