@@ -87,6 +87,37 @@ def test_torch_state_dict_loads(rng):
     assert_close(ours(dn.tensor(x)), theirs(torch.tensor(x)), np.float32)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("affine", [True, False])
+def test_eval_gradients_of_input_weight_and_bias_match_torch(affine, dtype, rng):
+    """Fine-tuning with frozen statistics: batch norm in eval mode, gradients wanted."""
+    mean, var = rng.standard_normal(4) * 3, rng.uniform(0.2, 3, 4)
+    arrays = [rng.standard_normal((3, 4, 5, 2)) * 2 + 5]
+    if affine:
+        arrays += [rng.standard_normal(4), rng.standard_normal(4)]
+
+    def ours(x, *wb):
+        return F.batch_norm(x, dn.tensor(mean.astype(dtype)), dn.tensor(var.astype(dtype)), *wb)
+
+    def theirs(x, *wb):
+        return torch.nn.functional.batch_norm(x, torch.tensor(mean.astype(dtype)),
+                                              torch.tensor(var.astype(dtype)), *wb)
+
+    check_against_torch(ours, theirs, arrays, dtype)
+    leaves = [dn.tensor(a, requires_grad=True) for a in arrays]
+    assert dn.gradcheck(ours, leaves)
+    # the gradient's gradient (create_graph=True): through the op's vjp, against torch's
+    results = []
+    for lib, fn in ((dn, ours), (torch, theirs)):
+        xs = [lib.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        out = fn(*xs)
+        grads = lib.autograd.grad((out * out).sum(), xs, create_graph=True)
+        sum(((g * g).sum() for g in grads), lib.tensor(0.0, dtype=xs[0].dtype)).backward()
+        results.append([x.grad for x in xs])
+    for i, (a, b) in enumerate(zip(*results)):
+        assert_close(a, b, dtype, f"second-order gradient of input {i}")
+
+
 def test_batch_norm_gradcheck(rng):
     bn = nn.BatchNorm2d(3)
     bn.weight.data[...] = [0.5, 1.5, -2.0]
@@ -120,9 +151,9 @@ def test_float32_in_float32_out(rng):
 
 @pytest.mark.parametrize("affine", [True, False])
 def test_eval_without_a_graph_gives_the_graph_paths_numbers(affine, rng):
-    """In eval mode with nothing to record (no_grad, or no input needing a gradient) batch norm
-    runs the same operations in place on one array: the same bits as the recorded path, and
-    the same memory order as its input (a batch-last convolution output stays batch-last)."""
+    """In eval mode batch norm is one op with or without a graph to record: the same bits
+    either way, and the same memory order as its input (a batch-last convolution output stays
+    batch-last)."""
     bn = nn.BatchNorm2d(5, affine=affine)
     bn.running_mean.array[...] = rng.standard_normal(5)
     bn.running_var.array[...] = rng.uniform(0.5, 2, 5)

@@ -15,7 +15,6 @@ import numbers
 import numpy as np
 
 from deepnum import fast
-from deepnum.autograd import is_grad_enabled
 from deepnum.errors import ShapeError
 from deepnum.ops import conv as conv_ops
 from deepnum.ops import norm as norm_ops
@@ -295,26 +294,25 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             constant = Tensor._wrap(fill(like.shape, dtype=like.array.dtype))
             weight, bias = (weight, constant) if bias is None else (constant, bias)
         args = (input,) if weight is None else (input, weight, bias)
-        return norm_ops.BatchNorm.apply(
+        return fast.choose(norm_ops.BatchNorm, batch=input.shape[0]).apply(
             *args, eps=eps, momentum=0.1 if momentum is None else momentum,
             running_mean=running_mean.array if update else None,
             running_var=running_var.array if update and running_var is not None else None)
-    shape = (1, c) + (1,) * (input.ndim - 2)
+    if (weight is None) != (bias is None) or any(
+            t.array.dtype != input.array.dtype for t in (weight, bias) if t is not None):
+        return _batch_norm_eval_composed(input, running_mean, running_var, weight, bias, eps)
+    args = (input,) if weight is None else (input, weight, bias)
+    return norm_ops.BatchNormEval.apply(*args, running_mean=running_mean.array,
+                                        running_var=running_var.array, eps=eps)
+
+
+def _batch_norm_eval_composed(input, running_mean, running_var, weight, bias, eps) -> Tensor:
+    """Evaluation-mode batch norm from tensor operations, for what the fused op does not take
+    (only one of weight and bias, or parameters of another dtype than the input: promoted)."""
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
     dtype = input.dtype
     invstd = (1.0 / np.sqrt(running_var.array + eps)).astype(dtype).reshape(shape)
     mean = running_mean.array.astype(dtype).reshape(shape)
-    affine = [t for t in (weight, bias) if t is not None]
-    if not (is_grad_enabled() and any(t.requires_grad for t in (input, *affine))) and all(
-            t.array.dtype == input.array.dtype for t in affine):
-        # no graph to record (inference): the same operations in the same order on one array,
-        # in place (one full-size array instead of four, and no op objects)
-        out = input.array - mean
-        out *= invstd
-        if weight is not None:
-            out *= weight.array.reshape(shape)
-        if bias is not None:
-            out += bias.array.reshape(shape)
-        return Tensor._wrap(out)
     out = (input - Tensor._wrap(mean)) * Tensor._wrap(invstd)
     if weight is not None:
         out = out * weight.reshape(shape)

@@ -10,7 +10,11 @@ Composed from primitives this would keep a dozen intermediates; fused, the backw
     dx = (1 / sqrt(var + eps)) * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)),
     dx_hat = gamma * dy,  dgamma = sum(dy * x_hat),  dbeta = sum(dy).
 
-Evaluation mode (running statistics) is a fixed affine map and is composed in the functional layer.
+Evaluation mode (running statistics mu, var) is a fixed affine map per channel, computed as
+PyTorch's CPU kernel computes it (the numbers agree with its to the rounding of a multiply-add):
+
+    alpha = gamma / sqrt(var + eps),  beta' = beta - mu alpha,  y = x alpha + beta'
+    dx = alpha dy,  dgamma = sum(dy (x - mu)) / sqrt(var + eps),  dbeta = sum(dy).
 """
 
 from __future__ import annotations
@@ -74,3 +78,43 @@ class BatchNorm(Function):
         if len(needs) == 1:
             return (gx,)
         return gx, ggamma if needs[1] else None, gbeta if needs[2] else None
+
+
+class BatchNormEval(Function):
+    """Normalise x (N, C, *) with fixed statistics (``running_mean``, ``running_var``): two
+    passes over x (a multiply and an add) instead of the four of (x - mu) / sigma * gamma + beta.
+    """
+
+    def forward(self, x, weight=None, bias=None, running_mean=None, running_var=None, eps=1e-5):
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        dtype = x.dtype
+        invstd = 1 / np.sqrt(running_var.astype(dtype) + np.asarray(eps, dtype))
+        mean = running_mean.astype(dtype)
+        alpha = invstd if weight is None else invstd * weight
+        shift = -mean * alpha if bias is None else bias - mean * alpha
+        if any(self.needs_input_grad):
+            self.x, self.mean, self.invstd, self.alpha = x, mean.reshape(shape), invstd, alpha
+        out = x * alpha.reshape(shape)  # in x's memory order, as every elementwise op
+        out += shift.reshape(shape)
+        return out
+
+    def backward(self, g):
+        needs, shape = self.needs_input_grad, self.mean.shape
+        axes = (0,) + tuple(range(2, g.ndim))
+        gx = g * self.alpha.reshape(shape) if needs[0] else None
+        if len(needs) == 1:
+            return (gx,)
+        gweight = _channel_dot(g, self.x - self.mean) * self.invstd if needs[1] else None
+        return gx, gweight, g.sum(axis=axes) if needs[2] else None
+
+    def vjp(self, g):
+        from deepnum.ops import constant
+
+        x, shape = self.parents[0], self.mean.shape
+        invstd = constant(self.invstd.reshape(shape))
+        if len(self.parents) == 1:
+            return (g * invstd,)
+        weight = self.parents[1].reshape(shape)
+        axes = (0,) + tuple(range(2, g.ndim))
+        return (g * (weight * invstd), (g * (x - constant(self.mean)) * invstd).sum(axes),
+                g.sum(axes))
