@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import deepnum as dn
-from tests.helpers import assert_close, check_against_torch
+from tests.helpers import assert_close, check_against_torch, raises_both
 
 DTYPES = [np.float64, np.float32]
 POSITIVE = {"log", "sqrt"}
@@ -135,3 +135,19 @@ def test_binary_gradcheck(op, rng):
     a, b = rng.standard_normal((3, 1, 4)), rng.standard_normal((2, 1))
     fn = OPS[op][0] if op != "pow" else (lambda x, y: (x * x + 1) ** y)
     assert dn.gradcheck(fn, [a, b])
+
+
+def test_relu_keeps_its_output_for_backward_as_torch():
+    """ReLU's backward reads y (y > 0 where x > 0), so writing y in place before backward is
+    the error PyTorch raises."""
+    def modified(m):
+        x = m.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        y = m.relu(x)
+        y.mul_(2)
+        y.sum().backward()
+
+    raises_both(modified, "modified by an inplace operation")
+
+    x = dn.tensor([float("nan"), -1.0, 0.0, 2.0], requires_grad=True)
+    dn.relu(x).sum().backward()  # torch passes the gradient at NaN (README: Coming from PyTorch)
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0, 1.0])

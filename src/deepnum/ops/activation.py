@@ -19,10 +19,18 @@ from deepnum.ops.elementwise import ReLU
 class ReLUInPlace(ReLU):
     """max(0, x) written into x's memory; the mask (x > 0) is all backward needs."""
 
+    saves_output = False  # the output is x's memory, which the caller may write again
+
     def forward(self, a):
         if self.needs_input_grad:
             self.positive = a > 0
         return np.maximum(a, 0, out=a)
+
+    def backward(self, g):
+        return g * self.positive
+
+    def vjp(self, g):
+        return g * constant(self.positive.astype(g.array.dtype))
 
 
 class LeakyReLU(Function):

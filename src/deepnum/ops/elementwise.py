@@ -283,18 +283,24 @@ class Where(Function):
 
 
 class ReLU(Function):
+    """max(0, x). Backward reads the output, as PyTorch's: y > 0 exactly where x > 0 (a NaN
+    input gives a NaN output, through which no gradient passes; PyTorch passes it), so the
+    forward makes no mask, and the next layer usually keeps y anyway."""
+
     saves = ()
+    saves_output = True
 
     def forward(self, a):
-        if self.needs_input_grad:  # the mask is for backward only: inference skips a pass
-            self.positive = a > 0
-        return np.maximum(a, 0, dtype=a.dtype)
+        out = np.maximum(a, 0, dtype=a.dtype)
+        if self.needs_input_grad:
+            self.out = out
+        return out
 
     def backward(self, g):
-        return g * self.positive  # 0 at 0, as PyTorch
+        return g * (self.out > 0)  # 0 at 0, as PyTorch
 
     def vjp(self, g):
-        return g * constant(self.positive.astype(g.array.dtype))
+        return g * constant((self.out > 0).astype(g.array.dtype))
 
 
 def stable_sigmoid(a: np.ndarray) -> np.ndarray:
