@@ -12,6 +12,7 @@ The reference path is what a student reads (``ops/conv.py`` is im2col plus one p
     ops.pool.MaxPool2d             fast.pool.MaxPool2d (compiled)             Numba, batch >= 48
     optim.sgd.sgd                  fast.optim.sgd (one compiled pass)         Numba, momentum
     optim.adam.adam                fast.optim.adam (one compiled pass)        Numba
+    ops.norm.BatchNorm             fast.norm.KernelBatchNorm (compiled)       Numba, 256+ a channel
     Linear, ReLU                   fast.linear.LinearReLU                     (fusion plan)
     Conv2d, ReLU                   fast.conv.Conv2dReLU                       (fusion plan)
     Conv2d, ReLU, MaxPool2d        fast.conv_pool.Conv2dReLUThenMaxPool       (fusion plan)
@@ -137,4 +138,4 @@ def _load() -> None:
     stays light."""
     if not _loaded:
         _loaded.append(True)
-        from deepnum.fast import conv, conv_pool, conv_transpose, linear, optim, pool  # noqa: F401
+        from deepnum.fast import conv, conv_pool, conv_transpose, linear, norm, optim, pool  # noqa: F401

@@ -167,9 +167,9 @@ class DropoutStage:
 class BatchNormStage(OpStage):
     """BatchNorm in training, as F.batch_norm: the batch counter first, then the fused op."""
 
-    def __init__(self, bn, needs_input_grad: bool):
-        super().__init__(norm_ops.BatchNorm, [bn.weight, bn.bias] if bn.affine else [], {},
-                         needs_input_grad)
+    def __init__(self, bn, needs_input_grad: bool, batch: int):
+        super().__init__(fast.choose(norm_ops.BatchNorm, batch=batch),
+                         [bn.weight, bn.bias] if bn.affine else [], {}, needs_input_grad)
         self.bn = bn
 
     def forward(self, x):
@@ -186,32 +186,19 @@ class BatchNormStage(OpStage):
         return super().forward(x)
 
 
-class BatchNormEvalStage:
-    """BatchNorm with its running statistics (evaluation), as F.batch_norm composes it:
-    y = (x - mean) * invstd [* weight + bias]."""
+class BatchNormEvalStage(OpStage):
+    """BatchNorm with its running statistics (evaluation): F.batch_norm's fused op."""
 
     def __init__(self, bn, needs_input_grad: bool):
-        self.bn, self.needs_input_grad = bn, needs_input_grad
+        super().__init__(norm_ops.BatchNormEval, [bn.weight, bn.bias] if bn.affine else [], {},
+                         needs_input_grad)
+        self.bn = bn
 
     def forward(self, x):
-        bn, dtype = self.bn, x.dtype
-        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-        self.shape = shape
-        self.invstd = (1.0 / np.sqrt(bn.running_var.array + bn.eps)).astype(dtype).reshape(shape)
-        self.xhat = (x - bn.running_mean.array.astype(dtype).reshape(shape)) * self.invstd
-        if bn.weight is None:
-            return self.xhat
-        return self.xhat * bn.weight.array.reshape(shape) + bn.bias.array.reshape(shape)
-
-    def backward(self, g):
-        from deepnum.ops import unbroadcast
-
-        bn, shape, grads = self.bn, self.shape, []
-        if bn.weight is not None:
-            grads = [(bn.weight, unbroadcast(g * self.xhat, shape).reshape(-1)),
-                     (bn.bias, unbroadcast(g, shape).reshape(-1))]
-            g = g * bn.weight.array.reshape(shape)
-        return g * self.invstd, grads
+        bn = self.bn
+        self.kwargs = dict(running_mean=bn.running_mean.array, running_var=bn.running_var.array,
+                           eps=bn.eps)
+        return super().forward(x)
 
 
 def _conv_kwargs(conv, x_shape):
@@ -282,7 +269,8 @@ def stages_for(steps, batch: int, input_needs_grad: bool = False) -> list:
         elif len(kinds) == 1 and issubclass(kinds[0], _BatchNorm):
             bn = modules[0]
             training = bn.training or bn.running_mean is None
-            stages.append((BatchNormStage if training else BatchNormEvalStage)(bn, needs))
+            stages.append(BatchNormStage(bn, needs, batch) if training
+                          else BatchNormEvalStage(bn, needs))
         else:
             raise NotCapturable(f"no captured form for {', '.join(k.__name__ for k in kinds)}")
         # a later stage's input needs a gradient once a parameter that learns is behind it
