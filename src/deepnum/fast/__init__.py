@@ -13,6 +13,8 @@ The reference path is what a student reads (``ops/conv.py`` is im2col plus one p
     optim.sgd.sgd                  fast.optim.sgd (one compiled pass)         Numba, momentum
     optim.adam.adam                fast.optim.adam (one compiled pass)        Numba
     ops.norm.BatchNorm             fast.norm.KernelBatchNorm (compiled)       Numba, 256+ a channel
+    ops.norm.BatchNormEval         fast.norm.KernelBatchNormEval (one pass)   Numba
+    ops.elementwise.ReLU (+ in place) fast.activation.KernelReLU(InPlace)     Numba, 16384+ values
     Linear, ReLU                   fast.linear.LinearReLU                     (fusion plan)
     Conv2d, ReLU                   fast.conv.Conv2dReLU                       (fusion plan)
     Conv2d, ReLU, MaxPool2d        fast.conv_pool.Conv2dReLUThenMaxPool       (fusion plan)
@@ -138,4 +140,13 @@ def _load() -> None:
     stays light."""
     if not _loaded:
         _loaded.append(True)
-        from deepnum.fast import conv, conv_pool, conv_transpose, linear, norm, optim, pool  # noqa: F401
+        from deepnum.fast import (  # noqa: F401
+            activation,
+            conv,
+            conv_pool,
+            conv_transpose,
+            linear,
+            norm,
+            optim,
+            pool,
+        )

@@ -189,9 +189,9 @@ class BatchNormStage(OpStage):
 class BatchNormEvalStage(OpStage):
     """BatchNorm with its running statistics (evaluation): F.batch_norm's fused op."""
 
-    def __init__(self, bn, needs_input_grad: bool):
-        super().__init__(norm_ops.BatchNormEval, [bn.weight, bn.bias] if bn.affine else [], {},
-                         needs_input_grad)
+    def __init__(self, bn, needs_input_grad: bool, batch: int):
+        super().__init__(fast.choose(norm_ops.BatchNormEval, batch=batch),
+                         [bn.weight, bn.bias] if bn.affine else [], {}, needs_input_grad)
         self.bn = bn
 
     def forward(self, x):
@@ -258,7 +258,7 @@ def stages_for(steps, batch: int, input_needs_grad: bool = False) -> list:
                                                padding=padding, dilation=dilation,
                                                ceil_mode=modules[0].ceil_mode), needs))
         elif kinds in ((ReLU,), (Tanh,), (Sigmoid,)):
-            op = {ReLU: ew.ReLU, Tanh: ew.Tanh, Sigmoid: ew.Sigmoid}[kinds[0]]
+            op = fast.choose({ReLU: ew.ReLU, Tanh: ew.Tanh, Sigmoid: ew.Sigmoid}[kinds[0]])
             stages.append(OpStage(op, [], {}, needs))
         elif kinds == (Flatten,):
             stages.append(ReshapeStage(modules[0]))
@@ -269,8 +269,7 @@ def stages_for(steps, batch: int, input_needs_grad: bool = False) -> list:
         elif len(kinds) == 1 and issubclass(kinds[0], _BatchNorm):
             bn = modules[0]
             training = bn.training or bn.running_mean is None
-            stages.append(BatchNormStage(bn, needs, batch) if training
-                          else BatchNormEvalStage(bn, needs))
+            stages.append((BatchNormStage if training else BatchNormEvalStage)(bn, needs, batch))
         else:
             raise NotCapturable(f"no captured form for {', '.join(k.__name__ for k in kinds)}")
         # a later stage's input needs a gradient once a parameter that learns is behind it

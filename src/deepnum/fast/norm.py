@@ -1,6 +1,7 @@
-"""Batch normalisation in training, each direction in one compiled kernel (deepnum.jit) instead
-of NumPy's eight to twelve passes through memory (:class:`deepnum.ops.norm.BatchNorm`, whose
-formulas these are).
+"""Batch normalisation, each direction in one compiled kernel (deepnum.jit) instead of NumPy's
+eight to twelve passes through memory in training (:class:`deepnum.ops.norm.BatchNorm`, whose
+formulas these are) and two in evaluation (:class:`deepnum.ops.norm.BatchNormEval`: y = x alpha +
+beta' in one pass, the same two roundings, so the same bits).
 
 Per channel (one channel per loop iteration, on all cores), the forward reads x twice for the
 statistics (the mean, then the sum of (x - mu)^2, as PyTorch's kernel) and once more to write
@@ -87,6 +88,21 @@ class KernelBatchNorm(reference.BatchNorm):
                 sums[0].copy() if needs[2] else None)
 
 
+@speeds_up(reference.BatchNormEval, when=_fits)
+class KernelBatchNormEval(reference.BatchNormEval):
+    """BatchNormEval whose y = x alpha + beta' is one compiled pass (float32/float64, the
+    kernels' (N, C, S) views, rows of 8 or more); its backward is the reference's."""
+
+    @staticmethod
+    def affine(x, alpha, shift):
+        view = channel_view(x)
+        if view is None or x.dtype.char not in "fd" or view.shape[2] < 8:
+            return reference.BatchNormEval.affine(x, alpha, shift)
+        out = np.empty_like(x)  # x's memory order, as NumPy's ops
+        _affine(view, channel_view(out), alpha, shift)
+        return out
+
+
 def _copy_like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
     out = np.empty_like(like)
     out[...] = a
@@ -141,6 +157,20 @@ def _backward(g, xhat, gx, weight, invstd, sums, coef, input_grad):
                 g_row, h_row, gx_row = g[i, ch], xhat[i, ch], gx[i, ch]
                 for k in range(s):
                     gx_row[k] = scale * (g_row[k] - mb - h_row[k] * mg)
+
+
+@jit.kernel("x[N,C,S] out[N,C,S] alpha[C] shift[C]", parallel=True)
+def _affine(x, out, alpha, shift):
+    """out = x * alpha + shift per channel: a multiply, then an add (each rounded, as NumPy's
+    two operations: not fused into one multiply-add)."""
+    n, c, s = x.shape
+    for task in jit.prange(n * c):
+        i, ch = task // c, task % c
+        a, b = alpha[ch], shift[ch]
+        row, o_row = x[i, ch], out[i, ch]
+        for k in range(s):
+            v = row[k] * a
+            o_row[k] = v + b
 
 
 @jit.helper(reassociate=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum import functions
+from deepnum import fast, functions
 from deepnum.autograd.grad_mode import _grad_mode, no_grad
 from deepnum.errors import ShapeError
 from deepnum.functions import where
@@ -129,8 +129,9 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """ReLU(z) = max(0, z); ``inplace=True`` writes it into the input's memory."""
     if inplace:
-        return in_place(input, activation_ops.ReLUInPlace.apply, reads_input=False)
-    return elementwise.ReLU.apply(input)
+        return in_place(input, fast.choose(activation_ops.ReLUInPlace).apply,
+                        reads_input=False)
+    return fast.choose(elementwise.ReLU).apply(input)
 
 
 def relu_(input: Tensor) -> Tensor:

@@ -302,8 +302,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             t.array.dtype != input.array.dtype for t in (weight, bias) if t is not None):
         return _batch_norm_eval_composed(input, running_mean, running_var, weight, bias, eps)
     args = (input,) if weight is None else (input, weight, bias)
-    return norm_ops.BatchNormEval.apply(*args, running_mean=running_mean.array,
-                                        running_var=running_var.array, eps=eps)
+    op = fast.choose(norm_ops.BatchNormEval, batch=input.shape[0])
+    return op.apply(*args, running_mean=running_mean.array, running_var=running_var.array,
+                    eps=eps)
 
 
 def _batch_norm_eval_composed(input, running_mean, running_var, weight, bias, eps) -> Tensor:

@@ -94,7 +94,13 @@ class BatchNormEval(Function):
         shift = -mean * alpha if bias is None else bias - mean * alpha
         if any(self.needs_input_grad):
             self.x, self.mean, self.invstd, self.alpha = x, mean.reshape(shape), invstd, alpha
-        out = x * alpha.reshape(shape)  # in x's memory order, as every elementwise op
+        return self.affine(x, alpha, shift)
+
+    @staticmethod
+    def affine(x, alpha, shift):
+        """x * alpha + shift per channel (alpha, shift of shape (C,)), in x's memory order."""
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        out = x * alpha.reshape(shape)
         out += shift.reshape(shape)
         return out
 
