@@ -3,9 +3,10 @@
 NumPy's float ``maximum`` runs far below memory speed on this project's machines (NumPy 2.4,
 measured, 1 thread, 802,816 float32 values, a ResNet-50 activation: ``np.maximum(a, 0, out=a)``
 312-363 us, ``np.add(a, 0, out=a)`` 70 us), and the reference ReLU
-(:mod:`deepnum.ops.elementwise`) is that ``maximum``. The kernel computes the same function, ``0 if x <= 0 else x`` (so NaN stays NaN and
--0.0 becomes 0.0, as ``np.maximum(x, 0)``): the same bits (tested). Small arrays (below
-:data:`MIN_SIZE`) keep NumPy's call, which is cheaper than a kernel launch there.
+(:mod:`deepnum.ops.elementwise`) is that ``maximum``. The kernel computes the same function,
+``0 if x <= 0 else x`` (NaN stays NaN and -0.0 becomes 0.0, as ``np.maximum(x, 0)``): the same
+bits (tested). Small arrays (below :data:`MIN_SIZE`) keep NumPy's call, which is cheaper than a
+kernel call there. The backward (g where y > 0) is the reference's.
 """
 
 from __future__ import annotations
