@@ -23,8 +23,10 @@ MIN_SIZE = 16384
 
 
 def relu(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """max(a, 0) into ``out`` (a new array in a's memory order if None; ``out=a`` is in place)."""
-    flat = None if a.size < MIN_SIZE or a.dtype.char not in "fd" else _flat(a)
+    """max(a, 0) into ``out`` (a new array in a's memory order if None; ``out=a`` is in place):
+    the kernel when it is on and fits, else NumPy's."""
+    flat = None if a.size < MIN_SIZE or a.dtype.char not in "fd" or not jit.enabled() \
+        else _flat(a)
     if flat is None:
         return np.maximum(a, 0, dtype=a.dtype, out=out)
     if out is a:

@@ -27,6 +27,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from deepnum.fast import conv_kernels as kernels
 from deepnum.fast import kernels_for, speeds_up
+from deepnum.fast.activation import relu
 from deepnum.ops import constant
 from deepnum.ops import conv as reference
 from deepnum.ops.conv import offset_slices, out_size
@@ -216,7 +217,7 @@ class Conv2d(reference.Conv2d):
             if bias is not None:
                 out += bias[:, None]
             if self.relu:
-                np.maximum(out, 0, out=out)  # one fresh buffer: safe in place
+                relu(out, out=out)  # one fresh buffer: safe in place
         return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
 
     def _column_blocks(self, xt):
