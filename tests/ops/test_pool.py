@@ -325,3 +325,33 @@ def test_a_window_larger_than_the_input_is_a_shape_error():
         dn.nn.functional.max_pool2d(dn.zeros(1, 1, 8, 8), 255)
     with pytest.raises(ValueError):  # still a ValueError, as before
         dn.nn.functional.avg_pool2d(dn.zeros(1, 1, 8, 8), 9)
+
+
+@pytest.mark.parametrize("layout, batch, compiled", [("batch-last", 8, True),
+                                                     ("batch-last", 4, False),
+                                                     ("batch-first", 64, False)])
+def test_the_compiled_pool_runs_on_batch_last_inputs_of_eight_or_more(layout, batch, compiled,
+                                                                      rng, monkeypatch):
+    """Its window taps are runs of the batch: from 8 samples in batch-last memory (a conv's
+    output) it beats NumPy's passes; batch-first memory gives runs of one value, and the
+    reference runs (benchmarks/README.md, session 8). Either way the same maxima and gradients."""
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    from deepnum.fast import pool as fast_pool
+    from deepnum.ops.pool import MaxPool2d as Reference
+
+    monkeypatch.setattr(fast, "KERNEL_MIN_BATCH", 48)  # the shipped thresholds
+    x = rng.standard_normal((batch, 3, 10, 10)).astype(np.float32)
+    if layout == "batch-last":
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    op = fast.choose(Reference, batch=batch)
+    geometry = dict(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1))
+    fn = op()
+    fn.needs_input_grad = (True,)
+    out = fn.forward(x, **geometry)
+    assert (type(fn) is fast_pool.MaxPool2d and fn.kernel) == compiled
+    ref = Reference()
+    ref.needs_input_grad = (True,)
+    np.testing.assert_array_equal(out, ref.forward(x, **geometry))
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    np.testing.assert_array_equal(fn.backward(g), ref.backward(g))

@@ -9,7 +9,7 @@ The reference path is what a student reads (``ops/conv.py`` is im2col plus one p
                                    fast.conv.KernelConv2d (compiled)          Numba, batch >= 48
     ops.conv.ConvTranspose2d       fast.conv_transpose.ConvTranspose2d        always
                                    fast.conv_transpose.KernelConvTranspose2d  Numba, batch >= 48
-    ops.pool.MaxPool2d             fast.pool.MaxPool2d (compiled)             Numba, batch >= 48
+    ops.pool.MaxPool2d             fast.pool.MaxPool2d (compiled)             Numba, batch-last, 8+
     optim.sgd.sgd                  fast.optim.sgd (one compiled pass)         Numba, momentum
     optim.adam.adam                fast.optim.adam (one compiled pass)        Numba
     ops.norm.BatchNorm             fast.norm.KernelBatchNorm (compiled)       Numba, 256+ a channel

@@ -11,17 +11,18 @@ MaxPool2d, two passes over the largest array of the network go in each direction
 thread launches).
 
 Chosen by :mod:`deepnum.fast`'s dispatch when the compiled kernels are on. Without them (or
-below their batch size), :class:`Conv2dReLUThenMaxPool` runs Conv2dReLU and then the reference
-MaxPool2d inside one op: the same arithmetic as the two layers one by one, without the second
-op's call, argument checks and tensor (which show at one sample: LeNet-5's two stages). All give
-the same values and gradients (a zero's sign may differ: max(-1, -0.) + relu gives -0., relu
-then max gives +0.).
+below their batch size), :class:`Conv2dReLUThenMaxPool` runs Conv2dReLU and then the wing's
+MaxPool2d for that batch (the reference, or the compiled pool from 8 samples) inside one op:
+the same arithmetic as the two layers one by one, without the second op's call, argument checks
+and tensor (which show at one sample: LeNet-5's two stages). All give the same values and
+gradients (a zero's sign may differ: max(-1, -0.) + relu gives -0., relu then max gives +0.).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from deepnum import fast as wing
 from deepnum.autograd import Function
 from deepnum.fast import kernels_for, speeds_up
 from deepnum.fast.conv import Conv2dReLU, KernelConv2d
@@ -30,13 +31,14 @@ from deepnum.ops.pool import MaxPool2d, _geometry
 
 
 class Conv2dReLUThenMaxPool(Conv2dReLU):
-    """max_pool2d(relu(conv2d(...))) as Conv2dReLU's forward, then the reference MaxPool2d's on
+    """max_pool2d(relu(conv2d(...))) as Conv2dReLU's forward, then the wing's MaxPool2d's on
     its output (the same arguments as Conv2dReLUMaxPool)."""
 
     def forward(self, x, weight, bias=None, pool=((2, 2), (2, 2), (0, 0), (1, 1)),
                 pool_ceil_mode=False, **geometry):
         out = super().forward(x, weight, bias, **geometry)
-        self.max_pool = MaxPool2d()
+        # the wing's pool for this batch (compiled for a batch-last output of 8+ samples)
+        self.max_pool = wing.choose(MaxPool2d, batch=x.shape[0])()
         # the pool's input is the convolution's output: it needs a gradient whenever any input
         # of the convolution does (the pool keeps what its backward reads only then)
         self.max_pool.needs_input_grad = (True,) if self.needs_input_grad else ()

@@ -268,7 +268,14 @@ def resolve(cls) -> tuple[type, tuple]:
     if cls in ops_out.CONVERTERS:
         return cls, ()
     from deepnum import fast
-    from deepnum.fast import conv, conv_pool, linear, pool  # noqa: F401 - they register
+    from deepnum.fast import (  # noqa: F401
+        activation,
+        conv,
+        conv_pool,
+        linear,
+        norm,
+        pool,  # they register
+    )
 
     for reference, entries in fast.SPEEDUPS.items():
         if not any(impl is cls for impl, _ in entries):

@@ -49,7 +49,8 @@ _SAME_NAME = {elementwise.Add: "Add", elementwise.Sub: "Sub", elementwise.Mul: "
 
 
 def _same_name(g, fn, inputs, other):
-    return g.node(_SAME_NAME[type(fn)], inputs)
+    # the op's class, or the reference it speeds up (fast.activation.KernelReLU: ReLU)
+    return g.node(next(_SAME_NAME[c] for c in type(fn).__mro__ if c in _SAME_NAME), inputs)
 
 
 for _cls in _SAME_NAME:
