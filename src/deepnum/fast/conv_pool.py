@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum import fast as wing
 from deepnum.autograd import Function
-from deepnum.fast import kernels_for, speeds_up
+from deepnum.fast import choose, kernels_for, speeds_up
 from deepnum.fast.conv import Conv2dReLU, KernelConv2d
 from deepnum.fast.pool import max_pool_planes, route_to_winners
 from deepnum.ops.pool import MaxPool2d, _geometry
@@ -38,7 +37,7 @@ class Conv2dReLUThenMaxPool(Conv2dReLU):
                 pool_ceil_mode=False, **geometry):
         out = super().forward(x, weight, bias, **geometry)
         # the wing's pool for this batch (compiled for a batch-last output of 8+ samples)
-        self.max_pool = wing.choose(MaxPool2d, batch=x.shape[0])()
+        self.max_pool = choose(MaxPool2d, batch=x.shape[0])()
         # the pool's input is the convolution's output: it needs a gradient whenever any input
         # of the convolution does (the pool keeps what its backward reads only then)
         self.max_pool.needs_input_grad = (True,) if self.needs_input_grad else ()

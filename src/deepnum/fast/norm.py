@@ -7,9 +7,10 @@ Per channel (one channel per loop iteration, on all cores), the forward reads x 
 statistics (the mean, then the sum of (x - mu)^2, as PyTorch's kernel) and once more to write
 x_hat and y = gamma x_hat + beta; the backward reads g and x_hat once for dbeta and dgamma and
 once more for dx. The sums are accumulated in float64 (as PyTorch's ``acc_type`` for float),
-in eight interleaved partial sums added in a fixed order: the result does not depend on the
-number of threads, and it differs from NumPy's float32 pairwise sums only by rounding (tested
-against the reference and against PyTorch).
+vectorised (``jit.helper(reassociate=True)``), one channel per thread: the result does not
+depend on the number of threads, and it differs from NumPy's float32 pairwise sums only by
+rounding, closer to PyTorch's (tested against the reference and against PyTorch). The
+elementwise passes are the reference's formulas in x's dtype.
 
 Arrays are viewed as (N, C, S): a C-contiguous (N, C, *) array as it is, and the convolution's
 batch-last output (memory order C, *, N) as (1, C, S * N). Anything else runs the reference.
@@ -62,14 +63,9 @@ class KernelBatchNorm(reference.BatchNorm):
         coef = np.empty((2, x.shape[1]), x.dtype)
         _forward(view, channel_view(xhat), channel_view(out), weight, bias, stats, coef,
                  np.float64(eps))
-        mean, var = stats
-        count = x.size // x.shape[1]
-        if running_mean is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean.astype(x.dtype)
-        if running_var is not None:
-            running_var *= 1 - momentum
-            running_var += momentum * var.astype(x.dtype) * (count / max(count - 1, 1))
+        mean, var = stats.astype(x.dtype)
+        reference.update_running_stats(running_mean, running_var, mean, var, momentum,
+                                       x.size // x.shape[1])
         self.xhat, self.weight = xhat, weight
         self.invstd = coef[1]
         return out

@@ -268,13 +268,13 @@ def resolve(cls) -> tuple[type, tuple]:
     if cls in ops_out.CONVERTERS:
         return cls, ()
     from deepnum import fast
-    from deepnum.fast import (  # noqa: F401
+    from deepnum.fast import (  # noqa: F401 - they register their speed-ups
         activation,
         conv,
         conv_pool,
         linear,
         norm,
-        pool,  # they register
+        pool,
     )
 
     for reference, entries in fast.SPEEDUPS.items():

@@ -24,7 +24,7 @@ class ReLUInPlace(ReLU):
     def forward(self, a):
         if self.needs_input_grad:
             self.positive = a > 0
-        return np.maximum(a, 0, out=a)
+        return self.maximum(a, out=a)
 
     def backward(self, g):
         return g * self.positive

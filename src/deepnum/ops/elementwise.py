@@ -291,10 +291,15 @@ class ReLU(Function):
     saves_output = True
 
     def forward(self, a):
-        out = np.maximum(a, 0, dtype=a.dtype)
+        out = self.maximum(a)
         if self.needs_input_grad:
             self.out = out
         return out
+
+    @staticmethod
+    def maximum(a, out=None):
+        """max(a, 0), into ``out`` if given (the one line the speed wing replaces)."""
+        return np.maximum(a, 0, dtype=a.dtype, out=out)
 
     def backward(self, g):
         return g * (self.out > 0)  # 0 at 0, as PyTorch

@@ -22,12 +22,24 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.autograd import Function
+from deepnum.ops import constant
 
 
 def _channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """sum over every axis but 1 of a * b, without materialising the product."""
     axes = "nc" + "hwdt"[:a.ndim - 2]  # explicit letters: no reshape, which would copy a
     return np.einsum(f"{axes},{axes}->c", a, b)  # batch-last conv output (see ops/conv.py)
+
+
+def update_running_stats(running_mean, running_var, mean, var, momentum, count) -> None:
+    """r <- (1 - momentum) r + momentum * stat in place, for each running array given, with the
+    batch's biased variance ``var`` made unbiased (n / (n - 1)), as PyTorch."""
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += momentum * var * (count / max(count - 1, 1))
 
 
 class BatchNorm(Function):
@@ -47,12 +59,8 @@ class BatchNorm(Function):
         var = _channel_dot(xc, xc).reshape(shape) / count  # biased, one pass
         invstd = 1.0 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
         xc *= invstd  # xc is now x_hat
-        if running_mean is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean.reshape(-1)
-        if running_var is not None:
-            running_var *= 1 - momentum
-            running_var += momentum * var.reshape(-1) * (count / max(count - 1, 1))
+        update_running_stats(running_mean, running_var, mean.reshape(-1), var.reshape(-1),
+                             momentum, count)
         self.xhat, self.invstd, self.weight, self.axes = xc, invstd, weight, axes
         if weight is None:
             return xc.copy() if self.needs_input_grad else xc
@@ -114,8 +122,6 @@ class BatchNormEval(Function):
         return gx, gweight, g.sum(axis=axes) if needs[2] else None
 
     def vjp(self, g):
-        from deepnum.ops import constant
-
         x, shape = self.parents[0], self.mean.shape
         invstd = constant(self.invstd.reshape(shape))
         if len(self.parents) == 1:
