@@ -178,3 +178,38 @@ def test_a_1x1_convolution_reads_a_batch_last_image_as_its_columns(rng):
         results[mode] = [out.numpy()] + [t.grad.numpy() for t in tensors]
     for a, b in zip(results[False], results["reference"]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_column_blocks_are_about_block_bytes_wide():
+    """More rows per column (wider layers), fewer columns per block: each block about
+    BLOCK_BYTES, a multiple of 256 columns between 256 and BLOCK."""
+    from deepnum.fast.conv import BLOCK, BLOCK_BYTES, block_columns
+
+    assert block_columns(25, 4) == BLOCK  # LeNet's first layer: one block of 4,096 columns
+    assert block_columns(144, 4) == BLOCK  # 16 channels x 3x3: 2.25 MiB, the budget exactly
+    assert block_columns(288, 4) == 2048 and block_columns(576, 4) == 1024
+    assert block_columns(576, 8) == 512 and block_columns(100_000, 4) == 256
+    for rows in (7, 150, 1000, 4608):
+        columns = block_columns(rows, 4)
+        assert columns % 256 == 0 and 256 <= columns <= BLOCK
+        assert columns == 256 or rows * 4 * columns <= BLOCK_BYTES
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_uneven_narrow_blocks_keep_both_paths_equal(dtype, rng, monkeypatch):
+    """With blocks of 256 columns (the last one shorter) the products and the weight gradient's
+    block-by-block sum still give the NumPy path's bits on the kernel path, and PyTorch's
+    numbers to rounding."""
+    from deepnum.fast import conv as fast_conv
+
+    monkeypatch.setattr(fast_conv, "BLOCK_BYTES", 1)  # every layer: 256-column blocks
+    case = (4, 8, 12, 12, 6, 3, 1, 1, 1, 1)  # 576 output pixels: blocks of 256, 256 and 64
+    check_against_torch(lambda x, w, b: F.conv2d(x, w, b, 1, 1),
+                        lambda x, w, b: TF.conv2d(x, w, b, 1, 1), _data(case, rng), dtype)
+    if jit.available():
+        arrays = [a.astype(dtype) for a in _data(case, rng)]
+        numpy_path, jit_path = _conv_both_paths(lambda x, w, b: F.conv2d(x, w, b, 1, 1),
+                                                arrays, "batch-last")
+        for name, a, b in zip(("output", "input grad", "weight grad", "bias grad"), jit_path,
+                              numpy_path):
+            np.testing.assert_array_equal(a, b, err_msg=name)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum.fast.conv import BLOCK, Conv2d, Conv2dReLU, window_view
+from deepnum.fast.conv import Conv2d, Conv2dReLU, block_columns, window_view
 from deepnum.fast.conv_pool import Conv2dReLUThenMaxPool
 from deepnum.ops.conv import offset_slices, out_size
 from deepnum.ops.pool import _pads, pool_out_size
@@ -89,8 +89,9 @@ class PreparedConv:
         self.columns = np.empty(self.windows.shape, dtype=dtype)
         self.out = np.empty((1, o, m), dtype=np.result_type(dtype, weight.dtype))
         cols = self.columns.reshape(1, k, m)  # the blocks fast.conv's product runs on
-        self.blocks = [(self.out[..., s:s + BLOCK], cols[..., s:s + BLOCK])
-                       for s in range(0, m, BLOCK)]
+        step = block_columns(k, cols.itemsize)
+        self.blocks = [(self.out[..., s:s + step], cols[..., s:s + step])
+                       for s in range(0, m, step)]
         self.flat = self.out.reshape(o, m)
         conv = self.flat.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)  # as the op returns it
         self.result = conv
