@@ -117,9 +117,11 @@ def _kernel_calls():
     yield (conv_kernels.col2im, (_f(2, 3, 3, 4, 4, 5), _f(2, 6, 6, 5), 1, 1, 1, 1, 0, 0), 1,
            _f(2, 6, 6, 4))
     yield (conv_kernels.im2col_block,
-           (_f(2, 6, 6, 5), _f(18, 7), 0, 1, 1, 1, 1, 0, 0, 3, 3, 4, 4), 1, _f(17, 7))
+           (_f(2, 6, 6, 5), _f(360), _f(18, 7), 0, 1, 1, 1, 1, 0, 0, 3, 3, 4, 4), 2, _f(17, 7))
     yield (conv_kernels.im2col_block,  # columns past the end of the matrix
-           (_f(2, 6, 6, 5), _f(18, 7), 73, 1, 1, 1, 1, 0, 0, 3, 3, 4, 4), 2, 74)
+           (_f(2, 6, 6, 5), _f(360), _f(18, 7), 73, 1, 1, 1, 1, 0, 0, 3, 3, 4, 4), 3, 74)
+    yield (conv_kernels.im2col_block,  # a flat view shorter than the image
+           (_f(2, 6, 6, 5), _f(360), _f(18, 7), 0, 1, 1, 1, 1, 0, 0, 3, 3, 4, 4), 1, _f(359))
     yield (conv_kernels.col2im, (_f(2, 3, 3, 4, 4, 5), _f(2, 6, 6, 5), 1, 1, 1, 1, 0, 0), 2, 0)
     pooled = (_f(4, 3, 3, 5), np.zeros((4, 3, 3, 5), np.uint8))
     yield (pool._max_pool_kernel, (_f(4, 6, 6, 5),) + pooled + pool_geometry +

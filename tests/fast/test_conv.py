@@ -4,6 +4,8 @@ the reference op, and its kernel path against its NumPy path bit for bit."""
 import numpy as np
 import pytest
 import torch.nn.functional as TF
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import deepnum as dn
 import deepnum.nn.functional as F
@@ -213,3 +215,36 @@ def test_uneven_narrow_blocks_keep_both_paths_equal(dtype, rng, monkeypatch):
         for name, a, b in zip(("output", "input grad", "weight grad", "bias grad"), jit_path,
                               numpy_path):
             np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_im2col_blocks_are_the_window_view_for_any_geometry(data):
+    """Each block the kernel builds (long runs across the pixels of a row at stride 1, one
+    pixel at a time otherwise, zeros outside the image) is the NumPy window view's columns:
+    any padding, stride, dilation, block start and width (cutting pixels in the middle)."""
+    if not jit.available():
+        pytest.skip("Numba is not installed")
+    from deepnum.fast import conv_kernels
+    from deepnum.fast.conv import batch_last_padded, window_view
+
+    draw = data.draw
+    c, h, w, n = (draw(st.integers(1, 3)), draw(st.integers(1, 7)), draw(st.integers(1, 7)),
+                  draw(st.integers(1, 5)))
+    kh, kw, sh, sw, dh, dw = (draw(st.integers(1, 3)) for _ in range(6))
+    pads = [draw(st.integers(0, 3)) for _ in range(4)]
+    oh = (h + pads[0] + pads[1] - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + pads[2] + pads[3] - dw * (kw - 1) - 1) // sw + 1
+    assume(oh >= 1 and ow >= 1)
+    x = np.random.default_rng(draw(st.integers(0, 99))).standard_normal((c, h, w, n))
+    x = x.astype(np.float32)
+    padding = ((pads[0], pads[1]), (pads[2], pads[3]))
+    xp = batch_last_padded(x.transpose(3, 0, 1, 2), padding)
+    whole = window_view(xp, (kh, kw), (oh, ow), (sh, sw), (dh, dw)).reshape(c * kh * kw, -1)
+    m = whole.shape[1]
+    start = draw(st.integers(0, m - 1))
+    width = draw(st.integers(1, m - start))
+    block = np.full((c * kh * kw, width), np.nan, np.float32)
+    conv_kernels.im2col_block(x, x.reshape(-1), block, start, sh, sw, dh, dw, pads[0], pads[2],
+                              kh, kw, oh, ow)
+    np.testing.assert_array_equal(block, whole[:, start:start + width])

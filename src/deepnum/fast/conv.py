@@ -134,7 +134,7 @@ def column_blocks(xt, kernel, out_hw, stride, dilation, padding):
         for s in range(0, m, step):
             e = min(s + step, m)
             block = flat[:rows * (e - s)].reshape(rows, e - s)
-            kernels.im2col_block(xt, block, s, *stride, *dilation, padding[0][0],
+            kernels.im2col_block(xt, xt.reshape(-1), block, s, *stride, *dilation, padding[0][0],
                                  padding[1][0], kh, kw, oh, ow)
             yield s, e, block
     finally:

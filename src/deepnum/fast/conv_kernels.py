@@ -76,13 +76,16 @@ def col2im(dcols, gx, sh, sw, dh, dw, pt, pl):
                             dst[b] += src[b]
 
 
-@jit.kernel("x[C,H,W,N] cols[K,B]", parallel=True,
-            where=lambda C, N, K, B, start, sh, sw, dh, dw, kh, kw, oh, ow: (
-                K == C * kh * kw and min(N, oh, ow, sh, sw, dh, dw) >= 1
-                and 0 <= start and start + B <= oh * ow * N))
-def im2col_block(x, cols, start, sh, sw, dh, dw, pt, pl, kh, kw, oh, ow):
+@jit.kernel("x[C,H,W,N] flat[S] cols[K,B]", parallel=True,
+            where=lambda C, H, W, N, S, K, B, start, sh, sw, dh, dw, kh, kw, oh, ow: (
+                S == C * H * W * N and K == C * kh * kw
+                and min(N, oh, ow, sh, sw, dh, dw) >= 1 and 0 <= start
+                and start + B <= oh * ow * N))
+def im2col_block(x, flat, cols, start, sh, sw, dh, dw, pt, pl, kh, kw, oh, ow):
     """Columns start .. start + B of the (C*kh*kw, OH*OW*N) im2col matrix into cols (C*kh*kw, B):
-    one GEMM block, built while the product reads it from the cache (never the whole matrix)."""
+    one GEMM block, built while the product reads it from the cache (never the whole matrix).
+    ``flat`` is ``x.reshape(-1)``: at stride 1 the output pixels of one row that read inside the
+    image read consecutive (W, N) memory, copied as one run (not one run of N per pixel)."""
     c, h, w, n = x.shape
     rows, width = cols.shape
     for k in jit.prange(rows):  # k = (c*kh + i)*kw + j, like W's (c, i, j)
@@ -91,23 +94,36 @@ def im2col_block(x, cols, start, sh, sw, dh, dw, pt, pl, kh, kw, oh, ow):
         pixel, b0 = start // n, start % n
         y, xo = pixel // ow, pixel % ow
         pos = 0
-        while pos < width:  # one run over the batch per output pixel (y, xo)
-            run = min(n - b0, width - pos)
+        while pos < width:
             yy, xx = y * sh + i * dh - pt, xo * sw + j * dw - pl
             inside = 0 <= yy < h and 0 <= xx < w
+            # output pixels (of this row) in the run: while they read inside, or outside, alike
+            if inside:
+                pixels = min(ow - xo, w - xx) if sw == 1 else 1
+            elif not 0 <= yy < h or xx >= w:
+                pixels = ow - xo  # the rest of the row reads outside
+            else:
+                pixels = min(ow - xo, (sw - 1 - xx) // sw)  # those left of the image
+            run = min(pixels * n - b0, width - pos)
             # slices, so the copy loop runs from 0: offset indices (pos + b) make Numba check
             # for negative indices and LLVM leave the loop scalar (measured 10x slower)
             out = dst[pos:pos + run]
             if inside:
-                src = x[ci, yy, xx, b0:b0 + run]
+                first = ((ci * h + yy) * w + xx) * n + b0
+                src = flat[first:first + run]
                 for b in range(run):
                     out[b] = src[b]
             else:
                 for b in range(run):
                     out[b] = 0
             pos += run
-            b0 = 0
-            xo += 1
+            done = b0 + run  # values from the run's first pixel on
+            if done == n:  # one whole pixel (no integer division: the usual case at stride 2)
+                xo += 1
+                b0 = 0
+            else:
+                xo += done // n
+                b0 = done % n
             if xo == ow:
                 xo = 0
                 y += 1
