@@ -53,18 +53,23 @@ class LinearStage:
     def __init__(self, linear, act: str | None, needs_input_grad: bool):
         self.weight, self.bias, self.act = linear.weight, linear.bias, act
         self.needs_input_grad = needs_input_grad
-        self.out = self.gx = self.key = None
+        self.out = self.gx = self.w = self.x_shape = self.x_dtype = None
+
+    def _prepare(self, x, w) -> None:
+        """New input shape or dtype, or a weight array not seen before: new buffers, and W^T as
+        a view made once (one-sample inference is mostly this bookkeeping, so it is kept)."""
+        self.w, self.wt, self.x_shape, self.x_dtype = w, w.T, x.shape, x.dtype
+        self.out = np.empty(x.shape[:-1] + (w.shape[0],), dtype=np.result_type(x, w))
+        self.big = self.out.ndim == 2 and self.out.size >= KERNEL_MIN_ELEMENTS
+        self.buffers = {}
 
     def forward(self, x):
         w = self.weight.array
-        if self.key != (x.shape, x.dtype, w.shape, w.dtype):  # new shapes: new buffers
-            self.key = (x.shape, x.dtype, w.shape, w.dtype)
-            self.out = np.empty(x.shape[:-1] + (w.shape[0],), dtype=np.result_type(x, w))
-            self.buffers = {}
-        out = np.matmul(x, w.T, out=self.out)
-        self.kernels = (out.ndim == 2 and out.size >= KERNEL_MIN_ELEMENTS and jit.enabled()
-                        and self.bias is not None and out.dtype == self.bias.array.dtype
-                        and x.flags.c_contiguous)
+        if w is not self.w or x.shape != self.x_shape or x.dtype != self.x_dtype:
+            self._prepare(x, w)
+        out = np.matmul(x, self.wt, out=self.out)
+        self.kernels = (self.big and jit.enabled() and self.bias is not None
+                        and out.dtype == self.bias.array.dtype and x.flags.c_contiguous)
         if self.kernels:  # bias and ReLU in one compiled pass
             linear_kernels.bias_relu_rows(out, self.bias.array, self.act == "relu")
         else:

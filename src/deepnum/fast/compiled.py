@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from deepnum import fast
 from deepnum.autograd.grad_mode import _grad_mode, no_grad
+from deepnum.fast import _state as fast_state  # read per call: fast.generation() without a call
 from deepnum.fast.capture import NotCapturable, stages_for
 from deepnum.nn.module import Module
 from deepnum.tensor import Tensor
@@ -29,10 +27,10 @@ class Compiled(Module):
             return module(x)
         shape, dtype = x.array.shape, x.array.dtype
         cached_key, stages = self._inference
-        if cached_key != (fast.generation(), shape, dtype, module.training):
+        if cached_key != (fast_state["generation"], shape, dtype, module.training):
             out, stages = self._stages(x)
             # the key after planning: a trace's hooks moved the generation
-            key = (fast.generation(), shape, dtype, module.training)
+            key = (fast_state["generation"], shape, dtype, module.training)
             object.__setattr__(self, "_inference", (key, stages))
             if out is not None:
                 return out
@@ -42,7 +40,7 @@ class Compiled(Module):
         for stage in stages:
             h = stage.forward(h)
         # the last stage's buffer is reused by the next call: the caller gets its own copy
-        return Tensor._wrap(np.array(h, copy=True))
+        return Tensor._wrap(h.copy())
 
     def _stages(self, x: Tensor):
         """(the module's output if it was traced while running on x, else None; the stages or
