@@ -109,6 +109,27 @@ def test_compile_gives_the_models_outputs_and_follows_batch_size_changes():
     assert list(compiled.state_dict()) == ["_orig_mod." + k for k in model.state_dict()]
 
 
+def test_compile_follows_weights_replaced_or_changed_in_place():
+    """The plan keeps W^T between calls: a weight changed in place (an optimizer step), or
+    replaced by another array of the same shape (``p.data = ...``), is what the next call uses."""
+    dn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)).eval()
+    compiled = dn.compile(model)
+    x = dn.tensor(np.random.default_rng(0).standard_normal((2, 6)).astype(np.float32))
+
+    def same():
+        with dn.no_grad():
+            np.testing.assert_array_equal(compiled(x).numpy(), model(x).numpy())
+
+    same()
+    with dn.no_grad():
+        model[0].weight.mul_(2.0)
+    same()
+    model[2].weight.data = np.ones((3, 5), np.float32)
+    same()
+    assert compiled.reason is None
+
+
 class _Chain(nn.Module):
     """A model with its own forward that calls its layers one after another (as LeNet5)."""
 
