@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from benchmarks import harness, models
+from deepnum.fast.conv import BLOCK  # the most pixels deepnum puts in one block of columns
 
 
 def conv_shapes(case: dict) -> list:
@@ -64,9 +65,6 @@ def _time(f, repeats: int) -> float:
     return statistics.median(times)
 
 
-BLOCK = 4096  # pixels per block, as deepnum's kernels build their columns
-
-
 def product_seconds(m: int, k: int, n: int, repeats: int, pixels: str = "n") -> float:
     """Median seconds of the fastest way to do an (m, k) x (k, n) product whose ``pixels``
     dimension ("n" or "k") may be cut into blocks of BLOCK: whole or blocked (one block timed,
@@ -87,52 +85,33 @@ def product_seconds(m: int, k: int, n: int, repeats: int, pixels: str = "n") -> 
     return best
 
 
-def deepnum_conv_seconds(x_shape, w_shape, stride, padding, needs_input_grad, batch_last,
-                         repeats) -> float:
-    """Median seconds of deepnum's forward + backward of one convolution of these shapes, its
-    input stored as in the network (batch-last or not), its output gradient in the output's
-    layout."""
-    import deepnum as dn
-    import deepnum.nn.functional as F
-
+def conv_seconds(lib, x_shape, w_shape, stride, padding, needs_input_grad, batch_last,
+                 repeats) -> float:
+    """Median seconds of ``lib``'s forward + backward of one convolution of these shapes (deepnum
+    or torch: the same names). deepnum's input is stored as in the network (batch-last or not),
+    PyTorch's in its own NCHW order; the output gradient is in the output's memory order."""
     rng = np.random.default_rng(0)
-    order = (1, 2, 3, 0) if batch_last else (0, 1, 2, 3)
+    order = (1, 2, 3, 0) if batch_last and lib.__name__ == "deepnum" else (0, 1, 2, 3)
     stored = rng.standard_normal([x_shape[i] for i in order], dtype=np.float32)
-    x = dn.Tensor._wrap(stored.transpose(np.argsort(order)))
-    x.requires_grad = needs_input_grad
-    w = dn.tensor(rng.standard_normal(w_shape, dtype=np.float32), requires_grad=True)
-    g = None
+    x = lib.from_numpy(stored.transpose(np.argsort(order))).requires_grad_(needs_input_grad)
+    w = lib.from_numpy(rng.standard_normal(w_shape, dtype=np.float32)).requires_grad_()
+    upstream = []
 
     def step() -> None:
-        nonlocal g
-        out = F.conv2d(x, w, None, stride, padding)
-        if g is None:
-            g = dn.Tensor._wrap(np.ones_like(out.array))  # same strides as the output
-        out.backward(g)
-
-    return _time(step, repeats)
-
-
-def torch_conv_seconds(x_shape, w_shape, stride, padding, needs_input_grad, repeats) -> float:
-    """Median seconds of PyTorch's forward + backward of one convolution of these shapes."""
-    import torch
-
-    x = torch.randn(x_shape, requires_grad=needs_input_grad)
-    w = torch.randn(w_shape, requires_grad=True)
-    g = None
-
-    def step() -> None:
-        nonlocal g
-        out = torch.nn.functional.conv2d(x, w, None, stride, padding)
-        if g is None:
-            g = torch.randn(out.shape)
-        out.backward(g)
+        out = lib.nn.functional.conv2d(x, w, None, stride, padding)
+        if not upstream:  # np.ones_like keeps the output's strides
+            upstream.append(lib.from_numpy(np.ones_like(out.detach().numpy())))
+        out.backward(upstream[0])
 
     return _time(step, repeats)
 
 
 def floor_of(name: str, repeats: int) -> dict:
-    case = models.CASES[name]
+    import torch
+
+    import deepnum
+
+    case, libraries = models.CASES[name], {"deepnum": deepnum, "torch": torch}
     layers = []
     for x_shape, w_shape, stride, padding, out_shape, needs_input_grad, batch_last in \
             conv_shapes(case):
@@ -149,11 +128,9 @@ def floor_of(name: str, repeats: int) -> dict:
                        "gflop": round(2 * o * k * p * (3 if needs_input_grad else 2) / 1e9, 3),
                        "blas_ms": {kind: round(s * 1e3, 3) for kind, s in parts.items()},
                        "blas_total_ms": round(sum(parts.values()) * 1e3, 3),
-                       "deepnum_ms": round(deepnum_conv_seconds(
-                           x_shape, w_shape, stride, padding, needs_input_grad, batch_last,
-                           repeats) * 1e3, 3),
-                       "torch_ms": round(torch_conv_seconds(x_shape, w_shape, stride, padding,
-                                                            needs_input_grad, repeats) * 1e3, 3)})
+                       **{f"{name}_ms": round(conv_seconds(
+                           lib, x_shape, w_shape, stride, padding, needs_input_grad, batch_last,
+                           repeats) * 1e3, 3) for name, lib in libraries.items()}})
     work = models.workloads(name, 1)
     steps = harness.interleave(work, repeats=repeats)
     step_ms = {k: round(v["median_s"] * 1e3, 1) for k, v in steps.items()}
