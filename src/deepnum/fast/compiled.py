@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from deepnum import fast
 from deepnum.autograd.grad_mode import _grad_mode, no_grad
-from deepnum.fast import _state as fast_state  # read per call: fast.generation() without a call
 from deepnum.fast.capture import NotCapturable, stages_for
 from deepnum.nn.module import Module
 from deepnum.tensor import Tensor
@@ -27,10 +27,10 @@ class Compiled(Module):
             return module(x)
         shape, dtype = x.array.shape, x.array.dtype
         cached_key, stages = self._inference
-        if cached_key != (fast_state["generation"], shape, dtype, module.training):
+        if cached_key != (fast.generation(), shape, dtype, module.training):
             out, stages = self._stages(x)
             # the key after planning: a trace's hooks moved the generation
-            key = (fast_state["generation"], shape, dtype, module.training)
+            key = (fast.generation(), shape, dtype, module.training)
             object.__setattr__(self, "_inference", (key, stages))
             if out is not None:
                 return out
