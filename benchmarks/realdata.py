@@ -5,6 +5,7 @@ next to PyTorch's on the same batches. Random images of the same shapes are kept
 
     python -m benchmarks.realdata                          # MLP and LeNet-5, batch 32/64/128
     python -m benchmarks.realdata --models lenet --batches 64 --epochs 15 --data mnist-test
+    python -m benchmarks.realdata --cli --data none   # `deepnum train` against PyTorch only
 
 All contenders start from the same weights and see the same batches (the permutation
 ``deepnum.data.DataLoader(shuffle=True, seed=0)`` draws each epoch), and run interleaved epoch
@@ -77,7 +78,8 @@ def _models(name: str):
     return ours, theirs
 
 
-def deepnum_loop(model, x, y, batch, perms, flatten):
+def deepnum_step(model, x, y, flatten):
+    """One plain-loop SGD step of ``model`` on the samples ``index`` of (x, y)."""
     import deepnum as dn
     from deepnum import nn
 
@@ -86,13 +88,21 @@ def deepnum_loop(model, x, y, batch, perms, flatten):
     wrap = dn.Tensor._wrap
     data = x.reshape(len(x), -1) if flatten else x
 
+    def step(index) -> None:
+        opt.zero_grad()
+        loss_fn(model(wrap(data[index])), y[index]).backward()
+        opt.step()
+
+    return step
+
+
+def deepnum_loop(model, x, y, batch, perms, flatten):
+    step = deepnum_step(model, x, y, flatten)
+
     def epoch(e: int) -> None:
         order = perms[e]
         for i in range(0, len(order), batch):
-            index = order[i:i + batch]
-            opt.zero_grad()
-            loss_fn(model(wrap(data[index])), y[index]).backward()
-            opt.step()
+            step(order[i:i + batch])
 
     return epoch
 
@@ -164,6 +174,59 @@ def run(model_name: str, data_name: str, batch: int, epochs: int) -> dict | None
             "load": harness.load_average()}
 
 
+CLI_MODELS = {"mlp": ["--model", "mlp", "--hidden", "256,128", "--activation", "relu",
+                      "--dropout", "0"], "lenet": ["--model", "lenet5"]}
+
+
+def cli_seconds(model_name: str, batch: int, epochs: int, out: Path) -> tuple[float, int]:
+    """(fit seconds, training samples) of one in-process ``deepnum train`` run on the MNIST test
+    digits, with the settings of this benchmark's loops (SGD lr 0.01 momentum 0.9, no
+    schedule, no augmentation, no validation split), checkpointing every epoch as it does."""
+    from deepnum import cli
+
+    argv = ["train", "--dataset", "mnist-test", "--data-dir", str(MNIST_DIR), *CLI_MODELS[
+        model_name], "--optimizer", "sgd", "--lr", str(LR), "--momentum", str(MOMENTUM),
+        "--lr-schedule", "none", "--augment", "none", "--val-fraction", "0", "--batch-size",
+        str(batch), "--epochs", str(epochs), "--verbose", "0", "--out", str(out)]
+    if cli.main(argv) != 0:
+        raise RuntimeError(f"deepnum {' '.join(argv)} failed")
+    metrics = json.loads((out / "metrics.json").read_text())
+    return metrics["seconds"], metrics["train_samples"]
+
+
+def run_cli(model_name: str, batch: int, epochs: int) -> dict:
+    """``deepnum train``'s steady epoch, (seconds of an E-epoch run - a 1-epoch run) / (E - 1),
+    so start-up and the first epoch's compiling drop out but the per-epoch checkpoint stays,
+    against PyTorch's plain loop on as many MNIST test digits at the same batch size, whose
+    epochs run before, between and after the two runs (the median of them)."""
+    import tempfile
+
+    x, y = load("mnist-test")
+    with tempfile.TemporaryDirectory() as folder:
+        _, n = cli_seconds(model_name, batch, 1, Path(folder) / "warm-up")  # and its sample count
+        x, y = x[:n], y[:n]
+        torch_epoch = torch_loop(_models(model_name)[1], x, y, batch, orders(n, 3 * epochs),
+                                 model_name == "mlp")
+        torch_times: list = []
+
+        def torch_epochs() -> None:
+            for _ in range(epochs):
+                start = time.perf_counter()
+                torch_epoch(len(torch_times))
+                torch_times.append(time.perf_counter() - start)
+
+        torch_epochs()
+        one, _ = cli_seconds(model_name, batch, 1, Path(folder) / "one")
+        torch_epochs()
+        many, _ = cli_seconds(model_name, batch, epochs, Path(folder) / "many")
+        torch_epochs()
+    cli_epoch = (many - one) / (epochs - 1)
+    pytorch = float(np.median(torch_times))
+    return {"model": model_name, "batch": batch, "epochs": epochs, "train_samples": n,
+            "deepnum_train_s": round(cli_epoch, 4), "pytorch_s": round(pytorch, 4),
+            "ratio_vs_pytorch": round(cli_epoch / pytorch, 3), "load": harness.load_average()}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="mlp,lenet")
@@ -172,15 +235,28 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--cli", action="store_true",
+                        help="also time `deepnum train` (MNIST test digits) against PyTorch")
     args = parser.parse_args(argv)
     facts = harness.set_threads(args.threads)
     print(f"threads {args.threads}; {facts}", flush=True)
+    cli_rows = []
+    if args.cli:
+        print("model | batch | deepnum train/pytorch | deepnum train s/epoch | pytorch s/epoch "
+              "| load\n--- | --- | --- | --- | --- | ---")
+        for model in args.models.split(","):
+            for batch in (int(b) for b in args.batches.split(",")):
+                row = run_cli(model, batch, max(args.epochs, 2))
+                cli_rows.append(row)
+                print(f"{model} | {batch} | {row['ratio_vs_pytorch']:.3f} | "
+                      f"{row['deepnum_train_s']:.3f} | {row['pytorch_s']:.3f} | "
+                      f"{row['load'][0]:.2f}", flush=True)
     print("model | data | batch | deepnum/pytorch | trainer/pytorch | Trainer.fit overhead | "
           "pytorch s/epoch (first, last) | deepnum s/epoch (first, last) | load")
     print("--- | --- | --- | --- | --- | --- | --- | --- | ---")
     rows = []
     for model in args.models.split(","):
-        for data in args.data.split(","):
+        for data in [] if args.data == "none" else args.data.split(","):
             for batch in (int(b) for b in args.batches.split(",")):
                 row = run(model, data, batch, args.epochs)
                 if row is None:
@@ -196,7 +272,8 @@ def main(argv=None) -> int:
                       f"({s['deepnum'][0]:.3f}, {s['deepnum'][-1]:.3f}) | "
                       f"{row['load'][0]:.2f}", flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps({"threads": args.threads, "rows": rows}, indent=1))
+        Path(args.json).write_text(json.dumps({"threads": args.threads, "rows": rows,
+                                               "deepnum_train": cli_rows}, indent=1))
     return 0
 
 

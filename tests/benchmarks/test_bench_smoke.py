@@ -3,6 +3,8 @@
 import json
 import math
 
+import pytest
+
 from benchmarks import bench
 
 
@@ -44,3 +46,41 @@ def test_the_alternating_comparisons_run_and_report_both_contenders():
                                "--pairs", "2", "--samples", "256"])
         assert len(rows) == 1 and all(rows[0][n] > 0 for n in names)
         assert rows[0]["low"] <= rows[0]["overhead"] <= rows[0]["high"]
+
+
+def test_stepping_the_trainer_and_the_loop_in_turn_trains_both_on_the_same_batches():
+    """--interleave step: the loop's copy of the model sees the Trainer's batches, so both end
+    with the same weights, bit for bit (the timing is only fair if the work is the same)."""
+    import numpy as np
+
+    from benchmarks import alternate, realdata
+
+    x, y = realdata.load("mnist-test")
+    models = []
+    real_models = realdata._models
+
+    def remembered(name):
+        pair = real_models(name)
+        models.append(pair[0])
+        return pair
+
+    realdata._models = remembered
+    try:
+        times = alternate._interleaved_epochs("mlp", x[:300], y[:300], 64,
+                                              realdata.orders(300, 3), 2)
+    finally:
+        realdata._models = real_models
+    assert len(times["loop"]) == len(times["fit"]) == 2 and min(times["fit"]) > 0
+    loop_model, fit_model = models
+    for a, b in zip(loop_model.parameters(), fit_model.parameters()):
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+    with pytest.raises(SystemExit):
+        alternate.main(["--compare", "compile", "--interleave", "step"])
+
+
+def test_deepnum_train_is_timed_against_pytorch_on_as_many_digits():
+    from benchmarks import realdata
+
+    row = realdata.run_cli("mlp", 256, 2)
+    assert row["train_samples"] == 8000 and row["deepnum_train_s"] > 0 and row["pytorch_s"] > 0
+    assert row["ratio_vs_pytorch"] == round(row["deepnum_train_s"] / row["pytorch_s"], 3)

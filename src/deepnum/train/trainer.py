@@ -386,7 +386,7 @@ def _first_non_finite_grad(params):
         for p in params:
             if p.grad is not None:
                 flat = p.grad.array.reshape(-1)
-                total += flat @ flat
+                total += flat.dot(flat)  # the method: 1 us less than `@` a call
     if math.isfinite(total):
         return None
     return next((p for p in params if p.grad is not None

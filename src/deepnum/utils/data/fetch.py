@@ -29,7 +29,7 @@ class MapFetcher:
             arrays, index_map = self.arrays
             rows = np.asarray(index, dtype=np.int64)
             rows = rows if index_map is None else index_map[rows]
-            return [Tensor._wrap(a[rows]) for a in arrays]
+            return [Tensor._wrap(a.take(rows, axis=0)) for a in arrays]  # a[rows], faster
         if not self.auto_collation:
             return self.collate_fn(self.dataset[index])
         getitems = getattr(self.dataset, "__getitems__", None)
