@@ -132,6 +132,38 @@ def test_divergence_stops_at_once_naming_step_and_parameter_and_keeps_last_check
     assert load_checkpoint(path)["epoch"] == 2  # the last good checkpoint is kept
 
 
+class _PoisonGradient(Callback):
+    """Makes one gradient element infinite after the backward of a given global step, as an
+    overflow in the backward would, while the loss stays finite."""
+
+    def __init__(self, at_step):
+        self.at_step = at_step
+
+    def on_after_backward(self):
+        if self.trainer.step == self.at_step:
+            self.model[0].weight.grad.data[0, 0] = np.inf
+
+
+def test_a_non_finite_gradient_stops_before_the_update_unless_only_the_loss_is_checked(circle):
+    model = _net()
+    trainer = Trainer(model, lr=0.1)
+    with pytest.raises(DivergenceError) as info:
+        trainer.fit(circle[0], epochs=2, batch_size=50, callbacks=[_PoisonGradient(3)],
+                    verbose=0)
+    assert "step 4" in str(info.value) and "the loss is finite" in str(info.value)
+    assert "first parameter with a non-finite gradient: '0.weight'" in str(info.value)
+    assert trainer.step == 3 and np.isfinite(model[0].weight.numpy()).all()
+
+    model = _net()
+    trainer = Trainer(model, lr=0.1, check_gradients=False)
+    try:
+        trainer.fit(circle[0], epochs=2, batch_size=50, callbacks=[_PoisonGradient(3)],
+                    verbose=0)
+    except DivergenceError as error:  # a later step's loss, if the infinity reaches it
+        assert "the loss is" in str(error) and "the loss is finite" not in str(error)
+    assert trainer.step >= 4 and not np.isfinite(model[0].weight.numpy()).all()
+
+
 def test_early_stopping_stops_and_restores_best_weights(circle):
     class Scripted(Callback):  # feeds a made-up val_loss: best at epoch 1
         values = [1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
