@@ -10,7 +10,11 @@ next to PyTorch's on the same batches. Random images of the same shapes are kept
 All contenders start from the same weights and see the same batches (the permutation
 ``deepnum.data.DataLoader(shuffle=True, seed=0)`` draws each epoch), and run interleaved epoch
 by epoch, so a slowdown that grows with training (denormal numbers in the momentum buffers,
-activations that become sparse) shows in the per-epoch columns.
+activations that become sparse) shows in the per-epoch columns. Each runs with its defaults:
+the plain loops with PyTorch's arithmetic, ``Trainer.fit`` flushing subnormal numbers to 0
+(``flush_denormal``), so the "Trainer.fit overhead" column includes what that gains once
+momentum buffers turn subnormal (``benchmarks.alternate --interleave step`` compares the two
+with both flushing).
 """
 
 from __future__ import annotations

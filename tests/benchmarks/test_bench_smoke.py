@@ -76,6 +76,11 @@ def test_stepping_the_trainer_and_the_loop_in_turn_trains_both_on_the_same_batch
         assert np.array_equal(a.detach().numpy(), b.detach().numpy())
     with pytest.raises(SystemExit):
         alternate.main(["--compare", "compile", "--interleave", "step"])
+    with pytest.raises(SystemExit):  # the Trainer's options price its parts, stepped in turn
+        alternate.main(["--no-check"])
+    rows = alternate.main(["--interleave", "step", "--no-check", "--no-metrics", "--models",
+                           "mlp", "--batches", "64", "--pairs", "1", "--samples", "256"])
+    assert rows[0]["loop_s"] > 0 and rows[0]["fit_s"] > 0
 
 
 def test_deepnum_train_is_timed_against_pytorch_on_as_many_digits():

@@ -164,6 +164,67 @@ def test_a_non_finite_gradient_stops_before_the_update_unless_only_the_loss_is_c
     assert trainer.step >= 4 and not np.isfinite(model[0].weight.numpy()).all()
 
 
+def test_per_batch_hooks_reach_the_callbacks_that_implement_them(circle):
+    from deepnum.train.metrics import Accuracy
+
+    class Counting(Accuracy):  # counts how often fit asks for the running value
+        asked = 0
+
+        def result(self):
+            Counting.asked += 1
+            return super().result()
+
+    class AtEnd(Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.seen.append((batch, sorted(logs)))
+
+    ticks = []
+    by_instance = Callback()
+    by_instance.on_after_backward = lambda: ticks.append(1)  # a hook set on the instance
+    trainer = Trainer(_net(), lr=0.1, metrics=[Counting()])
+    trainer.fit(circle[0], epochs=1, batch_size=50, verbose=0, callbacks=[by_instance])
+    steps = trainer.step
+    assert len(ticks) == steps
+    # nobody listens at the batches' ends (the quiet ProgressBar does not): logs built per epoch
+    assert Counting.asked == 1
+    at_end = AtEnd()
+    trainer.fit(circle[0], epochs=2, batch_size=50, verbose=0, callbacks=[at_end])
+    assert at_end.seen == [(b, ["accuracy", "loss"]) for b in range(steps)]
+    assert Counting.asked == 1 + steps + 1
+
+
+@pytest.mark.parametrize("flush", [True, False])
+def test_fit_flushes_subnormal_numbers_while_it_runs_unless_told_not_to(flush):
+    from deepnum.fast import denormals
+
+    if not denormals.supported():
+        pytest.skip("needs Numba on an x86 CPU")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    x[:, 2] = 0  # a blank input: its weights' gradients are exactly 0, as a blank pixel's
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = nn.Linear(3, 2)
+    trainer = Trainer(model, lr=0.1, flush_denormal=flush)
+    trainer.fit((x, y), epochs=1, batch_size=16, verbose=0)
+    buffer = trainer.optimizer.state[id(model.weight)]["momentum_buffer"]
+    buffer[:, 2] = np.float32(1e-39)  # subnormal, as such a buffer becomes after ~800 steps
+
+    class During(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.flushing = denormals.flushing()
+
+    during = During()
+    trainer.fit((x, y), epochs=2, batch_size=16, verbose=0, callbacks=[during])
+    assert during.flushing is flush and not denormals.flushing()  # restored after fit
+    if flush:  # read as 0: the buffer decays to exactly 0, and multiplies run at full speed
+        assert (buffer[:, 2] == 0).all()
+    else:  # PyTorch's arithmetic: 1e-39 * 0.9 ** 4, still subnormal
+        assert np.allclose(buffer[:, 2], 1e-39 * 0.9**4, rtol=1e-2, atol=0)
+
+
 def test_early_stopping_stops_and_restores_best_weights(circle):
     class Scripted(Callback):  # feeds a made-up val_loss: best at epoch 1
         values = [1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]

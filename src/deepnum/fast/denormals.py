@@ -17,43 +17,13 @@ from __future__ import annotations
 import platform
 
 _FTZ_DAZ = 0x8040  # MXCSR bit 15 (flush to zero) and bit 6 (denormals are zero)
-_compiled = {}
 
 
 def _functions():
-    if not _compiled:
-        import numba
-        from llvmlite import ir
-        from numba import types
-        from numba.extending import intrinsic
+    """(get, set) of the MXCSR register, compiled (deepnum.fast.mxcsr imports Numba)."""
+    from deepnum.fast import mxcsr
 
-        byte_pointer = ir.PointerType(ir.IntType(8))
-
-        def call(builder, name, pointer):
-            fn = builder.module.declare_intrinsic(
-                name, fnty=ir.FunctionType(ir.VoidType(), [byte_pointer]))
-            builder.call(fn, [builder.bitcast(pointer, byte_pointer)])
-
-        @intrinsic
-        def read(typingctx):
-            def codegen(context, builder, signature, args):
-                slot = builder.alloca(ir.IntType(32))
-                call(builder, "llvm.x86.sse.stmxcsr", slot)
-                return builder.load(slot)
-            return types.uint32(), codegen
-
-        @intrinsic
-        def write(typingctx, value):
-            def codegen(context, builder, signature, args):
-                slot = builder.alloca(ir.IntType(32))
-                builder.store(args[0], slot)
-                call(builder, "llvm.x86.sse.ldmxcsr", slot)
-                return context.get_dummy_value()
-            return types.void(types.uint32), codegen
-
-        _compiled["get"] = numba.njit(lambda: read())
-        _compiled["set"] = numba.njit(lambda value: write(value))
-    return _compiled["get"], _compiled["set"]
+    return mxcsr.get, mxcsr.set_
 
 
 def supported() -> bool:

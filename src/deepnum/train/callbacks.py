@@ -41,6 +41,11 @@ class Callback:
     def on_train_batch_end(self, batch, logs=None): ...
     def on_after_backward(self): ...  # gradients computed, the update not yet made
 
+    def implements(self, hook: str) -> bool:
+        """Whether ``hook`` does anything here (it is overridden): the per-batch hooks are only
+        called on callbacks that implement them, as in Keras."""
+        return getattr(type(self), hook) is not getattr(Callback, hook) or hook in vars(self)
+
     def state_dict(self) -> dict:
         """What must survive a kill-and-resume (JSON values or ndarrays)."""
         return {}
@@ -49,11 +54,21 @@ class Callback:
         pass
 
 
+PER_BATCH = ("on_train_batch_begin", "on_train_batch_end", "on_after_backward")
+
+
 class CallbackList(Callback):
-    """Calls each hook on every callback in order."""
+    """Calls each hook on every callback in order; a per-batch hook only on the callbacks that
+    implement it (a call that does nothing, per callback and batch, cost ~1 us a step in a
+    batch-32 MLP's step of ~0.9 ms: measured, see benchmarks/README.md)."""
 
     def __init__(self, callbacks=()):
         self.callbacks = list(callbacks)
+        self._per_batch = {hook: [getattr(c, hook) for c in self.callbacks if c.implements(hook)]
+                           for hook in PER_BATCH}
+
+    def implements(self, hook: str) -> bool:
+        return bool(self._per_batch[hook]) if hook in PER_BATCH else True
 
     def set_trainer(self, trainer) -> None:
         for c in self.callbacks:
@@ -68,10 +83,16 @@ class CallbackList(Callback):
     def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
     def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs)
     def on_train_batch_begin(self, batch, logs=None):
-        self._call("on_train_batch_begin", batch, logs)
+        for hook in self._per_batch["on_train_batch_begin"]:
+            hook(batch, logs)
 
-    def on_train_batch_end(self, batch, logs=None): self._call("on_train_batch_end", batch, logs)
-    def on_after_backward(self): self._call("on_after_backward")
+    def on_train_batch_end(self, batch, logs=None):
+        for hook in self._per_batch["on_train_batch_end"]:
+            hook(batch, logs)
+
+    def on_after_backward(self):
+        for hook in self._per_batch["on_after_backward"]:
+            hook()
 
 
 class History(Callback):

@@ -64,6 +64,10 @@ class ProgressBar(Callback):
         self._task = self._progress.add_task("", total=self.trainer.steps_per_epoch, logs="")
         self._progress.start()
 
+    def implements(self, hook: str) -> bool:
+        # only the live bar (verbose 1) shows anything per batch
+        return self.verbose == 1 if hook == "on_train_batch_end" else super().implements(hook)
+
     def on_train_batch_end(self, batch, logs=None):
         if self._progress is not None:
             self._progress.update(self._task, advance=1, logs=format_logs(logs or {}))
