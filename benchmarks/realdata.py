@@ -241,8 +241,15 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=None)
     parser.add_argument("--cli", action="store_true",
                         help="also time `deepnum train` (MNIST test digits) against PyTorch")
+    parser.add_argument("--flush-all", action="store_true",
+                        help="every contender flushes subnormal numbers (this thread's FTZ/DAZ "
+                             "bits, as torch.set_flush_denormal(True)), not only Trainer.fit")
     args = parser.parse_args(argv)
     facts = harness.set_threads(args.threads)
+    if args.flush_all:
+        import deepnum as dn  # the same two bits torch.set_flush_denormal sets; fit keeps them
+
+        facts["flush_all"] = dn.set_flush_denormal(True)
     print(f"threads {args.threads}; {facts}", flush=True)
     cli_rows = []
     if args.cli:

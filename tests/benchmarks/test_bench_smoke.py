@@ -89,3 +89,17 @@ def test_deepnum_train_is_timed_against_pytorch_on_as_many_digits():
     row = realdata.run_cli("mlp", 256, 2)
     assert row["train_samples"] == 8000 and row["deepnum_train_s"] > 0 and row["pytorch_s"] > 0
     assert row["ratio_vs_pytorch"] == round(row["deepnum_train_s"] / row["pytorch_s"], 3)
+
+
+def test_realdata_can_flush_subnormals_for_every_contender():
+    import deepnum as dn
+    from benchmarks import realdata
+    from deepnum.fast import denormals
+
+    try:
+        realdata.main(["--models", "mlp", "--data", "random", "--batches", "512", "--epochs",
+                       "1", "--flush-all"])
+        # on for PyTorch's epochs too, and Trainer.fit left it on as it found it
+        assert denormals.flushing() == denormals.supported()
+    finally:
+        dn.set_flush_denormal(False)
