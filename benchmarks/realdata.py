@@ -245,6 +245,10 @@ def main(argv=None) -> int:
                         help="every contender flushes subnormal numbers (this thread's FTZ/DAZ "
                              "bits, as torch.set_flush_denormal(True)), not only Trainer.fit")
     args = parser.parse_args(argv)
+    unknown = set(args.data.split(",")) - {"mnist-test", "fashion", "random", "none"}
+    if unknown:
+        parser.error(f"--data: unknown {', '.join(sorted(unknown))}; use mnist-test, fashion, "
+                     f"random (comma-separated) or none")
     facts = harness.set_threads(args.threads)
     if args.flush_all:
         import deepnum as dn  # the same two bits torch.set_flush_denormal sets; fit keeps them

@@ -56,10 +56,11 @@ class LinearStage:
         self.out = self.gx = self.w = self.x_shape = self.x_dtype = None
 
     def _prepare(self, x, w) -> None:
-        """New input shape or dtype, or a weight array not seen before: new buffers, and W^T as
-        a view made once (one-sample inference is mostly this bookkeeping, so it is kept)."""
-        self.w, self.wt, self.x_shape, self.x_dtype = w, w.T, x.shape, x.dtype
+        """New input shape or dtype, or a weight array not seen before: new buffers."""
+        self.w, self.x_shape, self.x_dtype = w, x.shape, x.dtype
         self.out = np.empty(x.shape[:-1] + (w.shape[0],), dtype=np.result_type(x, w))
+        self.scratch = np.empty(self.out.shape[::-1], dtype=self.out.dtype) if (
+            self.out.ndim == 2) else None  # (out, rows), for linear_product
         self.big = self.out.ndim == 2 and self.out.size >= KERNEL_MIN_ELEMENTS
         self.buffers = {}
 
@@ -67,7 +68,7 @@ class LinearStage:
         w = self.weight.array
         if w is not self.w or x.shape != self.x_shape or x.dtype != self.x_dtype:
             self._prepare(x, w)
-        out = np.matmul(x, self.wt, out=self.out)
+        out = linear_kernels.linear_product(x, w, self.out, self.scratch)  # x @ W^T
         self.kernels = (self.big and jit.enabled() and self.bias is not None
                         and out.dtype == self.bias.array.dtype and x.flags.c_contiguous)
         if self.kernels:  # bias and ReLU in one compiled pass

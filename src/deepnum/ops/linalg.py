@@ -70,10 +70,15 @@ class Linear(Function):
             raise ShapeError(f"linear: input of shape {x.shape} does not fit a weight of shape "
                              f"{weight.shape} (out_features, in_features)")
         self.x, self.weight = x, weight
-        out = x @ weight.T
+        out = self.product(x, weight)
         if bias is not None:
             out += bias
         return out
+
+    @staticmethod
+    def product(x, weight):
+        """x W^T (the speed wing's fused LinearReLU computes the same numbers faster)."""
+        return x @ weight.T
 
     def backward(self, g):
         x, w = self.x, self.weight
