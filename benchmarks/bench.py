@@ -262,6 +262,8 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     threads = harness.set_threads(args.threads)
+    if args.quick:
+        harness.COOL_DOWN_S = 0.0  # quick timings are rough anyway: no rest between contenders
     x, y, source = fashion_mnist(args.samples)
     started = datetime.datetime.now(datetime.timezone.utc)
     print(f"deepnum benchmarks: {source}; threads {threads}; load {harness.load_average()}",

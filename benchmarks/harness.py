@@ -85,9 +85,18 @@ def machine_facts() -> dict:
     return facts
 
 
+# Seconds of rest before each timed contender. A BLAS's or an OpenMP/TBB pool's workers spin for
+# a while after their last task (NumPy's OpenBLAS up to ~0.1 s), taking a core from whatever runs
+# next in the process: measured on a 2-core AMD EPYC at 2 threads, PyTorch's 300 batch-32 MLP
+# steps took 0.65 s right after deepnum's and 0.47 s once OpenBLAS spun only briefly. After the
+# rest each contender starts as it would alone; its own pools' spinning during its run is its own.
+COOL_DOWN_S = 0.3
+
+
 def interleave(contenders: dict[str, Callable[[], object]], repeats: int, warmup: int = 1,
                calls: int = 1) -> dict[str, dict]:
-    """Run the contenders round-robin (each round: every contender ``calls`` times in a row).
+    """Run the contenders round-robin (each round: every contender ``calls`` times in a row,
+    after ``COOL_DOWN_S`` of rest).
 
     Returns per contender the timed rounds' wall-clock seconds per call, their median and minimum,
     the median process CPU seconds per call (all threads; steadier than wall time when other
@@ -105,6 +114,8 @@ def interleave(contenders: dict[str, Callable[[], object]], repeats: int, warmup
         for name in names:
             fn = contenders[name]
             gc.collect()  # no collection of an earlier round's garbage inside the timing
+            if COOL_DOWN_S:
+                time.sleep(COOL_DOWN_S)  # the previous contender's thread pools go idle
             c0, t0 = time.process_time(), time.perf_counter()
             for _ in range(calls):
                 fn()
