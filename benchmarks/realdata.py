@@ -47,13 +47,16 @@ def _idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
+FILES = {"mnist-test": (MNIST_DIR, "t10k"), "fashion": (FASHION_DIR, "train")}
+DATA_NAMES = (*FILES, "random")  # what --data takes (or "none")
+
+
 def load(name: str, n: int = 10_000):
     """(x float32 (N, 1, 28, 28) in [0, 1], y int64) of a data set, or None if absent."""
-    files = {"mnist-test": (MNIST_DIR, "t10k"), "fashion": (FASHION_DIR, "train")}
     if name == "random":
         rng = np.random.default_rng(0)
         return rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n)
-    folder, prefix = files[name]
+    folder, prefix = FILES[name]
     images = folder / f"{prefix}-images-idx3-ubyte.gz"
     labels = folder / f"{prefix}-labels-idx1-ubyte.gz"
     if not images.exists():
@@ -245,10 +248,10 @@ def main(argv=None) -> int:
                         help="every contender flushes subnormal numbers (this thread's FTZ/DAZ "
                              "bits, as torch.set_flush_denormal(True)), not only Trainer.fit")
     args = parser.parse_args(argv)
-    unknown = set(args.data.split(",")) - {"mnist-test", "fashion", "random", "none"}
+    unknown = set(args.data.split(",")) - {*DATA_NAMES, "none"}
     if unknown:
-        parser.error(f"--data: unknown {', '.join(sorted(unknown))}; use mnist-test, fashion, "
-                     f"random (comma-separated) or none")
+        parser.error(f"--data: unknown {', '.join(sorted(unknown))}; use "
+                     f"{', '.join(DATA_NAMES)} (comma-separated) or none")
     facts = harness.set_threads(args.threads)
     if args.flush_all:
         import deepnum as dn  # the same two bits torch.set_flush_denormal sets; fit keeps them

@@ -106,3 +106,12 @@ def test_realdata_can_flush_subnormals_for_every_contender():
         assert denormals.flushing() == denormals.supported()
     finally:
         dn.set_flush_denormal(False)
+
+
+def test_realdata_refuses_an_unknown_data_set_in_one_line(capsys):
+    from benchmarks import realdata
+
+    with pytest.raises(SystemExit) as stop:
+        realdata.main(["--data", "mnist-test,digits"])
+    assert stop.value.code == 2
+    assert "--data: unknown digits; use mnist-test, fashion, random" in capsys.readouterr().err
