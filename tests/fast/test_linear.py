@@ -117,3 +117,12 @@ def test_linear_product_uses_w_times_x_transposed_only_where_checked_equal(same,
     else:  # where a BLAS sums otherwise, x @ W^T itself
         assert calls == [((32, 16), (16, 8))]
         np.testing.assert_array_equal(got, x @ w.T)
+
+
+def test_product_scratch_is_made_only_where_linear_product_can_use_it():
+    from deepnum.fast import linear
+
+    assert linear.product_scratch(np.empty((32, 256), np.float32)).shape == (256, 32)
+    for out in (np.empty((1000, 256), np.float32), np.empty((32, 256)), np.empty((256,)),
+                np.empty((1, 256), np.float32)):
+        assert linear.product_scratch(out) is None

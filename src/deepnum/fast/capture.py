@@ -59,8 +59,7 @@ class LinearStage:
         """New input shape or dtype, or a weight array not seen before: new buffers."""
         self.w, self.x_shape, self.x_dtype = w, x.shape, x.dtype
         self.out = np.empty(x.shape[:-1] + (w.shape[0],), dtype=np.result_type(x, w))
-        self.scratch = np.empty(self.out.shape[::-1], dtype=self.out.dtype) if (
-            self.out.ndim == 2) else None  # (out, rows), for linear_product
+        self.scratch = linear_kernels.product_scratch(self.out)
         self.big = self.out.ndim == 2 and self.out.size >= KERNEL_MIN_ELEMENTS
         self.buffers = {}
 

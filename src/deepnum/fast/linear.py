@@ -28,12 +28,23 @@ FEW_ROWS = 64
 _same_numbers: dict = {}  # (rows, in, out) -> whether W @ x^T gives x @ W^T's numbers
 
 
+def _few_float32_rows(a: np.ndarray) -> bool:
+    """Whether an input (or its output) is one linear_product may compute as W @ x^T."""
+    return a.ndim == 2 and 1 < len(a) <= FEW_ROWS and a.dtype == np.float32
+
+
+def product_scratch(out: np.ndarray) -> np.ndarray | None:
+    """The (out, rows) buffer linear_product needs for an output like ``out``, or None where it
+    never takes the W @ x^T form (more rows, float64, not 2-D)."""
+    return np.empty(out.shape[::-1], dtype=out.dtype) if _few_float32_rows(out) else None
+
+
 def linear_product(x: np.ndarray, w: np.ndarray, out: np.ndarray | None = None,
                    scratch: np.ndarray | None = None) -> np.ndarray:
     """x @ w.T; for a few C-contiguous float32 rows as (w @ x.T).T copied into C order (into
     ``out`` and through ``scratch``, shaped (rows, out) and (out, rows), when given)."""
-    if (x.ndim == 2 and 1 < len(x) <= FEW_ROWS and x.dtype == w.dtype == np.float32
-            and x.flags.c_contiguous and _gives_same_numbers(x.shape, w.shape)):
+    if (_few_float32_rows(x) and w.dtype == np.float32 and x.flags.c_contiguous
+            and _gives_same_numbers(x.shape, w.shape)):
         scratch = np.matmul(w, x.T, out=scratch)
         if out is None:
             return scratch.T.copy()
